@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* errors.c: names and messages for error codes, from the one table in
+ * loom/errno.h. */
+#include "internal.h"
+
+#include <stdio.h>
+
+static _Thread_local char unknown_buf[48];
+
+
+static const char* unknown(int err) {
+  snprintf(unknown_buf, sizeof(unknown_buf), "Unknown system error %d", err);
+  return unknown_buf;
+}
+
+
+const char* loom_err_name(int err) {
+  switch (err) {
+#define NAME_CASE(name, code, msg)                                            \
+  case code:                                                                  \
+    return #name;
+    LOOM_ERRNO_MAP(NAME_CASE)
+#undef NAME_CASE
+  }
+  return unknown(err);
+}
+
+
+const char* loom_strerror(int err) {
+  switch (err) {
+#define MSG_CASE(name, code, msg)                                             \
+  case code:                                                                  \
+    return msg;
+    LOOM_ERRNO_MAP(MSG_CASE)
+#undef MSG_CASE
+  }
+  return unknown(err);
+}
+
+
+int loom_translate_sys_error(int sys_errno) {
+  return sys_errno <= 0 ? sys_errno : -sys_errno;
+}

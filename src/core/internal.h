@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* internal.h: the loop's private state and the core's internal functions.
+ *
+ * Nothing outside src/core includes this file. Names with the loom__ prefix
+ * are shared between core files and are not part of the public API.
+ */
+#ifndef LOOM_INTERNAL_H
+#define LOOM_INTERNAL_H
+
+#include <assert.h>
+#include <errno.h>
+#include <stdatomic.h>
+
+#include "heap.h"
+#include "loom.h"
+#include "queue.h"
+
+#define LOOM__NSIG 65
+
+/* Handle flags: the low bits are shared by all handle types. */
+enum {
+  LOOM__HANDLE_ACTIVE = 1u << 0,
+  LOOM__HANDLE_REF = 1u << 1,
+  LOOM__HANDLE_CLOSING = 1u << 2,
+  LOOM__HANDLE_CLOSED = 1u << 3,
+  LOOM__HANDLE_INTERNAL = 1u << 4
+};
+
+struct loom_loop_s {
+  void* data;
+  unsigned int active_handles; /* active and referenced */
+  unsigned int active_reqs;
+  loom_queue_t handle_queue;   /* every handle not yet closed */
+  loom_handle_t* closing_head; /* FIFO of handles awaiting the close phase */
+  loom_handle_t* closing_tail;
+  loom_queue_t pending_queue;  /* io watchers fed for the pending phase */
+  loom_queue_t idle_handles;
+  loom_queue_t prepare_handles;
+  loom_queue_t check_handles;
+  loom_queue_t async_handles;
+  loom_queue_t signal_handles;
+  loom__heap_t timer_heap;
+  uint64_t timer_counter;
+  uint64_t time; /* cached now, ms */
+  int stop_flag;
+  int run_mode; /* -1 when not running */
+
+  /* The poller (poll_epoll.c). */
+  int backend_fd;
+  loom__io_t** watchers; /* indexed by fd */
+  unsigned int nwatchers;
+  unsigned int nfds; /* watchers in the table */
+  loom_queue_t watcher_queue; /* watchers whose interest changed */
+  void* poll_batch;           /* the batch being dispatched, or NULL */
+  int poll_batch_len;
+
+  /* Cross-thread wake-up: one eventfd shared by async handles, signals and
+   * (later) the thread pool's completions. */
+  int wakeup_fd;
+  loom__io_t wakeup_watcher;
+
+  /* Signals: the handler only touches these atomics and the eventfd. */
+  atomic_uint sig_caught[LOOM__NSIG];
+  atomic_int sig_any;
+  unsigned int sig_watching[LOOM__NSIG]; /* changed under the signal lock */
+  loom_loop_t* sig_next;                 /* in the global list of loops */
+  int sig_registered;
+
+  /* Configuration and metrics. */
+  int block_sigprof;
+  int idle_metrics;
+  uint64_t idle_time;
+  loom_metrics_t metrics;
+};
+
+/* Handle bookkeeping (handle.c). */
+void loom__handle_init(loom_loop_t* loop, loom_handle_t* h,
+                       loom_handle_type type);
+void loom__handle_start(loom_handle_t* h);
+void loom__handle_stop(loom_handle_t* h);
+int loom__run_closing_handles(loom_loop_t* loop);
+void loom__handle_detach(loom_handle_t* h); /* teardown: no callbacks */
+
+static inline int loom__is_active(const loom_handle_t* h) {
+  return (h->flags & LOOM__HANDLE_ACTIVE) != 0;
+}
+
+static inline int loom__is_closing(const loom_handle_t* h) {
+  return (h->flags & (LOOM__HANDLE_CLOSING | LOOM__HANDLE_CLOSED)) != 0;
+}
+
+/* Type-specific close and teardown steps. */
+void loom__timer_close(loom_timer_t* t);
+void loom__watcher_close(loom_handle_t* h);
+void loom__async_close(loom_async_t* a);
+void loom__signal_close(loom_signal_t* s);
+
+/* Timers (timer.c). */
+void loom__run_timers(loom_loop_t* loop);
+int loom__next_timeout(const loom_loop_t* loop);
+
+/* idle, prepare, check (watcher.c). */
+void loom__run_idle(loom_loop_t* loop);
+void loom__run_prepare(loom_loop_t* loop);
+void loom__run_check(loom_loop_t* loop);
+
+/* I/O watchers (io.c). */
+void loom__io_init(loom__io_t* w, loom__io_cb cb, int fd);
+int loom__io_start(loom_loop_t* loop, loom__io_t* w, unsigned int events);
+void loom__io_stop(loom_loop_t* loop, loom__io_t* w, unsigned int events);
+void loom__io_close(loom_loop_t* loop, loom__io_t* w);
+void loom__io_feed(loom_loop_t* loop, loom__io_t* w);
+int loom__io_active(const loom__io_t* w, unsigned int events);
+int loom__run_pending(loom_loop_t* loop);
+
+/* The poller (poll_epoll.c): the only code that knows about epoll. */
+int loom__poller_init(loom_loop_t* loop);
+void loom__poller_close(loom_loop_t* loop);
+void loom__poll(loom_loop_t* loop, int timeout);
+void loom__poller_invalidate_fd(loom_loop_t* loop, int fd);
+void loom__poller_forget(loom_loop_t* loop, loom__io_t* w);
+
+/* Wake-up, async and signals (async.c, signal.c). */
+int loom__wakeup_init(loom_loop_t* loop);
+void loom__wakeup_close(loom_loop_t* loop);
+void loom__wakeup(loom_loop_t* loop);
+void loom__async_dispatch(loom_loop_t* loop);
+void loom__signal_dispatch(loom_loop_t* loop);
+void loom__signal_loop_close(loom_loop_t* loop);
+
+/* Time (loop.c). */
+uint64_t loom__clock_ms(void);
+
+/* A platform errno as a loom error code. */
+#define LOOM__ERR(e) (-(e))
+
+#endif /* LOOM_INTERNAL_H */

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/* ctx.c: the per-state context, the single entry point for callbacks and
+ * the one policy for errors they do not catch.
+ *
+ * Policy: every callback runs on the main thread under lua_pcall with a
+ * traceback handler. If it raises, and uv.on_error(fn) installed a
+ * handler, fn(err, traceback) is called and the loop goes on. Otherwise
+ * the error and its traceback go to stderr and the process exits with
+ * status 1, as Node does with an uncaught exception.
+ */
+#include "lloom.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <assert.h>
+
+/* Registry keys: the addresses of these are unique. */
+static char ctx_key;
+static char traceback_key;
+static char on_error_key;
+
+
+static int ctx_gc(lua_State* L) {
+  lctx* ctx = lua_touserdata(L, 1);
+
+  /* The state is closing. Handles still open are detached without any
+   * callback, because Lua must not be entered from here on. */
+  if (ctx->loop != NULL) {
+    ctx->closed = 1;
+    lh_release_all(ctx);
+    loom_loop_teardown(ctx->loop);
+    ctx->loop = NULL;
+  }
+  return 0;
+}
+
+
+lctx* lctx_create(lua_State* L) {
+  lctx* ctx;
+  int err;
+
+  ctx = lua_newuserdatauv(L, sizeof(*ctx), 0);          /* ctx */
+  memset(ctx, 0, sizeof(*ctx));
+  lua_createtable(L, 0, 1);                             /* ctx mt */
+  lua_pushcfunction(L, ctx_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);                              /* ctx */
+
+  err = loom_loop_new(&ctx->loop);
+  if (err != 0)
+    luaL_error(L, "loom: cannot create the event loop: %s",
+               loom_strerror(err));
+  loom_loop_set_data(ctx->loop, ctx);
+
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD); /* ctx main */
+  ctx->L = lua_tothread(L, -1);
+  lua_pop(L, 1);                                        /* ctx */
+
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &ctx_key);
+  return ctx;
+}
+
+
+static lctx* lctx_find(lua_State* L) {
+  lctx* ctx;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &ctx_key);
+  ctx = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return ctx;
+}
+
+
+loom_loop_t* lctx_loop(lua_State* L, lctx* ctx) {
+  if (ctx->closed || ctx->loop == NULL)
+    luaL_error(L, "loom: the loop is closed");
+  return ctx->loop;
+}
+
+
+/* Message handler: keeps the error object as it is (on_error gets it
+ * unchanged) and stashes the traceback beside it. */
+static int msgh(lua_State* L) {
+  luaL_traceback(L, L, NULL, 1);                        /* err tb */
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &traceback_key);    /* err */
+  return 1;
+}
+
+
+static int tostring_k(lua_State* L) {
+  luaL_tolstring(L, 1, NULL);
+  return 1;
+}
+
+
+/* Pushes a description of the error object at idx. Its __tostring runs
+ * under protection: an error object whose __tostring fails is still
+ * reported. */
+static const char* describe(lua_State* L, int idx) {
+  idx = lua_absindex(L, idx);
+  if (lua_type(L, idx) == LUA_TSTRING || lua_type(L, idx) == LUA_TNUMBER) {
+    lua_pushvalue(L, idx);
+    return lua_tostring(L, -1);
+  }
+  if (luaL_getmetafield(L, idx, "__tostring") == LUA_TNIL) {
+    return lua_pushfstring(L, "(error object is a %s value)",
+                           luaL_typename(L, idx));
+  }
+  lua_pop(L, 1);
+  lua_pushcfunction(L, tostring_k);
+  lua_pushvalue(L, idx);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    const char* why = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                                      : "a non-string error";
+    lua_pushfstring(L, "(error object is a %s value; its __tostring failed: %s)",
+                    luaL_typename(L, idx), why);
+    lua_remove(L, -2);
+  }
+  return lua_tostring(L, -1);
+}
+
+
+static void die(lua_State* L, int err_idx, const char* what) {
+  const char* msg = describe(L, err_idx);
+  const char* tb;
+
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &traceback_key);
+  tb = lua_tostring(L, -1);
+  fprintf(stderr, "loom: %s%s\n%s\n", what, msg,
+          tb != NULL ? tb : "(no traceback)");
+  fflush(stderr);
+  fflush(stdout);
+  exit(1);
+}
+
+
+/* The error object is on top of L's stack; it is popped. */
+static void report(lua_State* L) {
+  int err_idx = lua_gettop(L);
+
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &on_error_key) == LUA_TNIL)
+    die(L, err_idx, "");                                /* never returns */
+  lua_pushcfunction(L, msgh);                           /* err fn msgh */
+  lua_insert(L, -2);                                    /* err msgh fn */
+  lua_pushvalue(L, err_idx);                            /* err msgh fn err */
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &traceback_key);    /* ... err tb */
+  if (lua_pcall(L, 2, 0, err_idx + 1) != LUA_OK)
+    die(L, lua_gettop(L), "error in the on_error handler: ");
+  lua_settop(L, err_idx - 1);
+}
+
+
+void lctx_call(lctx* ctx, int nargs) {
+  lua_State* L = ctx->L;
+  int fn_idx = lua_gettop(L) - nargs;
+#ifndef NDEBUG
+  int top_before = fn_idx - 1;
+#endif
+
+  lua_pushcfunction(L, msgh);
+  lua_insert(L, fn_idx);                                /* msgh fn args */
+  if (lua_pcall(L, nargs, 0, fn_idx) != LUA_OK)         /* msgh [err] */
+    report(L);
+  lua_pop(L, 1);                                        /* (empty) */
+  /* Every callback leaves the main thread's stack as it found it. */
+  assert(lua_gettop(L) == top_before);
+}
+
+
+/* uv.on_error(fn | nil) -> previous handler (beyond luv). */
+int lctx_on_error(lua_State* L) {
+  if (!lua_isnoneornil(L, 1))
+    lh_check_callable(L, 1);
+  lua_settop(L, 1);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &on_error_key);    /* new old */
+  lua_pushvalue(L, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &on_error_key);
+  return 1;
+}
+
+
+int loom_lua_run_loop(lua_State* L) {
+  lctx* ctx = lctx_find(L);
+
+  if (ctx == NULL || ctx->closed || ctx->loop == NULL)
+    return 0;
+  if (loom_loop_mode(ctx->loop) != -1)
+    return 0;
+  return loom_run(ctx->loop, LOOM_RUN_DEFAULT);
+}

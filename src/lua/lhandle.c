@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+/* lhandle.c: handle userdata: creation, anchoring, checking, callbacks,
+ * metatables, and the functions every handle type shares.
+ *
+ * Layout: the userdata's memory is the core handle itself (or a binding
+ * struct that starts with it), so a handle costs one allocation. Its first
+ * user value holds the event callback; close() replaces it with the close
+ * callback, since a closing handle never fires events again. The handle's
+ * `data` holds the registry reference that anchors the userdata from
+ * creation until the close callback has run: an open handle is never
+ * collected, and a closed one is ordinary garbage.
+ */
+#include "lloom.h"
+
+#include <stdint.h>
+
+
+void* lh_new(lua_State* L, const lh_type* type, size_t size) {
+  void* p = lua_newuserdatauv(L, size, 1);              /* ud */
+  luaL_setmetatable(L, type->mtname);
+  return p;
+}
+
+
+void lh_anchor(lua_State* L, loom_handle_t* h, int idx) {
+  lua_pushvalue(L, idx);
+  h->data = (void*) (intptr_t) luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+
+static loom_handle_t* test_any(lua_State* L, int idx) {
+  void* p = lua_touserdata(L, idx);
+  int is_handle;
+
+  if (p == NULL || !lua_getmetatable(L, idx))
+    return NULL;
+  lua_getfield(L, -1, "__loom_handle");                 /* mt type */
+  is_handle = lua_isinteger(L, -1);
+  lua_pop(L, 2);
+  return is_handle ? p : NULL;
+}
+
+
+static loom_handle_t* check_maybe_closed(lua_State* L, int idx,
+                                         const lh_type* type) {
+  loom_handle_t* h = type != NULL ? luaL_testudata(L, idx, type->mtname)
+                                  : test_any(L, idx);
+  if (h == NULL)
+    luaL_typeerror(L, idx, type != NULL ? type->mtname : "uv_handle");
+  return h;
+}
+
+
+loom_handle_t* lh_check(lua_State* L, int idx, const lh_type* type) {
+  loom_handle_t* h = check_maybe_closed(L, idx, type);
+  if (loom_is_closed(h))
+    luaL_argerror(L, idx, "handle is closed");
+  return h;
+}
+
+
+void lh_check_callable(lua_State* L, int idx) {
+  int t = lua_type(L, idx);
+  if (t == LUA_TFUNCTION)
+    return;
+  if ((t == LUA_TTABLE || t == LUA_TUSERDATA) &&
+      luaL_getmetafield(L, idx, "__call") != LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
+  }
+  luaL_typeerror(L, idx, "callable");
+}
+
+
+void lh_set_callback(lua_State* L, int handle_idx, int cb_idx) {
+  handle_idx = lua_absindex(L, handle_idx);
+  lua_pushvalue(L, cb_idx);
+  lua_setiuservalue(L, handle_idx, 1);
+}
+
+
+void lh_push_handle(lua_State* L, loom_handle_t* h) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer) (intptr_t) h->data);
+}
+
+
+void lh_push_callback(lua_State* L, loom_handle_t* h) {
+  lh_push_handle(L, h);                                 /* ud */
+  lua_getiuservalue(L, -1, 1);                          /* ud cb */
+  lua_remove(L, -2);                                    /* cb */
+}
+
+
+/* What the binding attached to a handle beyond its Lua values. */
+static void release_extra(loom_handle_t* h) {
+  if (h->type == LOOM_ASYNC)
+    lasync_release(h);
+}
+
+
+static void on_close(loom_handle_t* h) {
+  lctx* ctx = loom_loop_get_data(h->loop);
+  lua_State* L = ctx->L;
+  int ref = (int) (intptr_t) h->data;
+
+  release_extra(h);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);               /* ud */
+  lua_getiuservalue(L, -1, 1);                          /* ud cb */
+  lua_pushnil(L);
+  lua_setiuservalue(L, -3, 1);
+  lua_remove(L, -2);                                    /* cb */
+  /* From here the userdata is ordinary garbage; h is not touched again. */
+  h->data = (void*) (intptr_t) LUA_NOREF;
+  luaL_unref(L, LUA_REGISTRYINDEX, ref);
+  if (lua_isnil(L, -1))
+    lua_pop(L, 1);
+  else
+    lctx_call(ctx, 0);
+}
+
+
+static int handle_close(lua_State* L) {
+  loom_handle_t* h = lh_check(L, 1, NULL);
+
+  if (loom_is_closing(h))
+    return luaL_error(L, "handle %p is already closing", (void*) h);
+  if (!lua_isnoneornil(L, 2))
+    lh_check_callable(L, 2);
+  lua_settop(L, 2);
+  lua_setiuservalue(L, 1, 1);
+  loom_close(h, on_close);
+  return 0;
+}
+
+
+static void release_walk(loom_handle_t* h, void* arg) {
+  (void) arg;
+  release_extra(h);
+}
+
+
+void lh_release_all(lctx* ctx) {
+  loom_walk(ctx->loop, release_walk, NULL);
+}
+
+
+/* __close: `local t <close> = uv.new_timer()` closes t at scope exit. */
+static int handle_close_mm(lua_State* L) {
+  loom_handle_t* h = test_any(L, 1);
+
+  if (h == NULL || loom_is_closing(h))
+    return 0;
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, 1);
+  loom_close(h, on_close);
+  return 0;
+}
+
+
+static int handle_tostring(lua_State* L) {
+  loom_handle_t* h = check_maybe_closed(L, 1, NULL);
+  lua_pushfstring(L, "uv_%s_t: %p", loom_handle_type_name(h->type), (void*) h);
+  return 1;
+}
+
+
+static int handle_is_active(lua_State* L) {
+  loom_handle_t* h = lh_check(L, 1, NULL);
+  lua_pushboolean(L, loom_is_active(h));
+  return 1;
+}
+
+
+/* A fully closed handle is still "closing" (it will never be anything
+ * else), so this one question accepts it. */
+static int handle_is_closing(lua_State* L) {
+  loom_handle_t* h = check_maybe_closed(L, 1, NULL);
+  lua_pushboolean(L, loom_is_closing(h));
+  return 1;
+}
+
+
+static int handle_ref(lua_State* L) {
+  loom_ref(lh_check(L, 1, NULL));
+  return 0;
+}
+
+
+static int handle_unref(lua_State* L) {
+  loom_unref(lh_check(L, 1, NULL));
+  return 0;
+}
+
+
+static int handle_has_ref(lua_State* L) {
+  lua_pushboolean(L, loom_has_ref(lh_check(L, 1, NULL)));
+  return 1;
+}
+
+
+static int handle_get_type(lua_State* L) {
+  loom_handle_t* h = check_maybe_closed(L, 1, NULL);
+  lua_pushstring(L, loom_handle_type_name(h->type));
+  lua_pushinteger(L, h->type);
+  return 2;
+}
+
+
+const luaL_Reg lh_handle_functions[] = {
+  {"is_active", handle_is_active},
+  {"is_closing", handle_is_closing},
+  {"close", handle_close},
+  {"ref", handle_ref},
+  {"unref", handle_unref},
+  {"has_ref", handle_has_ref},
+  {"handle_get_type", handle_get_type},
+  {NULL, NULL}
+};
+
+static const luaL_Reg handle_methods[] = {
+  {"is_active", handle_is_active},
+  {"is_closing", handle_is_closing},
+  {"close", handle_close},
+  {"ref", handle_ref},
+  {"unref", handle_unref},
+  {"has_ref", handle_has_ref},
+  {"get_type", handle_get_type},
+  {NULL, NULL}
+};
+
+static const luaL_Reg handle_meta[] = {
+  {"__tostring", handle_tostring},
+  {"__close", handle_close_mm},
+  {NULL, NULL}
+};
+
+
+/* Builds the metatable "uv_<type>": __name, __tostring, __close, a type
+ * tag for argument checks, and __index with the shared handle methods
+ * plus the type's own. Expects the context on top of the stack. */
+void lh_register_type(lua_State* L, const lh_type* type) {
+  int ctx_idx = lua_gettop(L);
+
+  luaL_newmetatable(L, type->mtname);                   /* ctx mt */
+  lua_pushinteger(L, type->type);
+  lua_setfield(L, -2, "__loom_handle");
+  if (type->is_stream) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "__loom_stream");
+  }
+  lua_pushvalue(L, ctx_idx);
+  luaL_setfuncs(L, handle_meta, 1);
+  lua_newtable(L);                                      /* ctx mt methods */
+  lua_pushvalue(L, ctx_idx);
+  luaL_setfuncs(L, handle_methods, 1);
+  lua_pushvalue(L, ctx_idx);
+  luaL_setfuncs(L, type->methods, 1);
+  lua_setfield(L, -2, "__index");                       /* ctx mt */
+  lua_pop(L, 1);                                        /* ctx */
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* lloom.h: what the binding's files share: the per-state context, handle
+ * userdata helpers, the one callback entry point and result helpers.
+ *
+ * This is the only layer that includes lua.h. Each binding function checks
+ * its arguments, calls one core function and translates the result.
+ */
+#ifndef LLOOM_H
+#define LLOOM_H
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <stdint.h>
+
+#include "loom.h"
+
+#define LOOM_LUA_EXPORT __attribute__((visibility("default")))
+
+/* One per Lua state: the loop and the main thread that callbacks run on.
+ * It is a userdata in the registry; its __gc tears the loop down when the
+ * state closes, without calling Lua. */
+typedef struct {
+  loom_loop_t* loop;
+  lua_State* L;   /* the main thread (LUA_RIDX_MAINTHREAD) */
+  int closed;     /* loop_close succeeded or the state is closing */
+} lctx;
+
+/* The context, as the first upvalue of every binding function. */
+#define LCTX(L) ((lctx*) lua_touserdata((L), lua_upvalueindex(1)))
+
+/* ---- context and callbacks (ctx.c) ---- */
+lctx* lctx_create(lua_State* L);
+/* The context's loop; raises "loom: the loop is closed" after loop_close. */
+loom_loop_t* lctx_loop(lua_State* L, lctx* ctx);
+/* Calls the callable below nargs arguments on ctx->L under the error
+ * policy: on an uncaught error, uv.on_error's handler or exit(1). The stack
+ * is left as it was before the callable was pushed. */
+void lctx_call(lctx* ctx, int nargs);
+int lctx_on_error(lua_State* L);
+
+/* ---- handles (lhandle.c) ---- */
+typedef struct {
+  const char* mtname;     /* "uv_timer" */
+  loom_handle_type type;
+  const luaL_Reg* methods; /* type-specific methods (without prefix) */
+  int is_stream;
+} lh_type;
+
+/* Creates a handle userdata of `size` bytes with the type's metatable,
+ * anchored in the registry until its close callback has run. The caller
+ * initialises the core handle (its first member) and then calls
+ * lh_anchor. Leaves the userdata on the stack. */
+void* lh_new(lua_State* L, const lh_type* type, size_t size);
+void lh_anchor(lua_State* L, loom_handle_t* h, int idx);
+/* Checks that argument idx is an open handle of the given type (or of any
+ * type when type is NULL). Raises a Lua error otherwise. */
+loom_handle_t* lh_check(lua_State* L, int idx, const lh_type* type);
+/* Stores the callable at stack index idx as the handle's callback. */
+void lh_set_callback(lua_State* L, int handle_idx, int cb_idx);
+/* Pushes the handle's callback (nil if none) onto ctx->L. */
+void lh_push_callback(lua_State* L, loom_handle_t* h);
+void lh_push_handle(lua_State* L, loom_handle_t* h);
+/* Raises unless the value at idx is a function or has __call. */
+void lh_check_callable(lua_State* L, int idx);
+void lh_register_type(lua_State* L, const lh_type* type);
+extern const luaL_Reg lh_handle_functions[];
+/* The state is closing: release what the binding attached to handles. */
+void lh_release_all(lctx* ctx);
+
+/* ---- results (lerrors.c) ---- */
+/* Pushes nil, "ENAME: message", "ENAME" and returns 3. */
+int lr_fail(lua_State* L, int err);
+/* 0 or positive: pushes the integer; negative: lr_fail. */
+int lr_result(lua_State* L, int ret);
+void lr_push_errno_table(lua_State* L);
+
+/* ---- value transfer between states (xfer.c) ---- */
+typedef struct {
+  char* data;
+  size_t len;
+  int count; /* number of values */
+} xfer_t;
+/* Copies the values at [first, first+count) into x. Raises a Lua error
+ * naming the argument for values that cannot cross (functions, userdata,
+ * threads, cyclic tables). */
+void xfer_encode(lua_State* L, int first, int count, xfer_t* x);
+/* Pushes the values; returns how many. */
+int xfer_decode(lua_State* L, const xfer_t* x);
+void xfer_free(xfer_t* x);
+
+/* ---- per-section registration ---- */
+extern const luaL_Reg lloop_functions[];
+extern const luaL_Reg ltimer_functions[];
+extern const luaL_Reg lwatcher_functions[];
+extern const luaL_Reg lasync_functions[];
+extern const luaL_Reg lsignal_functions[];
+extern const luaL_Reg lmisc_functions[];
+extern const lh_type ltimer_type, lidle_type, lprepare_type, lcheck_type,
+    lasync_type, lsignal_type;
+void lconstants_push(lua_State* L);
+/* Signal names ("sigint") <-> numbers. */
+int lsignal_parse(lua_State* L, int idx);
+const char* lsignal_name(int signum);
+void lasync_release(loom_handle_t* h);
+
+/* The runner's entry points (also used by luaopen_loom). */
+LOOM_LUA_EXPORT int luaopen_loom(lua_State* L);
+/* Runs the loop of L's loom module in default mode until nothing is left;
+ * does nothing if the module was never loaded or its loop was closed. */
+int loom_lua_run_loop(lua_State* L);
+
+#endif /* LLOOM_H */

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* module.c: luaopen_loom, which assembles the module: one context and loop
+ * per Lua state, the handle metatables, the function tables, and the
+ * errno and constants tables. */
+#include "lloom.h"
+
+static char module_key;
+
+static const lh_type* const handle_types[] = {
+  &ltimer_type, &lidle_type, &lprepare_type, &lcheck_type, &lasync_type,
+  &lsignal_type,
+};
+
+static const luaL_Reg* const function_tables[] = {
+  lloop_functions, lh_handle_functions, ltimer_functions, lwatcher_functions,
+  lasync_functions, lsignal_functions, lmisc_functions,
+};
+
+
+LOOM_LUA_EXPORT int luaopen_loom(lua_State* L) {
+  size_t i;
+  int ctx_idx;
+
+  /* Requiring again (even after package.loaded was cleared) returns the
+   * same module: a state has exactly one loop. */
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &module_key) == LUA_TTABLE)
+    return 1;
+  lua_pop(L, 1);
+
+  lctx_create(L);                                       /* ctx */
+  ctx_idx = lua_gettop(L);
+  for (i = 0; i < sizeof(handle_types) / sizeof(handle_types[0]); i++)
+    lh_register_type(L, handle_types[i]);
+
+  lua_newtable(L);                                      /* ctx module */
+  for (i = 0; i < sizeof(function_tables) / sizeof(function_tables[0]); i++) {
+    lua_pushvalue(L, ctx_idx);
+    luaL_setfuncs(L, function_tables[i], 1);
+  }
+  lr_push_errno_table(L);
+  lua_setfield(L, -2, "errno");
+  lconstants_push(L);
+  lua_setfield(L, -2, "constants");
+  lua_pushliteral(L, LOOM_VERSION_STRING);
+  lua_setfield(L, -2, "loom_version");
+
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &module_key);
+  return 1;
+}

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/* xfer.c: copying Lua values out of one state and into another.
+ *
+ * Values cross as bytes: nil, booleans, integers and floats (kept
+ * distinct), strings and, beyond luv, tables of those (nested, acyclic).
+ * Encoding runs in two passes. The first validates and measures and is the
+ * only one that may raise, so a bad argument never leaks a half-built
+ * buffer; the second fills a buffer of exactly the measured size.
+ */
+#include "lloom.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH 100
+
+enum { T_NIL = 'n', T_FALSE = 'f', T_TRUE = 't', T_INT = 'i', T_FLOAT = 'd',
+       T_STRING = 's', T_TABLE = '{', T_END = '}' };
+
+
+/* Pass 1: returns the encoded size of the value at idx, or raises. The
+ * table at seen_idx holds the tables on the current path (cycle check). */
+static size_t measure(lua_State* L, int idx, int argn, int seen_idx,
+                      int depth) {
+  size_t size = 1;
+  size_t len;
+
+  idx = lua_absindex(L, idx);
+  switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+    case LUA_TBOOLEAN:
+      return size;
+    case LUA_TNUMBER:
+      return size + 8;
+    case LUA_TSTRING:
+      lua_tolstring(L, idx, &len);
+      return size + sizeof(uint64_t) + len;
+    case LUA_TTABLE:
+      if (depth >= MAX_DEPTH)
+        luaL_argerror(L, argn, "table nested too deeply to transfer");
+      luaL_checkstack(L, 4, "table nested too deeply to transfer");
+      lua_pushvalue(L, idx);
+      if (lua_rawget(L, seen_idx) != LUA_TNIL)
+        luaL_argerror(L, argn, "cannot transfer a cyclic table");
+      lua_pop(L, 1);
+      lua_pushvalue(L, idx);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, seen_idx);
+      lua_pushnil(L);
+      while (lua_next(L, idx) != 0) {                   /* key value */
+        size += measure(L, -2, argn, seen_idx, depth + 1);
+        size += measure(L, -1, argn, seen_idx, depth + 1);
+        lua_pop(L, 1);                                  /* key */
+      }
+      lua_pushvalue(L, idx);
+      lua_pushnil(L);
+      lua_rawset(L, seen_idx);
+      return size + 1;
+    default: {
+      const char* msg = lua_pushfstring(L, "cannot transfer a %s value%s",
+                                        luaL_typename(L, idx),
+                                        depth > 0 ? " inside a table" : "");
+      luaL_argerror(L, argn, msg);
+      return 0;
+    }
+  }
+}
+
+
+/* Pass 2: writes the value at idx; the buffer is large enough. */
+static char* put(lua_State* L, int idx, char* p) {
+  lua_Integer i;
+  lua_Number d;
+  uint64_t len;
+  size_t slen;
+  const char* s;
+
+  idx = lua_absindex(L, idx);
+  switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+      *p++ = T_NIL;
+      return p;
+    case LUA_TBOOLEAN:
+      *p++ = lua_toboolean(L, idx) ? T_TRUE : T_FALSE;
+      return p;
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx)) {
+        *p++ = T_INT;
+        i = lua_tointeger(L, idx);
+        memcpy(p, &i, 8);
+      } else {
+        *p++ = T_FLOAT;
+        d = lua_tonumber(L, idx);
+        memcpy(p, &d, 8);
+      }
+      return p + 8;
+    case LUA_TSTRING:
+      s = lua_tolstring(L, idx, &slen);
+      len = slen;
+      *p++ = T_STRING;
+      memcpy(p, &len, sizeof(len));
+      p += sizeof(len);
+      memcpy(p, s, slen);
+      return p + slen;
+    default: /* a table: measure() let nothing else through */
+      *p++ = T_TABLE;
+      lua_pushnil(L);
+      while (lua_next(L, idx) != 0) {
+        p = put(L, -2, p);
+        p = put(L, -1, p);
+        lua_pop(L, 1);
+      }
+      *p++ = T_END;
+      return p;
+  }
+}
+
+
+void xfer_encode(lua_State* L, int first, int count, xfer_t* x) {
+  size_t size = 0;
+  char* p;
+  int seen_idx;
+  int i;
+
+  x->data = NULL;
+  x->len = 0;
+  x->count = 0;
+  if (count <= 0)
+    return;
+  first = lua_absindex(L, first);
+  lua_newtable(L);
+  seen_idx = lua_gettop(L);
+  for (i = 0; i < count; i++)
+    size += measure(L, first + i, first + i, seen_idx, 0);
+  lua_pop(L, 1);
+
+  x->data = malloc(size);
+  if (x->data == NULL)
+    luaL_error(L, "not enough memory");
+  p = x->data;
+  for (i = 0; i < count; i++)
+    p = put(L, first + i, p);
+  x->len = size;
+  x->count = count;
+}
+
+
+static const char* get(lua_State* L, const char* p, int depth) {
+  lua_Integer i;
+  lua_Number d;
+  uint64_t len;
+
+  switch (*p++) {
+    case T_NIL:
+      lua_pushnil(L);
+      return p;
+    case T_FALSE:
+      lua_pushboolean(L, 0);
+      return p;
+    case T_TRUE:
+      lua_pushboolean(L, 1);
+      return p;
+    case T_INT:
+      memcpy(&i, p, 8);
+      lua_pushinteger(L, i);
+      return p + 8;
+    case T_FLOAT:
+      memcpy(&d, p, 8);
+      lua_pushnumber(L, d);
+      return p + 8;
+    case T_STRING:
+      memcpy(&len, p, sizeof(len));
+      p += sizeof(len);
+      lua_pushlstring(L, p, (size_t) len);
+      return p + len;
+    default: /* T_TABLE */
+      luaL_checkstack(L, 3, "table nested too deeply");
+      lua_newtable(L);
+      while (*p != T_END) {
+        p = get(L, p, depth + 1);
+        p = get(L, p, depth + 1);
+        lua_rawset(L, -3);
+      }
+      return p + 1;
+  }
+}
+
+
+int xfer_decode(lua_State* L, const xfer_t* x) {
+  const char* p = x->data;
+  int i;
+
+  luaL_checkstack(L, x->count + 2, "too many values");
+  for (i = 0; i < x->count; i++)
+    p = get(L, p, 0);
+  return x->count;
+}
+
+
+void xfer_free(xfer_t* x) {
+  free(x->data);
+  x->data = NULL;
+  x->len = 0;
+  x->count = 0;
+}
