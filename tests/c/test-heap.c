@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* test-heap.c: the intrusive heap keeps order under random insert/remove. */
+#include "harness.h"
+#include "heap.h"
+
+typedef struct {
+  loom_heap_node_t node;
+  int key;
+  int in_heap;
+} item;
+
+static int less(const loom_heap_node_t* a, const loom_heap_node_t* b) {
+  return ((const item*) a)->key < ((const item*) b)->key;
+}
+
+TEST(heap_order) {
+  enum { N = 2000 };
+  static item items[N];
+  loom__heap_t heap;
+  int i;
+  int last = -1;
+  unsigned seed = 7;
+
+  loom__heap_init(&heap);
+  for (i = 0; i < N; i++) {
+    seed = seed * 1103515245u + 12345u;
+    items[i].key = (int) ((seed >> 8) % 500);
+    loom__heap_insert(&heap, &items[i].node, less);
+    items[i].in_heap = 1;
+  }
+  /* Remove a third from the middle, then drain in order. */
+  for (i = 0; i < N; i += 3) {
+    loom__heap_remove(&heap, &items[i].node, less);
+    items[i].in_heap = 0;
+  }
+  for (;;) {
+    item* min = (item*) loom__heap_min(&heap);
+    if (min == NULL)
+      break;
+    ASSERT(min->in_heap);
+    ASSERT(min->key >= last);
+    last = min->key;
+    loom__heap_remove(&heap, &min->node, less);
+    min->in_heap = 0;
+  }
+  ASSERT_EQ(heap.nelts, 0);
+  return 0;
+}
