@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,6 +305,7 @@ static void push_ip(lua_State* L, const struct sockaddr_storage* ss) {
 static int interface_addresses(lua_State* L) {
   loom_interface_address_t* list;
   const unsigned char* m;
+  char mac[18];
   int count;
   int i;
   int err = loom_interface_addresses(&list, &count);
@@ -328,8 +330,9 @@ static int interface_addresses(lua_State* L) {
     lua_pushboolean(L, list[i].is_internal);
     lua_setfield(L, -2, "internal");
     m = list[i].phys_addr;
-    lua_pushfstring(L, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
-                    m[4], m[5]);
+    snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
+             m[2], m[3], m[4], m[5]);
+    lua_pushstring(L, mac);
     lua_setfield(L, -2, "mac");
     lua_rawseti(L, -2, (lua_Integer) lua_rawlen(L, -2) + 1); /* result list */
     lua_pop(L, 1);                                      /* result */
@@ -385,6 +388,7 @@ static int os_uname(lua_State* L) {
 
 static int os_getenv(lua_State* L) {
   const char* name = luaL_checkstring(L, 1);
+  int explicit_size = !lua_isnoneornil(L, 2);
   size_t size;
   char* buf;
   int err;
@@ -395,7 +399,7 @@ static int os_getenv(lua_State* L) {
   luaL_argcheck(L, size > 0 && size <= (1u << 30), 2, "invalid buffer size");
   buf = lua_newuserdatauv(L, size, 0);
   err = loom_os_getenv(name, buf, &size);
-  if (err == LOOM_ENOBUFS && lua_isnoneornil(L, 2)) {
+  if (err == LOOM_ENOBUFS && !explicit_size) {
     buf = lua_newuserdatauv(L, size, 0);
     err = loom_os_getenv(name, buf, &size);
   }

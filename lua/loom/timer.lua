@@ -1,0 +1,104 @@
+-- loom.timer: Node/Luvit-style timers over the uv timer, check and idle
+-- handles.
+--
+--   local timer = require "loom.timer"
+--   local t = timer.setTimeout(100, fn, ...)   -- fn(...) once after 100 ms
+--   local i = timer.setInterval(50, fn, ...)   -- every 50 ms until cleared
+--   timer.clearTimeout(t); timer.clearInterval(i)
+--   timer.setImmediate(fn, ...)                -- after the current poll phase
+--   timer.sleep(ms)                            -- inside a coroutine: yields
+local uv = require "loom"
+
+local M = {}
+
+local function check_delay(ms)
+  if type(ms) ~= "number" or ms < 0 or ms ~= ms then
+    error("bad delay (a non-negative number of milliseconds expected, got " ..
+          tostring(ms) .. ")", 3)
+  end
+  return math.floor(ms)
+end
+
+local function check_fn(fn)
+  if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
+    error("bad callback (callable expected, got " .. type(fn) .. ")", 3)
+  end
+end
+
+-- Runs fn once after ms milliseconds; returns the timer handle.
+function M.setTimeout(ms, fn, ...)
+  ms = check_delay(ms)
+  check_fn(fn)
+  local args = table.pack(...)
+  local t = uv.new_timer()
+  t:start(ms, 0, function()
+    t:close()
+    fn(table.unpack(args, 1, args.n))
+  end)
+  return t
+end
+
+-- Runs fn every ms milliseconds until cleared; returns the timer handle.
+function M.setInterval(ms, fn, ...)
+  ms = check_delay(ms)
+  check_fn(fn)
+  local args = table.pack(...)
+  local t = uv.new_timer()
+  t:start(ms, ms, function() fn(table.unpack(args, 1, args.n)) end)
+  return t
+end
+
+-- Cancels a timeout or an interval; clearing twice is harmless.
+function M.clearTimeout(t)
+  if t and not t:is_closing() then t:close() end
+end
+M.clearInterval = M.clearTimeout
+
+-- Runs fn after the current poll phase (a check handle), before timers
+-- of the next pass; immediates queued together run in order.
+local queue, check = {}, nil
+local function run_immediates()
+  local batch = queue
+  queue = {}
+  for i = 1, #batch do
+    local item = batch[i]
+    if not item.cancelled then item.fn(table.unpack(item.args, 1, item.args.n)) end
+  end
+  if #queue == 0 then check:stop() end
+end
+
+function M.setImmediate(fn, ...)
+  check_fn(fn)
+  if not check then
+    check = uv.new_check()
+    check:unref()
+  end
+  local item = {fn = fn, args = table.pack(...)}
+  queue[#queue + 1] = item
+  if not check:is_active() then
+    check:start(run_immediates)
+    -- An idle handle keeps the loop from blocking before the check phase.
+    local idle = uv.new_idle()
+    idle:start(function() idle:close() end)
+  end
+  return item
+end
+
+function M.clearImmediate(item)
+  if item then item.cancelled = true end
+end
+
+-- Suspends the running coroutine for ms milliseconds (the loop goes on).
+function M.sleep(ms)
+  ms = check_delay(ms)
+  local co, main = coroutine.running()
+  if main then error("timer.sleep must be called inside a coroutine", 2) end
+  local t = uv.new_timer()
+  t:start(ms, 0, function()
+    t:close()
+    assert(coroutine.resume(co))
+  end)
+  coroutine.yield()
+end
+
+return M

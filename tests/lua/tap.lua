@@ -1,0 +1,108 @@
+-- tap.lua: the Lua test harness. Each test file does
+--   local T = dofile(<dir> .. "/tap.lua")
+--   T.test("name", function(expect, uv) ... end)
+--   T.run()
+-- After each test body the loop runs to completion; then the harness
+-- fails the test on any expect() call-count mismatch, any error raised in
+-- a callback (caught through uv.on_error), and any handle left open
+-- (found with uv.walk). Output is TAP; the exit status is 1 on failure.
+local uv = require "loom"
+
+local T = {}
+local tests = {}
+local current
+
+T.uv = uv
+T.runner = os.getenv("LOOM_RUNNER") or "loom"
+T.lua = os.getenv("LOOM_LUA") or "lua5.4"
+T.module_dir = os.getenv("LOOM_MODULE_DIR") or "."
+T.dir = (arg and arg[0] and arg[0]:match("^(.*)/")) or "."
+
+function T.test(name, fn)
+  tests[#tests + 1] = {name = name, fn = fn}
+end
+
+-- Returns a wrapper that counts its calls; the test fails unless it was
+-- called exactly n times (default 1) by the end of the test.
+local function expect(fn, n)
+  local entry = {count = 0, want = n or 1, where = debug.traceback("", 2)}
+  current.expects[#current.expects + 1] = entry
+  return function(...)
+    entry.count = entry.count + 1
+    if fn then return fn(...) end
+  end
+end
+
+local function fail(msg)
+  current.failures[#current.failures + 1] = msg
+end
+T.fail = fail
+
+-- Shell-quotes a string for io.popen / os.execute.
+function T.q(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+-- Runs a shell command; returns its stdout, stderr and exit code.
+function T.sh(cmd)
+  local errfile = os.tmpname()
+  local p = io.popen(cmd .. " 2>" .. errfile)
+  local out = p:read("a")
+  local _, _, code = p:close()
+  local f = io.open(errfile)
+  local err = f:read("a")
+  f:close()
+  os.remove(errfile)
+  return out, err, code
+end
+
+-- Runs Lua code in a fresh runner process.
+function T.loom(code, extra)
+  return T.sh(T.q(T.runner) .. " " .. (extra or "") .. " -e " .. T.q(code))
+end
+
+uv.on_error(function(err, tb)
+  fail("uncaught error in a callback: " .. tostring(err) .. "\n" .. tostring(tb))
+end)
+
+function T.run()
+  local failed = 0
+  io.write("1..", #tests, "\n")
+  for i, t in ipairs(tests) do
+    current = {expects = {}, failures = {}}
+    local ok, err = xpcall(t.fn, debug.traceback, expect, uv)
+    if not ok then fail(tostring(err)) end
+    local rok, rerr = pcall(uv.run)
+    if not rok then fail("uv.run raised: " .. tostring(rerr)) end
+    for _, e in ipairs(current.expects) do
+      if e.count ~= e.want then
+        fail(("expected %d call(s), got %d%s"):format(e.want, e.count, e.where))
+      end
+    end
+    local leaked = {}
+    uv.walk(function(h)
+      if not h:is_closing() then
+        leaked[#leaked + 1] = tostring(h)
+        h:close()
+      end
+    end)
+    if #leaked > 0 then
+      fail("handles left open: " .. table.concat(leaked, ", "))
+      uv.run()
+    end
+    collectgarbage()
+    if #current.failures == 0 then
+      io.write("ok ", i, " - ", t.name, "\n")
+    else
+      failed = failed + 1
+      io.write("not ok ", i, " - ", t.name, "\n")
+      for _, f in ipairs(current.failures) do
+        io.write("# ", (tostring(f):gsub("\n", "\n# ")), "\n")
+      end
+    end
+    io.stdout:flush()
+  end
+  os.exit(failed == 0 and 0 or 1)
+end
+
+return T

@@ -1,0 +1,162 @@
+-- test-errors.lua: the one policy for errors raised inside callbacks, and
+-- exits and state shutdown with handles open. Each scenario runs in its
+-- own runner process.
+local T = dofile((arg[0]:match("^(.*)/") or ".") .. "/tap.lua")
+local test = T.test
+
+-- Code that makes the named callback kind raise "boom-<kind>".
+local raisers = {
+  timer = [[local h = uv.new_timer(); h:start(1, 0, function() h:close(); error("boom-timer") end)]],
+  idle = [[local h = uv.new_idle(); h:start(function() h:close(); error("boom-idle") end)]],
+  prepare = [[local h = uv.new_prepare(); h:start(function() h:close(); error("boom-prepare") end)]],
+  check = [[local h = uv.new_check(); h:start(function() h:close(); error("boom-check") end)
+            local t = uv.new_timer(); t:start(1, 0, function() t:close() end)]],
+  async = [[local h; h = uv.new_async(function() h:close(); error("boom-async") end); h:send()]],
+  signal = [[local h = uv.new_signal(); h:start("sigusr1", function() h:close(); error("boom-signal") end)
+             os.execute("kill -s USR1 " .. uv.os_getpid())]],
+  close = [[local h = uv.new_timer(); h:close(function() error("boom-close") end)]],
+}
+
+for kind, code in pairs(raisers) do
+  test("uncaught error in a " .. kind .. " callback: traceback, exit 1", function()
+    local out, err, status = T.loom("local uv = require 'loom'\n" .. code ..
+      "\nlocal t = uv.new_timer(); t:start(200, 0, function() print('after') t:close() end)")
+    assert(status == 1, "exit status " .. tostring(status))
+    assert(err:match("boom%-" .. kind), err)
+    assert(err:match("stack traceback:"), err)
+    assert(not out:match("after"), "the loop went on")
+  end)
+
+  test("on_error handles a " .. kind .. " callback error and the loop goes on", function()
+    local out, err, status = T.loom("local uv = require 'loom'\n" .. [[
+      uv.on_error(function(e, tb)
+        assert(type(tb) == "string" and tb:match("stack traceback"))
+        print("handled " .. tostring(e):match("boom%-%a+"))
+      end)
+    ]] .. code .. "\nlocal t = uv.new_timer(); t:start(100, 0, function() print('after') t:close() end)")
+    assert(status == 0, "exit status " .. tostring(status) .. ": " .. err)
+    assert(out:match("handled boom%-" .. kind), out)
+    assert(out:match("after"), "the loop stopped")
+  end)
+end
+
+test("on_error gets the error object itself", function(expect, uv)
+  local obj = {code = 42}
+  local t = uv.new_timer()
+  local prev = uv.on_error(expect(function(e, tb)
+    assert(e == obj)
+  end))
+  t:start(1, 0, function() t:close(); error(obj) end)
+  uv.run()
+  uv.on_error(prev)
+end)
+
+test("an error object whose __tostring fails is still reported", function()
+  local out, err, status = T.loom([[
+    local uv = require "loom"
+    local t = uv.new_timer()
+    t:start(1, 0, function()
+      error(setmetatable({}, {__tostring = function() error("tostring broke") end}))
+    end)
+  ]])
+  assert(status == 1, err)
+  assert(err:match("__tostring failed") and err:match("tostring broke"), err)
+end)
+
+test("a non-string error object without __tostring is described", function()
+  local _, err, status = T.loom([[
+    local uv = require "loom"
+    local t = uv.new_timer(); t:start(1, 0, function() error({}) end)
+  ]])
+  assert(status == 1 and err:match("error object is a table value"), err)
+end)
+
+test("an error inside the on_error handler is fatal", function()
+  local _, err, status = T.loom([[
+    local uv = require "loom"
+    uv.on_error(function() error("handler broke") end)
+    local t = uv.new_timer(); t:start(1, 0, function() t:close(); error("first") end)
+  ]])
+  assert(status == 1, err)
+  assert(err:match("on_error handler") and err:match("handler broke"), err)
+end)
+
+test("os.exit from a callback with handles open", function()
+  for _, close in ipairs({"false", "true"}) do
+    local out, err, status = T.loom(([[
+      local uv = require "loom"
+      local t = uv.new_timer(); t:start(10000, 0, function() end)
+      local i = uv.new_idle(); i:start(function() end)
+      local s = uv.new_signal(); s:start("sigusr2", function() end)
+      local a = uv.new_async(function() end); a:send("pending")
+      local x = uv.new_timer(); x:start(1, 0, function() os.exit(7, %s) end)
+    ]]):format(close))
+    assert(status == 7, ("close=%s: status %s: %s"):format(close, tostring(status), err))
+    assert(err == "", err)
+  end
+end)
+
+test("the script ends with handles open but unreferenced", function()
+  local _, err, status = T.loom([[
+    local uv = require "loom"
+    local t = uv.new_timer(); t:start(10000, 0, function() end); t:unref()
+    local a = uv.new_async(function() end); a:unref(); a:send({1, 2})
+    local closing = uv.new_timer(); closing:close(function() error("must not run") end)
+  ]])
+  -- the loop ran the close callback before exiting: it raised
+  assert(status == 1 and err:match("must not run"), err)
+  _, err, status = T.loom([[
+    local uv = require "loom"
+    local t = uv.new_timer(); t:start(10000, 0, function() end); t:unref()
+    local a = uv.new_async(function() end); a:unref(); a:send({1, 2})
+  ]])
+  assert(status == 0, err)
+end)
+
+test("calls after loop_close raise instead of crashing", function()
+  local out, err, status = T.loom([[
+    local uv = require "loom"
+    local t = uv.new_timer()
+    local ok, _, name = uv.loop_close()
+    assert(ok == nil and name == "EBUSY")
+    t:close(); uv.run()
+    assert(uv.loop_close() == 0)
+    local ok2, e = pcall(uv.new_timer)
+    assert(not ok2 and e:match("loop is closed"), e)
+    assert(not pcall(uv.run))
+    assert(not pcall(t.start, t, 1, 0, print))
+    print("fine")
+  ]])
+  assert(status == 0 and out:match("fine"), err)
+end)
+
+test("collectgarbage with active handles keeps them working", function(expect, uv)
+  local n = 0
+  for i = 1, 100 do
+    local t = uv.new_timer()
+    t:start(i % 7, 0, function() n = n + 1; t:close() end)
+  end
+  collectgarbage(); collectgarbage()
+  uv.run()
+  assert(n == 100)
+end)
+
+test("the main thread's stack is balanced after callbacks", function(expect, uv)
+  -- Thousands of callbacks, some raising into on_error: a leak of one
+  -- stack slot each would overflow the C stack limit of the main thread.
+  local prev = uv.on_error(function() end)
+  local t = uv.new_timer()
+  local n = 0
+  t:start(0, 0, function() end)
+  local idle = uv.new_idle()
+  idle:start(function()
+    n = n + 1
+    if n == 50000 then idle:close(); t:close() end
+    if n % 2 == 0 then error("x") end
+  end)
+  uv.run()
+  uv.on_error(prev)
+  assert(n == 50000)
+end)
+
+T.run()

@@ -1,0 +1,191 @@
+-- test-misc.lua: luv's miscellaneous section: every function, with shapes.
+local T = dofile((arg[0]:match("^(.*)/") or ".") .. "/tap.lua")
+local test = T.test
+
+local function is_int(v) return math.type(v) == "integer" end
+
+test("paths: exepath, cwd, chdir", function(expect, uv)
+  assert(uv.exepath():match("/loom$"), uv.exepath())
+  local here = uv.cwd()
+  assert(here:sub(1, 1) == "/")
+  assert(uv.chdir("/") == 0)
+  assert(uv.cwd() == "/")
+  assert(uv.chdir(here) == 0)
+  local ok, msg, name = uv.chdir("/nonexistent/dir")
+  assert(ok == nil and name == "ENOENT" and msg == "ENOENT: no such file or directory")
+end)
+
+test("process title", function(expect, uv)
+  assert(type(uv.get_process_title()) == "string")
+  assert(uv.set_process_title("loom-test-title") == 0)
+  assert(uv.get_process_title() == "loom-test-title")
+end)
+
+test("memory", function(expect, uv)
+  local total, free = uv.get_total_memory(), uv.get_free_memory()
+  assert(is_int(total) and total > 0 and is_int(free) and free > 0 and free <= total)
+  assert(is_int(uv.get_constrained_memory()) and uv.get_constrained_memory() >= 0)
+  local avail = uv.get_available_memory()
+  assert(is_int(avail) and avail > 0 and avail <= total)
+  local rss = uv.resident_set_memory()
+  assert(is_int(rss) and rss > 1024 * 1024)
+end)
+
+test("getrusage and getrusage_thread", function(expect, uv)
+  for _, fn in ipairs({uv.getrusage, uv.getrusage_thread}) do
+    local r = fn()
+    assert(is_int(r.utime.sec) and is_int(r.utime.usec))
+    assert(is_int(r.stime.sec) and is_int(r.maxrss) and r.maxrss > 0)
+    for _, k in ipairs({"ixrss", "idrss", "isrss", "minflt", "majflt", "nswap",
+                        "inblock", "oublock", "msgsnd", "msgrcv", "nsignals",
+                        "nvcsw", "nivcsw"}) do
+      assert(is_int(r[k]), k)
+    end
+  end
+end)
+
+test("cpus", function(expect, uv)
+  local n = uv.available_parallelism()
+  assert(is_int(n) and n >= 1)
+  local cpus = uv.cpu_info()
+  assert(#cpus >= n)
+  for _, c in ipairs(cpus) do
+    assert(type(c.model) == "string" and is_int(c.speed))
+    for _, k in ipairs({"user", "nice", "sys", "idle", "irq"}) do
+      assert(is_int(c.times[k]), k)
+    end
+  end
+  assert(uv.cpumask_size() >= n)
+end)
+
+test("ids", function(expect, uv)
+  assert(is_int(uv.getpid()) and uv.getpid() == uv.os_getpid())
+  assert(is_int(uv.os_getppid()) and uv.os_getppid() > 0)
+  assert(is_int(uv.getuid()) and is_int(uv.getgid()))
+  -- setting our own ids succeeds; a bad one is a clear failure or error
+  assert(uv.setgid(uv.getgid()) == nil)
+  assert(uv.setuid(uv.getuid()) == nil)
+  assert(not pcall(uv.setuid, -1))
+end)
+
+test("time: hrtime, clock_gettime, uptime, gettimeofday", function(expect, uv)
+  local a = uv.hrtime()
+  local b = uv.hrtime()
+  assert(is_int(a) and b >= a)
+  local m = uv.clock_gettime("monotonic")
+  assert(is_int(m.sec) and is_int(m.nsec) and m.nsec < 1e9)
+  local r = uv.clock_gettime("realtime")
+  assert(math.abs(r.sec - os.time()) <= 2)
+  assert(not pcall(uv.clock_gettime, "bogus"))
+  assert(type(uv.uptime()) == "number" and uv.uptime() > 0)
+  local sec, usec = uv.gettimeofday()
+  assert(is_int(sec) and is_int(usec) and math.abs(sec - os.time()) <= 2)
+end)
+
+test("guess_handle", function(expect, uv)
+  local f = io.open(os.tmpname(), "w")
+  -- fd of a regular file: find it through /proc
+  local kinds = {}
+  for fd = 0, 2 do kinds[#kinds + 1] = uv.guess_handle(fd) end
+  for _, k in ipairs(kinds) do
+    assert(({file = 1, tty = 1, pipe = 1, tcp = 1, udp = 1, unknown = 1})[k], k)
+  end
+  assert(uv.guess_handle(999) == "unknown")
+  f:close()
+end)
+
+test("network interfaces", function(expect, uv)
+  local ifs = uv.interface_addresses()
+  local lo
+  for name, list in pairs(ifs) do
+    for _, a in ipairs(list) do
+      assert(type(a.ip) == "string" and type(a.netmask) == "string")
+      assert(a.family == "inet" or a.family == "inet6")
+      assert(type(a.internal) == "boolean")
+      assert(a.mac:match("^%x%x:%x%x:%x%x:%x%x:%x%x:%x%x$"), a.mac)
+      if a.ip == "127.0.0.1" then lo = name end
+    end
+  end
+  assert(lo, "no loopback interface")
+  assert(uv.if_indextoname(1) == "lo")
+  assert(uv.if_indextoiid(1) == "lo")
+  local ok, _, name = uv.if_indextoname(99999)
+  assert(ok == nil and name == "ENXIO", name)
+end)
+
+test("loadavg, uname, hostname", function(expect, uv)
+  local a, b, c = uv.loadavg()
+  assert(type(a) == "number" and type(b) == "number" and type(c) == "number")
+  local u = uv.os_uname()
+  assert(u.sysname == "Linux" and type(u.release) == "string")
+  assert(type(u.version) == "string" and type(u.machine) == "string")
+  assert(#uv.os_gethostname() > 0)
+end)
+
+test("environment", function(expect, uv)
+  assert(uv.os_setenv("LOOM_TEST_VAR", "hello") == true)
+  assert(uv.os_getenv("LOOM_TEST_VAR") == "hello")
+  assert(os.getenv("LOOM_TEST_VAR") == "hello")
+  assert(uv.os_environ().LOOM_TEST_VAR == "hello")
+  local ok, msg, name = uv.os_getenv("LOOM_TEST_VAR", 3)
+  assert(ok == nil and name == "ENOBUFS")
+  local long = string.rep("x", 10000)
+  uv.os_setenv("LOOM_TEST_LONG", long)
+  assert(uv.os_getenv("LOOM_TEST_LONG") == long)
+  assert(uv.os_unsetenv("LOOM_TEST_VAR") == true)
+  ok, msg, name = uv.os_getenv("LOOM_TEST_VAR")
+  assert(ok == nil and name == "ENOENT")
+  ok, msg, name = uv.os_setenv("BAD=NAME", "x")
+  assert(ok == nil and name == "EINVAL")
+end)
+
+test("home, tmp, passwd", function(expect, uv)
+  assert(uv.os_homedir():sub(1, 1) == "/")
+  local old = os.getenv("TMPDIR")
+  uv.os_setenv("TMPDIR", "/var/tmp/")
+  assert(uv.os_tmpdir() == "/var/tmp")
+  if old then uv.os_setenv("TMPDIR", old) else uv.os_unsetenv("TMPDIR") end
+  local pw = uv.os_get_passwd()
+  assert(type(pw.username) == "string" and is_int(pw.uid) and is_int(pw.gid))
+  assert(type(pw.shell) == "string" and type(pw.homedir) == "string")
+  assert(pw.uid == uv.getuid())
+end)
+
+test("priority", function(expect, uv)
+  local p = uv.os_getpriority(0)
+  assert(is_int(p))
+  assert(uv.os_setpriority(0, p) == true)
+  local ok, _, name = uv.os_setpriority(0, 100)
+  assert(ok == nil and name == "EINVAL")
+  ok, _, name = uv.os_getpriority(2^30)
+  assert(ok == nil and name == "ESRCH")
+end)
+
+test("random (synchronous form)", function(expect, uv)
+  local r = uv.random(64)
+  assert(type(r) == "string" and #r == 64)
+  assert(uv.random(64, {}) ~= r)
+  assert(uv.random(0) == "")
+  assert(not pcall(uv.random, -1))
+  local ok, err = pcall(uv.random, 8, nil, function() end)
+  assert(not ok and err:match("thread pool"), err)
+end)
+
+test("translate_sys_error, errno, constants", function(expect, uv)
+  local msg, name = uv.translate_sys_error(2)
+  assert(msg == "ENOENT: no such file or directory" and name == "ENOENT")
+  assert(uv.errno.ENOENT == -2 and uv.errno.EOF == -4095)
+  assert(uv.errno.EAI_NONAME == -3008 and uv.errno.ECANCELED < 0)
+  for k, v in pairs(uv.errno) do assert(v < 0, k) end
+  local c = uv.constants
+  assert(c.SIGINT == 2 and c.AF_INET == 2 and c.O_CREAT == 64 and c.TCP_IPV6ONLY == 1)
+  for k, v in pairs(c) do
+    if k ~= "THREAD_PRIORITY_LOWEST" and k ~= "THREAD_PRIORITY_BELOW_NORMAL"
+       and k ~= "FS_UTIME_NOW" and k ~= "FS_UTIME_OMIT" then
+      assert(v >= 0, k)
+    end
+  end
+  assert(c.FS_UTIME_NOW == math.huge and c.FS_UTIME_OMIT ~= c.FS_UTIME_OMIT)
+end)
+
+T.run()

@@ -1,0 +1,98 @@
+-- test-runner.lua: the `loom` program: options, the arg table, stdin,
+-- exit statuses, module lookup, the luv alias.
+local T = dofile((arg[0]:match("^(.*)/") or ".") .. "/tap.lua")
+local test = T.test
+local q = T.q
+
+local function tmpscript(code)
+  local name = os.tmpname() .. ".lua"
+  local f = assert(io.open(name, "w"))
+  f:write(code)
+  f:close()
+  return name
+end
+
+test("the arg table and script arguments, as lua builds them", function()
+  local s = tmpscript([[
+    print(arg[0], arg[1], arg[2], #arg, select("#", ...), ...)
+    print(arg[-1] ~= nil, arg[-2] ~= nil)
+  ]])
+  local out, err, code = T.sh(q(T.runner) .. " -e 'x=1' " .. q(s) .. " a b")
+  assert(code == 0, err)
+  local l1, l2 = out:match("^(.-)\n(.-)\n$")
+  assert(l1 == s .. "\ta\tb\t2\t2\ta\tb", l1)
+  assert(l2 == "true\ttrue", l2)
+  -- compare with lua5.4 itself
+  local lout = T.sh(q(T.lua) .. " -e 'x=1' " .. q(s) .. " a b")
+  assert(lout:match("^[^\n]*") == l1, lout)
+  os.remove(s)
+end)
+
+test("-e, -l, -v, -h, --", function()
+  local out, _, code = T.sh(q(T.runner) .. " -e 'print(1+1)' -e 'print(\"x\")'")
+  assert(code == 0 and out == "2\nx\n", out)
+  out, _, code = T.sh(q(T.runner) .. " -l string -e 'print(type(string))'")
+  assert(code == 0 and out == "table\n", out)
+  out, _, code = T.sh(q(T.runner) .. " -l s=string -e 'print(s == string)'")
+  assert(code == 0 and out == "true\n", out)
+  out, _, code = T.sh(q(T.runner) .. " -v")
+  assert(code == 0 and out:match("^loom %d+%.%d+%.%d+"), out)
+  out, _, code = T.sh(q(T.runner) .. " --version")
+  assert(code == 0 and out:match("^loom "), out)
+  out, _, code = T.sh(q(T.runner) .. " -h")
+  assert(code == 0 and out:match("usage:"), out)
+  local s = tmpscript("print('dashdash', ...)")
+  out, _, code = T.sh(q(T.runner) .. " -- " .. q(s) .. " -x")
+  assert(code == 0 and out == "dashdash\t-x\n", out)
+  os.remove(s)
+  local _, err
+  _, err, code = T.sh(q(T.runner) .. " -z")
+  assert(code == 1 and err:match("unrecognized or incomplete option '%-z'"), err)
+  _, err, code = T.sh(q(T.runner) .. " -e")
+  assert(code == 1, err)
+end)
+
+test("script from stdin, with - and without a script", function()
+  local out, _, code = T.sh("echo 'print(\"stdin\", ...)' | " .. q(T.runner) .. " - a")
+  assert(code == 0 and out == "stdin\ta\n", out)
+  out, _, code = T.sh("echo 'print(\"implicit\")' | " .. q(T.runner))
+  assert(code == 0 and out == "implicit\n", out)
+end)
+
+test("exit statuses: 0, os.exit code, 1 on error, syntax errors", function()
+  local _, err, code = T.loom("local x = 1")
+  assert(code == 0, err)
+  _, _, code = T.loom("os.exit(5)")
+  assert(code == 5)
+  _, _, code = T.loom("os.exit(false)")
+  assert(code == 1)
+  _, err, code = T.loom("error('top-level boom')")
+  assert(code == 1 and err:match("top%-level boom") and err:match("stack traceback"), err)
+  _, err, code = T.loom("this is not lua")
+  assert(code == 1 and err:match("syntax error") or err:match("expected"), err)
+  _, err, code = T.sh(q(T.runner) .. " /nonexistent/script.lua")
+  assert(code == 1 and err:match("cannot open"), err)
+end)
+
+test("the loop runs after the script until nothing is left", function()
+  local out, err, code = T.loom([[
+    local uv = require "loom"
+    local t = uv.new_timer()
+    t:start(20, 0, function() print("fired"); t:close() end)
+    print("script done")
+  ]])
+  assert(code == 0 and out == "script done\nfired\n", out .. err)
+end)
+
+test("luv scripts run unchanged; loom.* modules are found", function()
+  local out, err, code = T.loom([[
+    local uv = require "luv"
+    assert(uv == require "loom")
+    local timer = require "loom.timer"
+    timer.setTimeout(5, function() print("lib ok") end)
+    uv.run()
+  ]])
+  assert(code == 0 and out == "lib ok\n", out .. err)
+end)
+
+T.run()
