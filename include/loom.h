@@ -134,10 +134,7 @@ struct loom_handle_s {
 struct loom_timer_s {
   LOOM_HANDLE_FIELDS
   loom_timer_cb cb;
-  union {
-    loom_heap_node_t heap; /* while waiting in the loop's timer heap */
-    loom_queue_t ready;    /* while due, between snapshot and dispatch */
-  } node;
+  loom_queue_t node; /* in its duration list, or in the ready list */
   uint64_t timeout;  /* absolute due time, loop milliseconds */
   uint64_t repeat;
   uint64_t start_id; /* breaks ties so equal due times fire in start order */

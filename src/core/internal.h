@@ -39,7 +39,12 @@ struct loom_loop_s {
   loom_queue_t check_handles;
   loom_queue_t async_handles;
   loom_queue_t signal_handles;
-  loom__heap_t timer_heap;
+  loom__heap_t timer_heap;       /* of timer lists, by their first timer */
+  struct loom__timer_list_s** timer_lists; /* hash: duration -> list */
+  unsigned int timer_lists_size; /* buckets, a power of two (or 0) */
+  unsigned int timer_lists_used;
+  struct loom__timer_list_s* spare_lists; /* emptied lists kept for reuse */
+  unsigned int nspare_lists;
   uint64_t timer_counter;
   uint64_t time; /* cached now, ms */
   int stop_flag;
@@ -97,6 +102,7 @@ void loom__signal_close(loom_signal_t* s);
 
 /* Timers (timer.c). */
 void loom__run_timers(loom_loop_t* loop);
+void loom__timers_free(loom_loop_t* loop);
 int loom__next_timeout(const loom_loop_t* loop);
 
 /* idle, prepare, check (watcher.c). */

@@ -59,6 +59,7 @@ int loom_loop_new(loom_loop_t** out) {
 
 
 static void release(loom_loop_t* loop) {
+  loom__timers_free(loop);
   loom__signal_loop_close(loop);
   loom__wakeup_close(loop);
   loom__poller_close(loop);
