@@ -124,8 +124,7 @@ struct loom__io_s {
   loom_handle_type type;                                                      \
   unsigned int flags;                                                         \
   loom_close_cb close_cb;                                                     \
-  loom_queue_t handle_queue;                                                  \
-  struct loom_handle_s* next_closing;
+  loom_queue_t handle_queue; /* the loop's open or its closing handles */
 
 struct loom_handle_s {
   LOOM_HANDLE_FIELDS

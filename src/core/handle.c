@@ -41,7 +41,6 @@ void loom__handle_init(loom_loop_t* loop, loom_handle_t* h,
   h->type = type;
   h->flags = LOOM__HANDLE_REF;
   h->close_cb = NULL;
-  h->next_closing = NULL;
   loom__queue_insert_tail(&loop->handle_queue, &h->handle_queue);
 }
 
@@ -133,37 +132,34 @@ void loom_close(loom_handle_t* h, loom_close_cb close_cb) {
   stop_by_type(h);
 
   /* Closing is a phase: the callback runs late in a pass, never from
-   * inside loom_close, so the caller's stack is never re-entered. */
-  h->next_closing = NULL;
-  if (h->loop->closing_tail != NULL)
-    h->loop->closing_tail->next_closing = h;
-  else
-    h->loop->closing_head = h;
-  h->loop->closing_tail = h;
+   * inside loom_close, so the caller's stack is never re-entered. Until
+   * then the handle waits in the closing queue (walk still sees it). */
+  loom__queue_remove(&h->handle_queue);
+  loom__queue_insert_tail(&h->loop->closing_queue, &h->handle_queue);
 }
 
 
 /* Runs the close callbacks of the handles closed before this phase began;
  * handles closed by those callbacks wait for the next pass. */
 int loom__run_closing_handles(loom_loop_t* loop) {
-  loom_handle_t* h = loop->closing_head;
-  loom_handle_t* next;
-  int ran = 0;
+  loom_queue_t snapshot;
+  loom_queue_t* q;
+  loom_handle_t* h;
 
-  loop->closing_head = NULL;
-  loop->closing_tail = NULL;
-  for (; h != NULL; h = next) {
-    next = h->next_closing;
-    h->next_closing = NULL;
+  if (loom__queue_empty(&loop->closing_queue))
+    return 0;
+  loom__queue_move(&loop->closing_queue, &snapshot);
+  while (!loom__queue_empty(&snapshot)) {
+    q = loom__queue_head(&snapshot);
+    h = loom__queue_data(q, loom_handle_t, handle_queue);
+    loom__queue_remove(q);
     assert(h->flags & LOOM__HANDLE_CLOSING);
     assert(!(h->flags & LOOM__HANDLE_ACTIVE));
     h->flags |= LOOM__HANDLE_CLOSED;
-    loom__queue_remove(&h->handle_queue);
-    ran = 1;
     if (h->close_cb != NULL)
       h->close_cb(h);
   }
-  return ran;
+  return 1;
 }
 
 
@@ -175,28 +171,53 @@ void loom__handle_detach(loom_handle_t* h) {
     stop_by_type(h);
   }
   h->flags |= LOOM__HANDLE_CLOSED;
-  h->next_closing = NULL;
   loom__queue_remove(&h->handle_queue);
 }
 
 
-void loom_walk(loom_loop_t* loop, loom_walk_cb cb, void* arg) {
+/* Visits the handles of one of the loop's two lists. Each visited handle
+ * goes back to the list it came from before its callback (closing it then
+ * moves it on, as usual), and handles created meanwhile are not visited. */
+static void walk_list(loom_queue_t* list, loom_walk_cb cb, void* arg) {
   loom_queue_t snapshot;
   loom_queue_t* q;
   loom_handle_t* h;
 
-  /* Each visited handle goes back to the loop's list before its callback,
-   * so a callback may close it, and handles created meanwhile (appended
-   * to the loop's list) are not visited. */
-  loom__queue_move(&loop->handle_queue, &snapshot);
+  loom__queue_move(list, &snapshot);
   while (!loom__queue_empty(&snapshot)) {
     q = loom__queue_head(&snapshot);
     h = loom__queue_data(q, loom_handle_t, handle_queue);
     loom__queue_remove(q);
-    loom__queue_insert_tail(&loop->handle_queue, q);
+    loom__queue_insert_tail(list, q);
     if (!(h->flags & LOOM__HANDLE_INTERNAL))
       cb(h, arg);
   }
+}
+
+
+static void append_all(loom_queue_t* to, loom_queue_t* from) {
+  while (!loom__queue_empty(from)) {
+    loom_queue_t* q = loom__queue_head(from);
+    loom__queue_remove(q);
+    loom__queue_insert_tail(to, q);
+  }
+}
+
+
+void loom_walk(loom_loop_t* loop, loom_walk_cb cb, void* arg) {
+  loom_queue_t closing;
+  loom_queue_t added;
+
+  /* The closing ones are snapshotted first, so that handles the callback
+   * closes while the open ones are walked are not visited twice. */
+  loom__queue_move(&loop->closing_queue, &closing);
+  walk_list(&loop->handle_queue, cb, arg);
+  walk_list(&closing, cb, arg);
+  /* Put the earlier closings back in front of those the walk added, so
+   * close callbacks keep their FIFO order. */
+  loom__queue_move(&loop->closing_queue, &added);
+  append_all(&loop->closing_queue, &closing);
+  append_all(&loop->closing_queue, &added);
 }
 
 
@@ -204,16 +225,23 @@ void loom_print_handles(loom_loop_t* loop, int only_active, FILE* stream) {
   loom_queue_t* q;
   loom_handle_t* h;
 
+  loom_queue_t* lists[2];
+  int i;
+
   if (stream == NULL)
     stream = stderr;
-  for (q = loop->handle_queue.next; q != &loop->handle_queue; q = q->next) {
-    h = loom__queue_data(q, loom_handle_t, handle_queue);
-    if (only_active && !loom__is_active(h))
-      continue;
-    fprintf(stream, "[%c%c%c] %-8s %p\n",
-            "R-"[!(h->flags & LOOM__HANDLE_REF)],
-            "A-"[!(h->flags & LOOM__HANDLE_ACTIVE)],
-            "I-"[!(h->flags & LOOM__HANDLE_INTERNAL)],
-            loom_handle_type_name(h->type), (void*) h);
+  lists[0] = &loop->handle_queue;
+  lists[1] = &loop->closing_queue;
+  for (i = 0; i < 2; i++) {
+    for (q = lists[i]->next; q != lists[i]; q = q->next) {
+      h = loom__queue_data(q, loom_handle_t, handle_queue);
+      if (only_active && !loom__is_active(h))
+        continue;
+      fprintf(stream, "[%c%c%c] %-8s %p\n",
+              "R-"[!(h->flags & LOOM__HANDLE_REF)],
+              "A-"[!(h->flags & LOOM__HANDLE_ACTIVE)],
+              "I-"[!(h->flags & LOOM__HANDLE_INTERNAL)],
+              loom_handle_type_name(h->type), (void*) h);
+    }
   }
 }

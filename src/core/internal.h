@@ -30,9 +30,8 @@ struct loom_loop_s {
   void* data;
   unsigned int active_handles; /* active and referenced */
   unsigned int active_reqs;
-  loom_queue_t handle_queue;   /* every handle not yet closed */
-  loom_handle_t* closing_head; /* FIFO of handles awaiting the close phase */
-  loom_handle_t* closing_tail;
+  loom_queue_t handle_queue;   /* open handles */
+  loom_queue_t closing_queue;  /* closing handles, FIFO, until the close phase */
   loom_queue_t pending_queue;  /* io watchers fed for the pending phase */
   loom_queue_t idle_handles;
   loom_queue_t prepare_handles;

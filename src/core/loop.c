@@ -30,6 +30,7 @@ int loom_loop_new(loom_loop_t** out) {
   if (loop == NULL)
     return LOOM_ENOMEM;
   loom__queue_init(&loop->handle_queue);
+  loom__queue_init(&loop->closing_queue);
   loom__queue_init(&loop->pending_queue);
   loom__queue_init(&loop->idle_handles);
   loom__queue_init(&loop->prepare_handles);
@@ -72,7 +73,7 @@ int loom_loop_close(loom_loop_t* loop) {
   if (loop->run_mode != -1)
     return LOOM_EBUSY;
   if (!loom__queue_empty(&loop->handle_queue) || loop->active_reqs != 0 ||
-      loop->closing_head != NULL)
+      !loom__queue_empty(&loop->closing_queue))
     return LOOM_EBUSY;
   release(loop);
   return 0;
@@ -86,8 +87,10 @@ void loom_loop_teardown(loom_loop_t* loop) {
     q = loom__queue_head(&loop->handle_queue);
     loom__handle_detach(loom__queue_data(q, loom_handle_t, handle_queue));
   }
-  loop->closing_head = NULL;
-  loop->closing_tail = NULL;
+  while (!loom__queue_empty(&loop->closing_queue)) {
+    q = loom__queue_head(&loop->closing_queue);
+    loom__handle_detach(loom__queue_data(q, loom_handle_t, handle_queue));
+  }
   release(loop);
 }
 
@@ -104,7 +107,7 @@ uint64_t loom_now(const loom_loop_t* loop) {
 
 int loom_loop_alive(const loom_loop_t* loop) {
   return loop->active_handles > 0 || loop->active_reqs > 0 ||
-         loop->closing_head != NULL;
+         !loom__queue_empty(&loop->closing_queue);
 }
 
 
@@ -122,7 +125,7 @@ int loom_backend_timeout(const loom_loop_t* loop) {
     return 0;
   if (!loom__queue_empty(&loop->pending_queue))
     return 0;
-  if (loop->closing_head != NULL)
+  if (!loom__queue_empty(&loop->closing_queue))
     return 0;
   return loom__next_timeout(loop);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "loom.h"
 
 int luaopen_loom(lua_State* L);
@@ -333,17 +334,60 @@ static int pmain(lua_State* L) {
 }
 
 
+/* Warnings (`warn` and -W), printed as lua.c's default handler does. */
+static int warnings_on;
+static void warnf(void* ud, const char* msg, int tocont) {
+  static int continuing;
+  (void) ud;
+  if (!continuing && msg[0] == '@') {
+    if (strcmp(msg, "@on") == 0)
+      warnings_on = 1;
+    else if (strcmp(msg, "@off") == 0)
+      warnings_on = 0;
+    return;
+  }
+  if (warnings_on) {
+    if (!continuing)
+      fputs("Lua warning: ", stderr);
+    fputs(msg, stderr);
+    if (!tocont)
+      fputs("\n", stderr);
+  }
+  continuing = tocont;
+}
+
+
+static int panic(lua_State* L) {
+  const char* msg = lua_tostring(L, -1);
+  fprintf(stderr, "%s: PANIC: unprotected error in call to Lua API (%s)\n",
+          progname, msg != NULL ? msg : "error object is not a string");
+  return 0;
+}
+
+
 int main(int argc, char** argv) {
+  loom_lua_allocator_t* allocator;
   lua_State* L;
   int status;
   int ok;
 
   if (argv[0] != NULL && argv[0][0] != '\0')
     progname = argv[0];
-  L = luaL_newstate();
+  /* LOOM_MALLOC=system uses the C library's allocator instead (for tools
+   * such as valgrind that track malloc'ed blocks one by one). */
+  allocator = getenv("LOOM_MALLOC") != NULL &&
+                      strcmp(getenv("LOOM_MALLOC"), "system") == 0
+                  ? NULL
+                  : loom_lua_allocator_new();
+  L = allocator != NULL ? lua_newstate(loom_lua_alloc, allocator)
+                        : luaL_newstate();
   if (L == NULL) {
     fprintf(stderr, "%s: cannot create state: not enough memory\n", progname);
     return EXIT_FAILURE;
+  }
+  if (allocator != NULL) {
+    lua_atpanic(L, panic);
+    lua_setwarnf(L, warnf, NULL);
   }
   lua_pushcfunction(L, pmain);
   lua_pushinteger(L, argc);
@@ -352,5 +396,6 @@ int main(int argc, char** argv) {
   ok = lua_toboolean(L, -1);
   report(L, status);
   lua_close(L);
+  loom_lua_allocator_free(allocator);
   return (ok && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
 }
