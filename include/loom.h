@@ -133,7 +133,7 @@ struct loom_handle_s {
 struct loom_timer_s {
   LOOM_HANDLE_FIELDS
   loom_timer_cb cb;
-  loom_queue_t node; /* in its duration list, or in the ready list */
+  loom_queue_t node; /* in the list of timers with its duration */
   uint64_t timeout;  /* absolute due time, loop milliseconds */
   uint64_t repeat;
   uint64_t start_id; /* breaks ties so equal due times fire in start order */

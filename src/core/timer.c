@@ -20,8 +20,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#define TIMER_READY (1u << 16) /* due, waiting in run_timers' ready list */
-#define TIMER_HEAD (1u << 17)  /* first of its duration list */
+#define TIMER_HEAD (1u << 16) /* first of its duration list */
 #define MAX_SPARE_LISTS 64
 
 typedef struct loom__timer_list_s {
@@ -186,12 +185,6 @@ int loom_timer_init(loom_loop_t* loop, loom_timer_t* t) {
 
 
 int loom_timer_stop(loom_timer_t* t) {
-  if (t->flags & TIMER_READY) {
-    /* Due but not yet dispatched in this pass: it must not fire. */
-    t->flags &= ~TIMER_READY;
-    loom__queue_remove(&t->node);
-    return 0;
-  }
   if (!loom__is_active((loom_handle_t*) t))
     return 0;
   unlink_timer(t->loop, t);
@@ -286,34 +279,28 @@ int loom__next_timeout(const loom_loop_t* loop) {
 
 
 void loom__run_timers(loom_loop_t* loop) {
-  loom_queue_t ready;
-  loom_queue_t* q;
+  uint64_t snapshot = loop->timer_counter;
   loom_heap_node_t* node;
   loom_timer_t* t;
 
-  /* Snapshot: take every due timer out first, in (due, start) order, then
-   * call out. A callback may stop, restart or close any timer (stopping
-   * one still in the ready list removes it from there), and a timer
-   * restarted with timeout 0 fires on the next pass, not in this one. */
-  loom__queue_init(&ready);
+  /* Fires, in (due, start) order, the timers that were due and started
+   * before this phase began. The start-id bound is the snapshot: a timer
+   * (re)started by a callback in this phase has a newer id and waits for
+   * the next pass even with timeout 0, and since every timer eligible now
+   * sorts before every such timer, the first ineligible one ends the
+   * phase. A callback may stop, restart or close any timer; those not
+   * yet fired are simply no longer in their lists. Taking timers out one
+   * at a time, right before their callback, touches each timer's memory
+   * once (a separate ready list cost a second cache miss per timer). */
   for (;;) {
     node = loom__heap_min(&loop->timer_heap);
     if (node == NULL)
       break;
     t = first_timer((timer_list_t*) node);
-    if (t->timeout > loop->time)
+    if (t->timeout > loop->time || t->start_id >= snapshot)
       break;
     unlink_timer(loop, t);
     loom__handle_stop((loom_handle_t*) t);
-    t->flags |= TIMER_READY;
-    loom__queue_insert_tail(&ready, &t->node);
-  }
-
-  while (!loom__queue_empty(&ready)) {
-    q = loom__queue_head(&ready);
-    t = loom__queue_data(q, loom_timer_t, node);
-    loom__queue_remove(q);
-    t->flags &= ~TIMER_READY;
     if (t->repeat != 0)
       loom_timer_start(t, t->cb, t->repeat, t->repeat);
     t->cb(t);
