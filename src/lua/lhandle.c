@@ -17,7 +17,8 @@
 
 void* lh_new(lua_State* L, const lh_type* type, size_t size) {
   void* p = lua_newuserdatauv(L, size, 1);              /* ud */
-  luaL_setmetatable(L, type->mtname);
+  lua_getiuservalue(L, lua_upvalueindex(1), (int) type->type); /* ud mt */
+  lua_setmetatable(L, -2);                              /* ud */
   return p;
 }
 
@@ -41,9 +42,23 @@ static loom_handle_t* test_any(lua_State* L, int idx) {
 }
 
 
+/* The userdata at idx if its metatable is the type's, else NULL. */
+static void* test_type(lua_State* L, int idx, const lh_type* type) {
+  const lctx* ctx = lua_touserdata(L, lua_upvalueindex(1));
+  void* p = lua_touserdata(L, idx);
+  int same;
+
+  if (p == NULL || !lua_getmetatable(L, idx))
+    return NULL;
+  same = lua_topointer(L, -1) == ctx->metatables[type->type];
+  lua_pop(L, 1);
+  return same ? p : NULL;
+}
+
+
 static loom_handle_t* check_maybe_closed(lua_State* L, int idx,
                                          const lh_type* type) {
-  loom_handle_t* h = type != NULL ? luaL_testudata(L, idx, type->mtname)
+  loom_handle_t* h = type != NULL ? test_type(L, idx, type)
                                   : test_any(L, idx);
   if (h == NULL)
     luaL_typeerror(L, idx, type != NULL ? type->mtname : "uv_handle");
@@ -240,8 +255,12 @@ static const luaL_Reg handle_meta[] = {
  * plus the type's own. Expects the context on top of the stack. */
 void lh_register_type(lua_State* L, const lh_type* type) {
   int ctx_idx = lua_gettop(L);
+  lctx* ctx = lua_touserdata(L, ctx_idx);
 
   luaL_newmetatable(L, type->mtname);                   /* ctx mt */
+  ctx->metatables[type->type] = lua_topointer(L, -1);
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, ctx_idx, (int) type->type);
   lua_pushinteger(L, type->type);
   lua_setfield(L, -2, "__loom_handle");
   if (type->is_stream) {

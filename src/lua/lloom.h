@@ -23,6 +23,10 @@ typedef struct {
   loom_loop_t* loop;
   lua_State* L;   /* the main thread (LUA_RIDX_MAINTHREAD) */
   int closed;     /* loop_close succeeded or the state is closing */
+  /* Each handle type's metatable (also the context's user value number
+   * `type`), so argument checks compare pointers instead of looking the
+   * metatable up by name in the registry on every call. */
+  const void* metatables[LOOM_HANDLE_TYPE_MAX];
 } lctx;
 
 /* The context, as the first upvalue of every binding function. */

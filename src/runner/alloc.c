@@ -11,17 +11,26 @@
  * A Lua state is used by one thread at a time, so there is no locking.
  * Freed small blocks are reused but chunks are returned to the system
  * only when the state closes.
+ *
+ * Once a state holds more than HUGE_AFTER bytes of small blocks, new
+ * chunks are 2 MiB, aligned and marked for transparent huge pages: a
+ * program with a million handles then takes ~90 page faults instead of
+ * ~45,000, which under virtualisation was a fifth of its run time. Small
+ * programs keep small chunks and a small footprint.
  */
 #include "alloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define GRANULE 8
 #define MAX_SMALL 512
 #define NCLASSES (MAX_SMALL / GRANULE + 1)
 #define CHUNK_SIZE (256 * 1024)
+#define HUGE_CHUNK_SIZE (2 * 1024 * 1024)
+#define HUGE_AFTER (8 * 1024 * 1024)
 
 typedef struct free_block {
   struct free_block* next;
@@ -29,6 +38,7 @@ typedef struct free_block {
 
 typedef struct chunk {
   struct chunk* next;
+  size_t mapped; /* 0: from malloc; else the size to munmap */
   /* Blocks follow, 16-byte aligned. */
 } chunk;
 
@@ -37,6 +47,7 @@ struct loom_lua_allocator_s {
   char* bump;     /* the unused rest of the newest chunk */
   char* bump_end;
   chunk* chunks;
+  size_t chunk_bytes; /* total size of the chunks */
 };
 
 #define CHUNK_HEADER ((sizeof(chunk) + 15) & ~(size_t) 15)
@@ -59,9 +70,61 @@ void loom_lua_allocator_free(loom_lua_allocator_t* a) {
     return;
   while ((c = a->chunks) != NULL) {
     a->chunks = c->next;
-    free(c);
+    if (c->mapped != 0)
+      munmap(c, c->mapped);
+    else
+      free(c);
   }
   free(a);
+}
+
+
+/* A 2 MiB chunk on a 2 MiB boundary, so the kernel can back it with one
+ * huge page; NULL if mmap fails (the caller falls back to malloc). */
+static chunk* huge_chunk(void) {
+  size_t span = 2 * HUGE_CHUNK_SIZE;
+  char* p = mmap(NULL, span, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  char* aligned;
+  chunk* c;
+
+  if (p == MAP_FAILED)
+    return NULL;
+  aligned = (char*) (((uintptr_t) p + HUGE_CHUNK_SIZE - 1) &
+                     ~(uintptr_t) (HUGE_CHUNK_SIZE - 1));
+  if (aligned > p)
+    munmap(p, (size_t) (aligned - p));
+  if (aligned + HUGE_CHUNK_SIZE < p + span)
+    munmap(aligned + HUGE_CHUNK_SIZE,
+           (size_t) (p + span - (aligned + HUGE_CHUNK_SIZE)));
+  madvise(aligned, HUGE_CHUNK_SIZE, MADV_HUGEPAGE);
+  c = (chunk*) aligned;
+  c->mapped = HUGE_CHUNK_SIZE;
+  return c;
+}
+
+
+static int new_chunk(loom_lua_allocator_t* a) {
+  size_t size = CHUNK_SIZE;
+  chunk* c = NULL;
+
+  if (a->chunk_bytes >= HUGE_AFTER) {
+    c = huge_chunk();
+    size = HUGE_CHUNK_SIZE;
+  }
+  if (c == NULL) {
+    size = CHUNK_SIZE;
+    c = malloc(CHUNK_SIZE);
+    if (c == NULL)
+      return 0;
+    c->mapped = 0;
+  }
+  c->next = a->chunks;
+  a->chunks = c;
+  a->chunk_bytes += size;
+  a->bump = (char*) c + CHUNK_HEADER;
+  a->bump_end = (char*) c + size;
+  return 1;
 }
 
 
@@ -69,23 +132,15 @@ static void* small_alloc(loom_lua_allocator_t* a, size_t size) {
   size_t cls = class_of(size);
   size_t bytes = cls * GRANULE;
   free_block* b = a->free[cls];
-  chunk* c;
   void* p;
 
   if (b != NULL) {
     a->free[cls] = b->next;
     return b;
   }
-  if ((size_t) (a->bump_end - a->bump) < bytes) {
-    /* The tail of the old chunk is abandoned: at most 511 bytes. */
-    c = malloc(CHUNK_SIZE);
-    if (c == NULL)
-      return NULL;
-    c->next = a->chunks;
-    a->chunks = c;
-    a->bump = (char*) c + CHUNK_HEADER;
-    a->bump_end = (char*) c + CHUNK_SIZE;
-  }
+  /* The tail of the old chunk is abandoned: at most 511 bytes. */
+  if ((size_t) (a->bump_end - a->bump) < bytes && !new_chunk(a))
+    return NULL;
   p = a->bump;
   a->bump += bytes;
   return p;
