@@ -95,4 +95,16 @@ test("luv scripts run unchanged; loom.* modules are found", function()
   assert(code == 0 and out == "lib ok\n", out .. err)
 end)
 
+test("the examples run and end by themselves", function()
+  local examples = T.dir .. "/../../examples/"
+  for _, ex in ipairs({"demo.lua", "timers.lua", "signals.lua --self-test"}) do
+    local out, err, code = T.sh(q(T.runner) .. " " .. examples .. ex)
+    assert(code == 0, ex .. ": " .. err)
+    assert(#out > 0, ex .. " printed nothing")
+  end
+  local out = T.sh(q(T.runner) .. " " .. examples .. "demo.lua")
+  assert(out:match("timer %-> idle %-> prepare %-> check"), out)
+  assert(out:match("caught sigusr1"), out)
+end)
+
 T.run()
