@@ -44,6 +44,12 @@
     ASSERT_EQ(loom_loop_close(loop), 0);                                      \
   } while (0)
 
+static inline loom_loop_t* new_loop(void) {
+  loom_loop_t* loop;
+  ASSERT_OK(loom_loop_new(&loop));
+  return loop;
+}
+
 static inline void test_close_walk_cb(loom_handle_t* h, void* arg) {
   (void) arg;
   if (!loom_is_closing(h))

@@ -7,12 +7,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-static loom_loop_t* new_loop(void) {
-  loom_loop_t* loop;
-  ASSERT_OK(loom_loop_new(&loop));
-  return loop;
-}
-
 enum { NTHREADS = 4, SENDS = 20000 };
 static loom_async_t async_h;
 static int async_calls;

@@ -5,12 +5,6 @@
 
 #include <stdint.h>
 
-static loom_loop_t* new_loop(void) {
-  loom_loop_t* loop;
-  ASSERT_OK(loom_loop_new(&loop));
-  return loop;
-}
-
 static int self_closed;
 static void self_close_cb(loom_handle_t* h) {
   ASSERT(loom_is_closing(h));

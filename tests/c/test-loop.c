@@ -4,12 +4,6 @@
 
 #include <signal.h>
 
-static loom_loop_t* new_loop(void) {
-  loom_loop_t* loop;
-  ASSERT_OK(loom_loop_new(&loop));
-  return loop;
-}
-
 TEST(loop_empty_run) {
   loom_loop_t* loop = new_loop();
   ASSERT_EQ(loom_loop_alive(loop), 0);

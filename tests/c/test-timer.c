@@ -5,12 +5,6 @@
 
 #include <limits.h>
 
-static loom_loop_t* new_loop(void) {
-  loom_loop_t* loop;
-  ASSERT_OK(loom_loop_new(&loop));
-  return loop;
-}
-
 enum { NORDER = 50 };
 static loom_timer_t order_timers[NORDER];
 static int order_seen[NORDER];
