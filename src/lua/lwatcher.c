@@ -91,17 +91,9 @@ static int stop_watcher(lua_State* L, loom_handle_t* h) {
 /* The methods accept any of the three types (they share a method table). */
 static loom_handle_t* check_any_watcher(lua_State* L) {
   loom_handle_t* h = lh_check(L, 1, NULL);
-  switch (h->type) {
-    case LOOM_IDLE:
-      return h;
-    case LOOM_PREPARE:
-      return h;
-    case LOOM_CHECK:
-      return h;
-    default:
-      luaL_typeerror(L, 1, "uv_idle, uv_prepare or uv_check");
-      return NULL;
-  }
+  if (h->type != LOOM_IDLE && h->type != LOOM_PREPARE && h->type != LOOM_CHECK)
+    luaL_typeerror(L, 1, "uv_idle, uv_prepare or uv_check");
+  return h;
 }
 
 static int method_start(lua_State* L) { return start_watcher(L, check_any_watcher(L)); }
