@@ -11,40 +11,43 @@ local uv = require "loom"
 
 local M = {}
 
-local function check_delay(ms)
+local function check_delay(ms, level)
   if type(ms) ~= "number" or ms < 0 or ms ~= ms then
     error("bad delay (a non-negative number of milliseconds expected, got " ..
-          tostring(ms) .. ")", 3)
+          tostring(ms) .. ")", level)
   end
   return math.floor(ms)
 end
 
-local function check_fn(fn)
+local function check_fn(fn, level)
   if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
-    error("bad callback (callable expected, got " .. type(fn) .. ")", 3)
+    error("bad callback (callable expected, got " .. type(fn) .. ")", level)
   end
 end
 
--- Runs fn once after ms milliseconds; returns the timer handle.
-function M.setTimeout(ms, fn, ...)
-  ms = check_delay(ms)
-  check_fn(fn)
+-- Starts a timer that calls fn(...) after ms, then every ms if repeating.
+local function start(ms, repeating, fn, ...)
+  -- Errors name the caller of setTimeout/setInterval (4 levels up).
+  ms = check_delay(ms, 4)
+  check_fn(fn, 4)
   local args = table.pack(...)
   local t = uv.new_timer()
-  t:start(ms, 0, function()
-    t:close()
+  t:start(ms, repeating and ms or 0, function()
+    if not repeating then t:close() end
     fn(table.unpack(args, 1, args.n))
   end)
   return t
 end
 
+-- Runs fn once after ms milliseconds; returns the timer handle.
+function M.setTimeout(ms, fn, ...)
+  local t = start(ms, false, fn, ...) -- not a tail call: errors name our caller
+  return t
+end
+
 -- Runs fn every ms milliseconds until cleared; returns the timer handle.
 function M.setInterval(ms, fn, ...)
-  ms = check_delay(ms)
-  check_fn(fn)
-  local args = table.pack(...)
-  local t = uv.new_timer()
-  t:start(ms, ms, function() fn(table.unpack(args, 1, args.n)) end)
+  local t = start(ms, true, fn, ...)
   return t
 end
 
@@ -68,7 +71,7 @@ local function run_immediates()
 end
 
 function M.setImmediate(fn, ...)
-  check_fn(fn)
+  check_fn(fn, 3)
   if not check then
     check = uv.new_check()
     check:unref()
@@ -90,7 +93,7 @@ end
 
 -- Suspends the running coroutine for ms milliseconds (the loop goes on).
 function M.sleep(ms)
-  ms = check_delay(ms)
+  ms = check_delay(ms, 3)
   local co, main = coroutine.running()
   if main then error("timer.sleep must be called inside a coroutine", 2) end
   local t = uv.new_timer()

@@ -115,7 +115,6 @@ int loom__io_start(loom_loop_t* loop, loom__io_t* w, unsigned int events);
 void loom__io_stop(loom_loop_t* loop, loom__io_t* w, unsigned int events);
 void loom__io_close(loom_loop_t* loop, loom__io_t* w);
 void loom__io_feed(loom_loop_t* loop, loom__io_t* w);
-int loom__io_active(const loom__io_t* w, unsigned int events);
 int loom__run_pending(loom_loop_t* loop);
 
 /* The poller (poll_epoll.c): the only code that knows about epoll. */

@@ -72,11 +72,6 @@ void loom__io_stop(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
 }
 
 
-int loom__io_active(const loom__io_t* w, unsigned int events) {
-  return (w->pevents & events) != 0;
-}
-
-
 /* Must be called before the fd is closed: the kernel forgets it now, and
  * events already fetched for it in the current batch are dropped. */
 void loom__io_close(loom_loop_t* loop, loom__io_t* w) {

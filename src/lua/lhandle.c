@@ -298,10 +298,6 @@ void lh_register_type(lua_State* L, const lh_type* type) {
   lua_setiuservalue(L, ctx_idx, (int) type->type);
   lua_pushinteger(L, type->type);
   lua_setfield(L, -2, "__loom_handle");
-  if (type->is_stream) {
-    lua_pushboolean(L, 1);
-    lua_setfield(L, -2, "__loom_stream");
-  }
   lua_pushvalue(L, ctx_idx);
   luaL_setfuncs(L, handle_meta, 1);
   lua_newtable(L);                                      /* ctx mt methods */

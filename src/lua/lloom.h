@@ -47,7 +47,6 @@ typedef struct {
   const char* mtname;     /* "uv_timer" */
   loom_handle_type type;
   const luaL_Reg* methods; /* type-specific methods (without prefix) */
-  int is_stream;
 } lh_type;
 
 /* Creates a handle userdata of `size` bytes with the type's metatable,

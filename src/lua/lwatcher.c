@@ -4,9 +4,9 @@
 #include "lloom.h"
 
 static const luaL_Reg watcher_methods[];
-const lh_type lidle_type = {"uv_idle", LOOM_IDLE, watcher_methods, 0};
-const lh_type lprepare_type = {"uv_prepare", LOOM_PREPARE, watcher_methods, 0};
-const lh_type lcheck_type = {"uv_check", LOOM_CHECK, watcher_methods, 0};
+const lh_type lidle_type = {"uv_idle", LOOM_IDLE, watcher_methods};
+const lh_type lprepare_type = {"uv_prepare", LOOM_PREPARE, watcher_methods};
+const lh_type lcheck_type = {"uv_check", LOOM_CHECK, watcher_methods};
 
 
 static void on_watcher(loom_handle_t* h) {
@@ -18,12 +18,6 @@ static void on_watcher(loom_handle_t* h) {
 static void on_idle(loom_idle_t* h) { on_watcher((loom_handle_t*) h); }
 static void on_prepare(loom_prepare_t* h) { on_watcher((loom_handle_t*) h); }
 static void on_check(loom_check_t* h) { on_watcher((loom_handle_t*) h); }
-
-
-/* The handle at argument 1, of whichever of the three types it is. */
-static loom_handle_t* check_watcher(lua_State* L, const lh_type* type) {
-  return lh_check(L, 1, type);
-}
 
 
 static int new_watcher(lua_State* L, const lh_type* type) {
@@ -100,14 +94,14 @@ static int method_start(lua_State* L) { return start_watcher(L, check_any_watche
 static int method_stop(lua_State* L) { return stop_watcher(L, check_any_watcher(L)); }
 
 static int new_idle(lua_State* L) { return new_watcher(L, &lidle_type); }
-static int idle_start(lua_State* L) { return start_watcher(L, check_watcher(L, &lidle_type)); }
-static int idle_stop(lua_State* L) { return stop_watcher(L, check_watcher(L, &lidle_type)); }
+static int idle_start(lua_State* L) { return start_watcher(L, lh_check(L, 1, &lidle_type)); }
+static int idle_stop(lua_State* L) { return stop_watcher(L, lh_check(L, 1, &lidle_type)); }
 static int new_prepare(lua_State* L) { return new_watcher(L, &lprepare_type); }
-static int prepare_start(lua_State* L) { return start_watcher(L, check_watcher(L, &lprepare_type)); }
-static int prepare_stop(lua_State* L) { return stop_watcher(L, check_watcher(L, &lprepare_type)); }
+static int prepare_start(lua_State* L) { return start_watcher(L, lh_check(L, 1, &lprepare_type)); }
+static int prepare_stop(lua_State* L) { return stop_watcher(L, lh_check(L, 1, &lprepare_type)); }
 static int new_check(lua_State* L) { return new_watcher(L, &lcheck_type); }
-static int check_start(lua_State* L) { return start_watcher(L, check_watcher(L, &lcheck_type)); }
-static int check_stop(lua_State* L) { return stop_watcher(L, check_watcher(L, &lcheck_type)); }
+static int check_start(lua_State* L) { return start_watcher(L, lh_check(L, 1, &lcheck_type)); }
+static int check_stop(lua_State* L) { return stop_watcher(L, lh_check(L, 1, &lcheck_type)); }
 
 
 static const luaL_Reg watcher_methods[] = {

@@ -50,6 +50,9 @@ test("bad arguments raise", function()
   assert(not pcall(timer.setTimeout, -1, print))
   assert(not pcall(timer.setTimeout, 1, 42))
   assert(not pcall(timer.setInterval, "x", print))
+  -- the error points at the caller's line, not inside loom.timer
+  local ok, err = pcall(function() timer.setTimeout(-1, print) end)
+  assert(not ok and err:match("test%-lib%-timer%.lua:%d+: bad delay"), err)
 end)
 
 T.run()
