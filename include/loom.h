@@ -164,6 +164,8 @@ struct loom_signal_s {
   loom_queue_t signal_queue;
 };
 
+#include "loom/net.h"
+
 /* ---- loop ---------------------------------------------------------- */
 
 typedef struct {

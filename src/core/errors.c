@@ -41,3 +41,25 @@ const char* loom_strerror(int err) {
 int loom_translate_sys_error(int sys_errno) {
   return sys_errno <= 0 ? sys_errno : -sys_errno;
 }
+
+
+static const char* const req_type_names[LOOM_REQ_TYPE_MAX] = {
+  [LOOM_UNKNOWN_REQ] = "unknown",
+  [LOOM_REQ] = "req",
+  [LOOM_CONNECT] = "connect",
+  [LOOM_WRITE] = "write",
+  [LOOM_SHUTDOWN] = "shutdown",
+  [LOOM_UDP_SEND] = "udp_send",
+  [LOOM_FS] = "fs",
+  [LOOM_WORK] = "work",
+  [LOOM_GETADDRINFO] = "getaddrinfo",
+  [LOOM_GETNAMEINFO] = "getnameinfo",
+  [LOOM_RANDOM] = "random",
+};
+
+
+const char* loom_req_type_name(loom_req_type type) {
+  if ((int) type < 0 || type >= LOOM_REQ_TYPE_MAX)
+    return NULL;
+  return req_type_names[type];
+}

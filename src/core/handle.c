@@ -118,6 +118,22 @@ static void stop_by_type(loom_handle_t* h) {
     case LOOM_SIGNAL:
       loom__signal_close((loom_signal_t*) h);
       break;
+    case LOOM_TCP:
+    case LOOM_TTY:
+      loom__stream_close((loom_stream_t*) h);
+      break;
+    case LOOM_NAMED_PIPE:
+      loom__pipe_close((loom_pipe_t*) h);
+      break;
+    case LOOM_UDP:
+      loom__udp_close((loom_udp_t*) h);
+      break;
+    case LOOM_POLL:
+      loom__poll_close((loom_poll_t*) h);
+      break;
+    case LOOM_PROCESS:
+      loom__process_close((loom_process_t*) h);
+      break;
     default:
       assert(0 && "close of an unknown handle type");
       break;
@@ -139,6 +155,24 @@ void loom_close(loom_handle_t* h, loom_close_cb close_cb) {
 }
 
 
+/* Requests the handle still owned are reported (cancelled) before its
+ * close callback, so the close callback is always the last word. */
+static void finish_by_type(loom_handle_t* h) {
+  switch (h->type) {
+    case LOOM_TCP:
+    case LOOM_TTY:
+    case LOOM_NAMED_PIPE:
+      loom__stream_finish_close((loom_stream_t*) h);
+      break;
+    case LOOM_UDP:
+      loom__udp_finish_close((loom_udp_t*) h);
+      break;
+    default:
+      break;
+  }
+}
+
+
 /* Runs the close callbacks of the handles closed before this phase began;
  * handles closed by those callbacks wait for the next pass. */
 int loom__run_closing_handles(loom_loop_t* loop) {
@@ -155,6 +189,7 @@ int loom__run_closing_handles(loom_loop_t* loop) {
     loom__queue_remove(q);
     assert(h->flags & LOOM__HANDLE_CLOSING);
     assert(!(h->flags & LOOM__HANDLE_ACTIVE));
+    finish_by_type(h);
     h->flags |= LOOM__HANDLE_CLOSED;
     if (h->close_cb != NULL)
       h->close_cb(h);

@@ -26,6 +26,34 @@ enum {
   LOOM__HANDLE_INTERNAL = 1u << 4
 };
 
+/* Stream flags (tcp, pipe, tty). */
+enum {
+  LOOM__STREAM_READABLE = 1u << 16,
+  LOOM__STREAM_WRITABLE = 1u << 17,
+  LOOM__STREAM_READING = 1u << 18,
+  LOOM__STREAM_LISTENING = 1u << 19,
+  LOOM__STREAM_SHUTTING = 1u << 20, /* shutdown requested */
+  LOOM__STREAM_SHUT = 1u << 21,     /* write side shut down */
+  LOOM__STREAM_EOF = 1u << 22,
+  LOOM__STREAM_BLOCKING = 1u << 23,
+  LOOM__STREAM_SOCKET = 1u << 24,   /* sendmsg with MSG_NOSIGNAL works */
+  LOOM__STREAM_BOUND = 1u << 25,
+  LOOM__STREAM_CLOSE_RESET = 1u << 26
+};
+
+/* UDP flags. */
+enum {
+  LOOM__UDP_CONNECTED = 1u << 16,
+  LOOM__UDP_RECEIVING = 1u << 17,
+  LOOM__UDP_BOUND = 1u << 18
+};
+
+/* The pending phase calls a watcher's callback with this event. */
+#define LOOM__IO_PENDING (1u << 30)
+
+/* The per-loop read buffer: reads of every stream land here. */
+#define LOOM__READ_BUF_SIZE 65536
+
 struct loom_loop_s {
   void* data;
   unsigned int active_handles; /* active and referenced */
@@ -70,6 +98,15 @@ struct loom_loop_s {
   loom_loop_t* sig_next;                 /* in the global list of loops */
   int sig_registered;
 
+  /* Reads land in this buffer (grown for recvmmsg), never in a malloc per
+   * read; the read callback consumes it before the next read. */
+  char* read_buf;
+  size_t read_buf_size;
+
+  /* Child processes (process.c), reaped on SIGCHLD. */
+  loom_queue_t process_handles;
+  int child_watching;
+
   /* Configuration and metrics. */
   int block_sigprof;
   int idle_metrics;
@@ -98,6 +135,30 @@ void loom__timer_close(loom_timer_t* t);
 void loom__watcher_close(loom_handle_t* h);
 void loom__async_close(loom_async_t* a);
 void loom__signal_close(loom_signal_t* s);
+
+/* Streams, udp, poll, processes. */
+void loom__stream_init(loom_loop_t* loop, loom_stream_t* s,
+                       loom_handle_type type);
+int loom__stream_open(loom_stream_t* s, int fd, unsigned int flags);
+void loom__stream_close(loom_stream_t* s);
+void loom__stream_finish_close(loom_stream_t* s);
+void loom__pipe_close(loom_pipe_t* p);
+int loom__pipe_recv_fds(loom_pipe_t* p, const void* msg);
+void loom__udp_close(loom_udp_t* u);
+void loom__udp_finish_close(loom_udp_t* u);
+void loom__poll_close(loom_poll_t* p);
+void loom__process_close(loom_process_t* p);
+void loom__process_reap(loom_loop_t* loop);
+int loom__signal_watch(loom_loop_t* loop, int signum);
+void loom__signal_unwatch(loom_loop_t* loop, int signum);
+char* loom__read_buf(loom_loop_t* loop, size_t size);
+
+/* fd helpers (fd.c). */
+int loom__nonblock(int fd, int set);
+int loom__cloexec(int fd, int set);
+int loom__socket(int domain, int type, int protocol);
+int loom__close(int fd);
+int loom__sockaddr_len(const struct sockaddr* addr);
 
 /* Timers (timer.c). */
 void loom__run_timers(loom_loop_t* loop);

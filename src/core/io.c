@@ -110,7 +110,7 @@ int loom__run_pending(loom_loop_t* loop) {
     q = loom__queue_head(&snapshot);
     loom__queue_remove(q);
     w = loom__queue_data(q, loom__io_t, pending_queue);
-    w->cb(loop, w, POLLOUT);
+    w->cb(loop, w, LOOM__IO_PENDING);
   }
   return 1;
 }

@@ -38,6 +38,7 @@ int loom_loop_new(loom_loop_t** out) {
   loom__queue_init(&loop->async_handles);
   loom__queue_init(&loop->signal_handles);
   loom__queue_init(&loop->watcher_queue);
+  loom__queue_init(&loop->process_handles);
   loom__heap_init(&loop->timer_heap);
   loop->run_mode = -1;
   loop->backend_fd = -1;
@@ -64,6 +65,7 @@ static void release(loom_loop_t* loop) {
   loom__signal_loop_close(loop);
   loom__wakeup_close(loop);
   loom__poller_close(loop);
+  free(loop->read_buf);
   free(loop->watchers);
   free(loop);
 }

@@ -59,54 +59,11 @@ static void on_signal(int signum) {
 }
 
 
-int loom_signal_init(loom_loop_t* loop, loom_signal_t* s) {
-  loom__handle_init(loop, (loom_handle_t*) s, LOOM_SIGNAL);
-  s->cb = NULL;
-  s->signum = 0;
-  s->oneshot = 0;
-  loom__queue_init(&s->signal_queue);
-  return 0;
-}
-
-
-int loom_signal_stop(loom_signal_t* s) {
-  loom_loop_t* loop = s->loop;
-  sigset_t mask;
-  int signum = s->signum;
-
-  if (!loom__is_active((loom_handle_t*) s))
-    return 0;
-  lock_table(&mask);
-  loop->sig_watching[signum]--;
-  if (--users[signum] == 0)
-    sigaction(signum, &saved_actions[signum], NULL);
-  unlock_table(&mask);
-  loom__queue_remove(&s->signal_queue);
-  loom__handle_stop((loom_handle_t*) s);
-  return 0;
-}
-
-
-static int start(loom_signal_t* s, loom_signal_cb cb, int signum,
-                 int oneshot) {
-  loom_loop_t* loop = s->loop;
+/* Counts one more watcher of signum on the loop (a handle, or the loop's
+ * child reaper for SIGCHLD), installing the handler for the first one. */
+int loom__signal_watch(loom_loop_t* loop, int signum) {
   struct sigaction sa;
   sigset_t mask;
-
-  if (cb == NULL || loom__is_closing((loom_handle_t*) s))
-    return LOOM_EINVAL;
-  if (signum <= 0 || signum >= LOOM__NSIG || signum == SIGKILL ||
-      signum == SIGSTOP)
-    return LOOM_EINVAL;
-
-  if (loom__is_active((loom_handle_t*) s)) {
-    if (s->signum == signum) {
-      s->cb = cb;
-      s->oneshot = oneshot;
-      return 0;
-    }
-    loom_signal_stop(s);
-  }
 
   lock_table(&mask);
   if (users[signum] == 0) {
@@ -129,6 +86,68 @@ static int start(loom_signal_t* s, loom_signal_cb cb, int signum,
     loop->sig_registered = 1;
   }
   unlock_table(&mask);
+  return 0;
+}
+
+
+/* The disposition the process had comes back with the last watcher. */
+void loom__signal_unwatch(loom_loop_t* loop, int signum) {
+  sigset_t mask;
+
+  lock_table(&mask);
+  loop->sig_watching[signum]--;
+  if (--users[signum] == 0)
+    sigaction(signum, &saved_actions[signum], NULL);
+  unlock_table(&mask);
+}
+
+
+int loom_signal_init(loom_loop_t* loop, loom_signal_t* s) {
+  loom__handle_init(loop, (loom_handle_t*) s, LOOM_SIGNAL);
+  s->cb = NULL;
+  s->signum = 0;
+  s->oneshot = 0;
+  loom__queue_init(&s->signal_queue);
+  return 0;
+}
+
+
+int loom_signal_stop(loom_signal_t* s) {
+  loom_loop_t* loop = s->loop;
+  int signum = s->signum;
+
+  if (!loom__is_active((loom_handle_t*) s))
+    return 0;
+  loom__signal_unwatch(loop, signum);
+  loom__queue_remove(&s->signal_queue);
+  loom__handle_stop((loom_handle_t*) s);
+  return 0;
+}
+
+
+static int start(loom_signal_t* s, loom_signal_cb cb, int signum,
+                 int oneshot) {
+  loom_loop_t* loop = s->loop;
+  int err;
+
+  if (cb == NULL || loom__is_closing((loom_handle_t*) s))
+    return LOOM_EINVAL;
+  if (signum <= 0 || signum >= LOOM__NSIG || signum == SIGKILL ||
+      signum == SIGSTOP)
+    return LOOM_EINVAL;
+
+  if (loom__is_active((loom_handle_t*) s)) {
+    if (s->signum == signum) {
+      s->cb = cb;
+      s->oneshot = oneshot;
+      return 0;
+    }
+    loom_signal_stop(s);
+  }
+
+  err = loom__signal_watch(loop, signum);
+  if (err != 0)
+    return err;
 
   s->cb = cb;
   s->signum = signum;
@@ -185,6 +204,8 @@ void loom__signal_dispatch(loom_loop_t* loop) {
     return;
   for (signum = 1; signum < LOOM__NSIG; signum++) {
     count = atomic_exchange(&loop->sig_caught[signum], 0);
+    if (count > 0 && signum == SIGCHLD && loop->child_watching)
+      loom__process_reap(loop);
     while (count-- > 0)
       deliver(loop, signum);
   }

@@ -1,0 +1,801 @@
+/* SPDX-License-Identifier: MIT */
+/* stream.c: what tcp, pipe and tty share: reading into the loop's buffer,
+ * the ordered write queue, shutdown, listen/accept, connect completion and
+ * closing with every queued request cancelled in order.
+ *
+ * One watcher per stream carries every event. Its callback runs in the
+ * poll phase for readiness and in the pending phase (LOOM__IO_PENDING) for
+ * completions that happened inside a call and must be reported later: a
+ * write that the kernel took at once, a connect that failed at once, a
+ * shutdown with nothing queued before it.
+ */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* Reads per readiness event: one busy peer cannot starve the others. */
+#define READS_PER_EVENT 32
+/* Connections accepted per readiness event, for the same reason. */
+#define ACCEPTS_PER_EVENT 128
+/* Buffers handed to one writev; the kernel limit is IOV_MAX (1024). */
+#define MAX_IOV 1024
+
+_Static_assert(sizeof(loom_buf_t) == sizeof(struct iovec) &&
+               offsetof(loom_buf_t, base) == offsetof(struct iovec, iov_base) &&
+               offsetof(loom_buf_t, len) == offsetof(struct iovec, iov_len),
+               "loom_buf_t must be laid out as struct iovec");
+
+static void stream_io(loom_loop_t* loop, loom__io_t* w, unsigned int events);
+
+/* A descriptor held open so that accept can still make progress when the
+ * process runs out of descriptors (see emfile_drain). */
+static int reserve_fd = -1;
+
+
+void loom__stream_init(loom_loop_t* loop, loom_stream_t* s,
+                       loom_handle_type type) {
+  loom__handle_init(loop, (loom_handle_t*) s, type);
+  s->u.read_cb = NULL;
+  loom__io_init(&s->io, stream_io, -1);
+  loom__queue_init(&s->write_queue);
+  loom__queue_init(&s->write_completed);
+  s->write_queue_size = 0;
+  s->connect_req = NULL;
+  s->shutdown_req = NULL;
+  s->accepted_fd = -1;
+  s->delayed_error = 0;
+}
+
+
+/* Adopts fd (already non-blocking) with the given readable/writable and
+ * socket flags. */
+int loom__stream_open(loom_stream_t* s, int fd, unsigned int flags) {
+  if (s->io.fd != -1 && s->io.fd != fd)
+    return LOOM_EBUSY;
+  s->io.fd = fd;
+  s->flags |= flags;
+  return 0;
+}
+
+
+static int stream_fd(const loom_stream_t* s) {
+  return s->io.fd;
+}
+
+
+int loom_fileno(const loom_handle_t* h, int* fd) {
+  int f;
+
+  switch (h->type) {
+    case LOOM_TCP:
+    case LOOM_NAMED_PIPE:
+    case LOOM_TTY:
+      f = ((const loom_stream_t*) h)->io.fd;
+      break;
+    case LOOM_UDP:
+      f = ((const loom_udp_t*) h)->io.fd;
+      break;
+    case LOOM_POLL:
+      f = ((const loom_poll_t*) h)->io.fd;
+      break;
+    default:
+      return LOOM_EINVAL;
+  }
+  if (f < 0 || loom__is_closing(h))
+    return LOOM_EBADF;
+  *fd = f;
+  return 0;
+}
+
+
+static int buffer_size(loom_handle_t* h, int opt, int* value) {
+  socklen_t len = sizeof(*value);
+  int fd;
+  int err;
+
+  if (h->type != LOOM_TCP && h->type != LOOM_NAMED_PIPE &&
+      h->type != LOOM_UDP)
+    return LOOM_ENOTSUP;
+  err = loom_fileno(h, &fd);
+  if (err != 0)
+    return err;
+  if (*value == 0)
+    err = getsockopt(fd, SOL_SOCKET, opt, value, &len);
+  else
+    err = setsockopt(fd, SOL_SOCKET, opt, value, len);
+  return err != 0 ? LOOM__ERR(errno) : 0;
+}
+
+
+int loom_send_buffer_size(loom_handle_t* h, int* value) {
+  return buffer_size(h, SO_SNDBUF, value);
+}
+
+
+int loom_recv_buffer_size(loom_handle_t* h, int* value) {
+  return buffer_size(h, SO_RCVBUF, value);
+}
+
+
+/* ---- completions ---------------------------------------------------- */
+
+static void finish_write(loom_stream_t* s, loom_write_t* req, int error) {
+  req->error = error;
+  loom__queue_remove(&req->queue);
+  loom__queue_insert_tail(&s->write_completed, &req->queue);
+}
+
+
+/* Calls back every write that finished, in order. A callback may close
+ * the stream; what it closed is cancelled and reported by the close. */
+static void run_write_callbacks(loom_stream_t* s) {
+  loom_queue_t done;
+  loom_write_t* req;
+
+  if (loom__queue_empty(&s->write_completed))
+    return;
+  loom__queue_move(&s->write_completed, &done);
+  while (!loom__queue_empty(&done)) {
+    req = loom__queue_data(loom__queue_head(&done), loom_write_t, queue);
+    loom__queue_remove(&req->queue);
+    s->loop->active_reqs--;
+    if (req->send_fd >= 0 && req->error != 0)
+      req->send_fd = -1;
+    if (req->cb != NULL)
+      req->cb(req, req->error);
+  }
+}
+
+
+static void finish_shutdown(loom_stream_t* s, int error) {
+  loom_shutdown_t* req = s->shutdown_req;
+
+  s->shutdown_req = NULL;
+  s->loop->active_reqs--;
+  if (req->cb != NULL)
+    req->cb(req, error);
+}
+
+
+static void finish_connect(loom_stream_t* s, int error) {
+  loom_connect_t* req = s->connect_req;
+
+  s->connect_req = NULL;
+  s->loop->active_reqs--;
+  loom__io_stop(s->loop, &s->io, POLLOUT);
+  if (req->cb != NULL)
+    req->cb(req, error);
+}
+
+
+/* ---- writing -------------------------------------------------------- */
+
+static size_t bufs_total(const loom_buf_t* bufs, unsigned int nbufs) {
+  size_t total = 0;
+  unsigned int i;
+
+  for (i = 0; i < nbufs; i++)
+    total += bufs[i].len;
+  return total;
+}
+
+
+/* One writev/sendmsg of the buffers. Returns bytes written or an error. */
+static ssize_t write_bufs(loom_stream_t* s, const loom_buf_t* bufs,
+                          unsigned int nbufs, int send_fd) {
+  union {
+    char space[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  struct msghdr msg;
+  struct cmsghdr* cmsg;
+  ssize_t n;
+
+  if (nbufs > MAX_IOV)
+    nbufs = MAX_IOV;
+  do {
+    if (s->flags & LOOM__STREAM_SOCKET) {
+      memset(&msg, 0, sizeof(msg));
+      msg.msg_iov = (struct iovec*) bufs;
+      msg.msg_iovlen = nbufs;
+      if (send_fd >= 0) {
+        memset(&ctl, 0, sizeof(ctl));
+        msg.msg_control = ctl.space;
+        msg.msg_controllen = sizeof(ctl.space);
+        cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &send_fd, sizeof(int));
+      }
+      /* MSG_NOSIGNAL: a dead peer is an EPIPE error, never a SIGPIPE. */
+      n = sendmsg(stream_fd(s), &msg, MSG_NOSIGNAL);
+    } else if (nbufs == 1) {
+      n = write(stream_fd(s), bufs[0].base, bufs[0].len);
+    } else {
+      n = writev(stream_fd(s), (const struct iovec*) bufs, (int) nbufs);
+    }
+  } while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return errno == EWOULDBLOCK ? LOOM_EAGAIN : LOOM__ERR(errno);
+  return n;
+}
+
+
+/* Consumes n written bytes from the front of the request's buffers. */
+static void advance(loom_write_t* req, size_t n) {
+  while (n > 0 && req->nbufs > 0) {
+    if (n >= req->bufs[0].len) {
+      n -= req->bufs[0].len;
+      req->bufs++;
+      req->nbufs--;
+    } else {
+      req->bufs[0].base = (char*) req->bufs[0].base + n;
+      req->bufs[0].len -= n;
+      n = 0;
+    }
+  }
+  /* Empty buffers at the end are as good as written. */
+  while (req->nbufs > 0 && req->bufs[0].len == 0) {
+    req->bufs++;
+    req->nbufs--;
+  }
+}
+
+
+static void do_shutdown(loom_stream_t* s);
+
+/* Writes queued requests until the kernel pushes back. Returns 1 if the
+ * queue was emptied. */
+static int drain_write_queue(loom_stream_t* s) {
+  loom_write_t* req;
+  ssize_t n;
+
+  while (!loom__queue_empty(&s->write_queue)) {
+    req = loom__queue_data(loom__queue_head(&s->write_queue), loom_write_t,
+                           queue);
+    if (req->nbufs == 0 && req->send_fd < 0) {
+      finish_write(s, req, 0);
+      continue;
+    }
+    n = write_bufs(s, req->bufs, req->nbufs, req->send_fd);
+    if (n == LOOM_EAGAIN)
+      return 0;
+    if (n < 0) {
+      s->write_queue_size -= bufs_total(req->bufs, req->nbufs);
+      finish_write(s, req, (int) n);
+      continue;
+    }
+    req->send_fd = -1; /* it went with the first byte */
+    s->write_queue_size -= (size_t) n;
+    advance(req, (size_t) n);
+    if (req->nbufs == 0) {
+      finish_write(s, req, 0);
+      continue;
+    }
+    if (s->flags & LOOM__STREAM_BLOCKING)
+      continue; /* a blocking fd wrote less only on a signal: go on */
+    return 0;
+  }
+  return 1;
+}
+
+
+/* After the queue changed: watch for writability while anything is left,
+ * and start a requested shutdown once everything is written. */
+static void after_drain(loom_stream_t* s, int emptied) {
+  if (!emptied) {
+    loom__io_start(s->loop, &s->io, POLLOUT);
+    return;
+  }
+  loom__io_stop(s->loop, &s->io, POLLOUT);
+  if ((s->flags & LOOM__STREAM_SHUTTING) && !(s->flags & LOOM__STREAM_SHUT))
+    do_shutdown(s);
+}
+
+
+int loom_write2(loom_write_t* req, loom_stream_t* s, loom_buf_t* bufs,
+                unsigned int nbufs, loom_stream_t* send_handle,
+                loom_write_cb cb) {
+  int was_empty;
+  int send_fd = -1;
+
+  if (stream_fd(s) < 0)
+    return LOOM_EBADF;
+  if (!(s->flags & LOOM__STREAM_WRITABLE))
+    return LOOM_EPIPE;
+  if (s->flags & LOOM__STREAM_SHUTTING)
+    return LOOM_EPIPE;
+  if (send_handle != NULL) {
+    if (s->type != LOOM_NAMED_PIPE || !((loom_pipe_t*) s)->ipc)
+      return LOOM_EINVAL;
+    if (loom_fileno((loom_handle_t*) send_handle, &send_fd) != 0)
+      return LOOM_EBADF;
+  }
+
+  req->type = LOOM_WRITE;
+  req->cb = cb;
+  req->handle = s;
+  req->bufs = bufs;
+  req->nbufs = nbufs;
+  req->error = 0;
+  req->send_fd = send_fd;
+  s->write_queue_size += bufs_total(bufs, nbufs);
+  s->loop->active_reqs++;
+
+  was_empty = loom__queue_empty(&s->write_queue);
+  loom__queue_insert_tail(&s->write_queue, &req->queue);
+  if (s->connect_req != NULL)
+    return 0; /* written once connected */
+  if (was_empty) {
+    after_drain(s, drain_write_queue(s));
+    /* The fast path: written at once and nobody to tell. The request is
+     * not touched again, so the caller may reuse it immediately. */
+    if (cb == NULL && req->nbufs == 0 && req->error == 0) {
+      loom__queue_remove(&req->queue);
+      s->loop->active_reqs--;
+      return 1;
+    }
+  }
+  if (!loom__queue_empty(&s->write_completed))
+    loom__io_feed(s->loop, &s->io);
+  return 0;
+}
+
+
+int loom_write(loom_write_t* req, loom_stream_t* s, loom_buf_t* bufs,
+               unsigned int nbufs, loom_write_cb cb) {
+  return loom_write2(req, s, bufs, nbufs, NULL, cb);
+}
+
+
+int loom_try_write2(loom_stream_t* s, const loom_buf_t* bufs,
+                    unsigned int nbufs, loom_stream_t* send_handle) {
+  int send_fd = -1;
+  ssize_t n;
+
+  if (stream_fd(s) < 0)
+    return LOOM_EBADF;
+  if (!(s->flags & LOOM__STREAM_WRITABLE) ||
+      (s->flags & LOOM__STREAM_SHUTTING))
+    return LOOM_EPIPE;
+  /* Writing now would overtake what is queued. */
+  if (!loom__queue_empty(&s->write_queue) || s->connect_req != NULL)
+    return LOOM_EAGAIN;
+  if (send_handle != NULL) {
+    if (s->type != LOOM_NAMED_PIPE || !((loom_pipe_t*) s)->ipc)
+      return LOOM_EINVAL;
+    if (loom_fileno((loom_handle_t*) send_handle, &send_fd) != 0)
+      return LOOM_EBADF;
+  }
+  if (bufs_total(bufs, nbufs) == 0 && send_fd < 0)
+    return 0;
+  n = write_bufs(s, bufs, nbufs, send_fd);
+  if (n == 0)
+    return LOOM_EAGAIN;
+  return n > INT32_MAX ? INT32_MAX : (int) n;
+}
+
+
+int loom_try_write(loom_stream_t* s, const loom_buf_t* bufs,
+                   unsigned int nbufs) {
+  return loom_try_write2(s, bufs, nbufs, NULL);
+}
+
+
+size_t loom_stream_get_write_queue_size(const loom_stream_t* s) {
+  return s->write_queue_size;
+}
+
+
+/* ---- shutdown -------------------------------------------------------- */
+
+static void do_shutdown(loom_stream_t* s) {
+  int err = 0;
+
+  s->flags |= LOOM__STREAM_SHUT;
+  s->flags &= ~LOOM__STREAM_WRITABLE;
+  if (shutdown(stream_fd(s), SHUT_WR) != 0)
+    err = LOOM__ERR(errno);
+  finish_shutdown(s, err);
+}
+
+
+int loom_shutdown(loom_shutdown_t* req, loom_stream_t* s,
+                  loom_shutdown_cb cb) {
+  if (stream_fd(s) < 0)
+    return LOOM_ENOTCONN;
+  if (!(s->flags & LOOM__STREAM_WRITABLE) ||
+      (s->flags & (LOOM__STREAM_SHUTTING | LOOM__STREAM_SHUT)) ||
+      loom__is_closing((loom_handle_t*) s))
+    return LOOM_ENOTCONN;
+  req->type = LOOM_SHUTDOWN;
+  req->cb = cb;
+  req->handle = s;
+  s->shutdown_req = req;
+  s->flags |= LOOM__STREAM_SHUTTING;
+  s->loop->active_reqs++;
+  /* Even with nothing queued the callback must come later: the pending
+   * phase sees the empty queue and shuts down then. */
+  if (loom__queue_empty(&s->write_queue) && s->connect_req == NULL)
+    loom__io_feed(s->loop, &s->io);
+  return 0;
+}
+
+
+/* ---- reading --------------------------------------------------------- */
+
+int loom_read_start(loom_stream_t* s, loom_read_cb cb) {
+  int err;
+
+  if (cb == NULL)
+    return LOOM_EINVAL;
+  if (loom__is_closing((loom_handle_t*) s))
+    return LOOM_EINVAL;
+  if (stream_fd(s) < 0)
+    return LOOM_ENOTCONN;
+  if (!(s->flags & LOOM__STREAM_READABLE))
+    return LOOM_ENOTCONN;
+  if (s->flags & LOOM__STREAM_LISTENING)
+    return LOOM_EINVAL;
+  err = loom__io_start(s->loop, &s->io, POLLIN);
+  if (err != 0)
+    return err;
+  s->u.read_cb = cb;
+  s->flags |= LOOM__STREAM_READING;
+  loom__handle_start((loom_handle_t*) s);
+  return 0;
+}
+
+
+int loom_read_stop(loom_stream_t* s) {
+  if (!(s->flags & LOOM__STREAM_READING))
+    return 0;
+  s->flags &= ~LOOM__STREAM_READING;
+  loom__io_stop(s->loop, &s->io, POLLIN);
+  loom__handle_stop((loom_handle_t*) s);
+  return 0;
+}
+
+
+int loom_is_readable(const loom_stream_t* s) {
+  return (s->flags & LOOM__STREAM_READABLE) != 0;
+}
+
+
+int loom_is_writable(const loom_stream_t* s) {
+  return (s->flags & LOOM__STREAM_WRITABLE) != 0;
+}
+
+
+static ssize_t read_once(loom_stream_t* s, char* buf, size_t size) {
+  union {
+    char space[CMSG_SPACE(64 * sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  struct msghdr msg;
+  struct iovec iov;
+  ssize_t n;
+  int err;
+
+  if (s->type != LOOM_NAMED_PIPE || !((loom_pipe_t*) s)->ipc) {
+    do
+      n = read(stream_fd(s), buf, size);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? LOOM__ERR(errno) : n;
+  }
+  /* An ipc pipe may carry descriptors alongside the bytes. */
+  memset(&msg, 0, sizeof(msg));
+  iov.iov_base = buf;
+  iov.iov_len = size;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl.space;
+  msg.msg_controllen = sizeof(ctl.space);
+  do
+    n = recvmsg(stream_fd(s), &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return LOOM__ERR(errno);
+  err = loom__pipe_recv_fds((loom_pipe_t*) s, &msg);
+  return err != 0 ? err : n;
+}
+
+
+static void read_ready(loom_stream_t* s) {
+  loom_buf_t buf;
+  ssize_t n;
+  int count;
+
+  buf.base = loom__read_buf(s->loop, LOOM__READ_BUF_SIZE);
+  if (buf.base == NULL) {
+    s->u.read_cb(s, LOOM_ENOBUFS, NULL);
+    return;
+  }
+  for (count = 0; count < READS_PER_EVENT; count++) {
+    if (!(s->flags & LOOM__STREAM_READING))
+      return; /* the callback stopped or closed the stream */
+    n = read_once(s, buf.base, LOOM__READ_BUF_SIZE);
+    if (n == LOOM_EAGAIN || n == LOOM__ERR(EWOULDBLOCK))
+      return;
+    if (n == 0) {
+      s->flags |= LOOM__STREAM_EOF;
+      s->flags &= ~LOOM__STREAM_READABLE;
+      loom_read_stop(s);
+      s->u.read_cb(s, LOOM_EOF, NULL);
+      return;
+    }
+    if (n < 0) {
+      loom_read_stop(s);
+      s->u.read_cb(s, n, NULL);
+      return;
+    }
+    buf.len = (size_t) n;
+    s->u.read_cb(s, n, &buf);
+    /* A short read drained the socket: save the EAGAIN system call. */
+    if ((size_t) n < LOOM__READ_BUF_SIZE)
+      return;
+  }
+}
+
+
+/* ---- listening --------------------------------------------------------- */
+
+/* Out of descriptors: give the reserve back, accept and drop every waiting
+ * connection (so the listener is not woken for them again and again) and
+ * take the reserve again. */
+static void emfile_drain(int listen_fd) {
+  int fd;
+
+  if (reserve_fd < 0)
+    return;
+  loom__close(reserve_fd);
+  reserve_fd = -1;
+  for (;;) {
+    fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    loom__close(fd);
+  }
+  reserve_fd = open("/", O_RDONLY | O_CLOEXEC);
+}
+
+
+static void server_ready(loom_stream_t* s) {
+  int count;
+  int fd;
+  int err;
+
+  for (count = 0; count < ACCEPTS_PER_EVENT; count++) {
+    if (!(s->flags & LOOM__STREAM_LISTENING))
+      return;
+    if (s->accepted_fd != -1) {
+      /* The last connection was not accepted: wait until it is. */
+      loom__io_stop(s->loop, &s->io, POLLIN);
+      return;
+    }
+    fd = accept4(stream_fd(s), NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      err = errno;
+      if (err == EINTR || err == ECONNABORTED)
+        continue;
+      if (err == EAGAIN || err == EWOULDBLOCK)
+        return;
+      if (err == EMFILE || err == ENFILE)
+        emfile_drain(stream_fd(s));
+      s->u.connection_cb(s, LOOM__ERR(err));
+      if (err == EMFILE || err == ENFILE)
+        return;
+      continue;
+    }
+    s->accepted_fd = fd;
+    s->u.connection_cb(s, 0);
+  }
+}
+
+
+int loom_listen(loom_stream_t* s, int backlog, loom_connection_cb cb) {
+  int err;
+
+  if (cb == NULL || loom__is_closing((loom_handle_t*) s))
+    return LOOM_EINVAL;
+  if (s->type != LOOM_TCP && s->type != LOOM_NAMED_PIPE)
+    return LOOM_ENOTSUP;
+  if (s->delayed_error != 0)
+    return s->delayed_error;
+  if (stream_fd(s) < 0)
+    return LOOM_EINVAL;
+  if (s->flags & LOOM__STREAM_READING)
+    return LOOM_EINVAL;
+  if (reserve_fd < 0)
+    reserve_fd = open("/", O_RDONLY | O_CLOEXEC);
+  if (listen(stream_fd(s), backlog) != 0)
+    return LOOM__ERR(errno);
+  err = loom__io_start(s->loop, &s->io, POLLIN);
+  if (err != 0)
+    return err;
+  s->u.connection_cb = cb;
+  s->flags |= LOOM__STREAM_LISTENING;
+  s->flags &= ~(LOOM__STREAM_READABLE | LOOM__STREAM_WRITABLE);
+  loom__handle_start((loom_handle_t*) s);
+  return 0;
+}
+
+
+int loom_accept(loom_stream_t* server, loom_stream_t* client) {
+  int fd;
+  int err;
+
+  if (loom__is_closing((loom_handle_t*) client))
+    return LOOM_EINVAL;
+  if (server->type == LOOM_NAMED_PIPE && ((loom_pipe_t*) server)->ipc &&
+      !(server->flags & LOOM__STREAM_LISTENING)) {
+    /* An ipc pipe hands over the descriptors it received. */
+    loom_pipe_t* p = (loom_pipe_t*) server;
+    if (p->npending == 0)
+      return LOOM_EAGAIN;
+    fd = p->pending_fds[0];
+    err = client->type == LOOM_UDP ? LOOM_EINVAL : 0;
+    if (err == 0)
+      err = loom__nonblock(fd, 1);
+    if (err == 0)
+      err = loom__stream_open(client, fd,
+                              LOOM__STREAM_READABLE | LOOM__STREAM_WRITABLE |
+                                  LOOM__STREAM_SOCKET);
+    if (err != 0)
+      return err;
+    memmove(p->pending_fds, p->pending_fds + 1,
+            --p->npending * sizeof(int));
+    return 0;
+  }
+  if (server->accepted_fd == -1)
+    return LOOM_EAGAIN;
+  if (client->type != server->type)
+    return LOOM_EINVAL;
+  err = loom__stream_open(client, server->accepted_fd,
+                          LOOM__STREAM_READABLE | LOOM__STREAM_WRITABLE |
+                              LOOM__STREAM_SOCKET);
+  if (err != 0)
+    return err;
+  server->accepted_fd = -1;
+  if (server->flags & LOOM__STREAM_LISTENING)
+    loom__io_start(server->loop, &server->io, POLLIN);
+  return 0;
+}
+
+
+/* ---- connecting -------------------------------------------------------- */
+
+static void connect_ready(loom_stream_t* s) {
+  int error = s->delayed_error;
+  socklen_t len = sizeof(error);
+
+  if (error == 0) {
+    if (getsockopt(stream_fd(s), SOL_SOCKET, SO_ERROR, &error, &len) != 0)
+      error = errno;
+    if (error == EINPROGRESS)
+      return;
+    error = error != 0 ? LOOM__ERR(error) : 0;
+  }
+  s->delayed_error = 0;
+  finish_connect(s, error);
+}
+
+
+/* ---- the watcher ------------------------------------------------------- */
+
+static void stream_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
+  loom_stream_t* s = loom__queue_data(w, loom_stream_t, io);
+  (void) loop;
+
+  if (s->connect_req != NULL) {
+    if (!(events & (POLLOUT | POLLERR | POLLHUP | LOOM__IO_PENDING)))
+      return;
+    if ((events & LOOM__IO_PENDING) && s->delayed_error == 0)
+      return;
+    connect_ready(s);
+    if (loom__is_closing((loom_handle_t*) s))
+      return;
+    if (!loom__queue_empty(&s->write_queue))
+      events |= POLLOUT; /* writes waited for the connection */
+    else if (s->flags & LOOM__STREAM_SHUTTING)
+      events |= LOOM__IO_PENDING;
+  }
+
+  if (s->flags & LOOM__STREAM_LISTENING) {
+    if (events & (POLLIN | POLLERR | POLLHUP))
+      server_ready(s);
+    return;
+  }
+
+  if ((events & (POLLIN | POLLERR | POLLHUP)) &&
+      (s->flags & LOOM__STREAM_READING))
+    read_ready(s);
+  if (loom__is_closing((loom_handle_t*) s))
+    return;
+
+  if (events & (POLLOUT | POLLERR | POLLHUP | LOOM__IO_PENDING)) {
+    if (!loom__queue_empty(&s->write_queue) ||
+        (s->flags & LOOM__STREAM_SHUTTING))
+      after_drain(s, drain_write_queue(s));
+    run_write_callbacks(s);
+  }
+}
+
+
+/* ---- closing ----------------------------------------------------------- */
+
+/* Stops all I/O and closes the descriptor; the queued requests are marked
+ * cancelled and reported by loom__stream_finish_close, in the closing
+ * phase, before the close callback. */
+void loom__stream_close(loom_stream_t* s) {
+  loom_queue_t* q;
+  loom_write_t* req;
+  int fd = stream_fd(s);
+
+  loom_read_stop(s);
+  s->flags &= ~LOOM__STREAM_LISTENING;
+  loom__handle_stop((loom_handle_t*) s);
+  loom__io_close(s->loop, &s->io);
+  if (fd >= 0) {
+    if (s->flags & LOOM__STREAM_CLOSE_RESET) {
+      struct linger l = {1, 0};
+      setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+    }
+    /* Like libuv, never close stdio descriptors: nothing good comes of
+     * it (the next open would silently become stdin/out/err). */
+    if (fd > 2)
+      loom__close(fd);
+    s->io.fd = -1;
+  }
+  if (s->accepted_fd >= 0) {
+    loom__close(s->accepted_fd);
+    s->accepted_fd = -1;
+  }
+  while (!loom__queue_empty(&s->write_queue)) {
+    q = loom__queue_head(&s->write_queue);
+    req = loom__queue_data(q, loom_write_t, queue);
+    s->write_queue_size -= bufs_total(req->bufs, req->nbufs);
+    finish_write(s, req, LOOM_ECANCELED);
+  }
+  s->flags &= ~(LOOM__STREAM_READABLE | LOOM__STREAM_WRITABLE);
+}
+
+
+void loom__stream_finish_close(loom_stream_t* s) {
+  if (s->connect_req != NULL) {
+    s->loop->active_reqs--;
+    loom_connect_t* req = s->connect_req;
+    s->connect_req = NULL;
+    if (req->cb != NULL)
+      req->cb(req, LOOM_ECANCELED);
+  }
+  run_write_callbacks(s);
+  if (s->shutdown_req != NULL)
+    finish_shutdown(s, LOOM_ECANCELED);
+}
+
+
+int loom_stream_set_blocking(loom_stream_t* s, int blocking) {
+  int err;
+
+  if (stream_fd(s) < 0)
+    return LOOM_EBADF;
+  err = loom__nonblock(stream_fd(s), !blocking);
+  if (err == 0) {
+    if (blocking)
+      s->flags |= LOOM__STREAM_BLOCKING;
+    else
+      s->flags &= ~LOOM__STREAM_BLOCKING;
+  }
+  return err;
+}
