@@ -8,7 +8,7 @@
 #include <pthread.h>
 
 static const luaL_Reg async_methods[];
-const lh_type lasync_type = {"uv_async", LOOM_ASYNC, async_methods};
+const lh_type lasync_type = {"uv_async", LOOM_ASYNC, async_methods, NULL};
 
 typedef struct {
   loom_async_t handle; /* first: the userdata is also a loom_handle_t */

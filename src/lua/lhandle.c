@@ -150,7 +150,7 @@ static void release_extra(loom_handle_t* h) {
 }
 
 
-static void on_close(loom_handle_t* h) {
+void lh_on_close(loom_handle_t* h) {
   lctx* ctx = loom_loop_get_data(h->loop);
   lua_State* L = ctx->L;
   int anchor = anchor_ref(h);
@@ -168,19 +168,34 @@ static void on_close(loom_handle_t* h) {
 }
 
 
-static int handle_close(lua_State* L) {
-  loom_handle_t* h = lh_check(L, 1, NULL);
+static int plain_closer(loom_handle_t* h, loom_close_cb cb) {
+  loom_close(h, cb);
+  return 0;
+}
+
+
+int lh_close_with(lua_State* L, int idx, int cb_idx, lh_closer closer) {
+  loom_handle_t* h = lh_check(L, idx, NULL);
+  int err;
 
   if (loom_is_closing(h))
     return luaL_error(L, "handle %p is already closing", (void*) h);
-  if (!lua_isnoneornil(L, 2)) {
-    lh_check_callable(L, 2);
-    store_callback(L, h, 2);
-  } else {
+  if (!lua_isnoneornil(L, cb_idx))
+    lh_check_callable(L, cb_idx);
+  err = closer(h, lh_on_close);
+  if (err != 0)
+    return lr_fail(L, err);
+  /* Closing: the event callback gives way to the close callback. */
+  if (!lua_isnoneornil(L, cb_idx))
+    store_callback(L, h, cb_idx);
+  else
     clear_callback(L, h);
-  }
-  loom_close(h, on_close);
   return 0;
+}
+
+
+static int handle_close(lua_State* L) {
+  return lh_close_with(L, 1, 2, plain_closer);
 }
 
 
@@ -202,7 +217,7 @@ static int handle_close_mm(lua_State* L) {
   if (h == NULL || loom_is_closing(h))
     return 0;
   clear_callback(L, h);
-  loom_close(h, on_close);
+  loom_close(h, lh_on_close);
   return 0;
 }
 
@@ -248,6 +263,45 @@ static int handle_has_ref(lua_State* L) {
 }
 
 
+static int handle_fileno(lua_State* L) {
+  loom_handle_t* h = lh_check(L, 1, NULL);
+  int fd;
+  int err = loom_fileno(h, &fd);
+  if (err != 0)
+    return lr_fail(L, err);
+  lua_pushinteger(L, fd);
+  return 1;
+}
+
+
+/* With no size (or 0) the current size is returned; otherwise it is set
+ * and 0 returned, as luv does. */
+static int buffer_size(lua_State* L, int (*fn)(loom_handle_t*, int*)) {
+  loom_handle_t* h = lh_check(L, 1, NULL);
+  lua_Integer size = luaL_optinteger(L, 2, 0);
+  int value;
+  int err;
+
+  luaL_argcheck(L, size >= 0 && size <= 0x7fffffff, 2, "out of range");
+  value = (int) size;
+  err = fn(h, &value);
+  if (err != 0)
+    return lr_fail(L, err);
+  lua_pushinteger(L, size == 0 ? value : 0);
+  return 1;
+}
+
+
+static int handle_send_buffer_size(lua_State* L) {
+  return buffer_size(L, loom_send_buffer_size);
+}
+
+
+static int handle_recv_buffer_size(lua_State* L) {
+  return buffer_size(L, loom_recv_buffer_size);
+}
+
+
 static int handle_get_type(lua_State* L) {
   loom_handle_t* h = check_maybe_closed(L, 1, NULL);
   lua_pushstring(L, loom_handle_type_name(h->type));
@@ -264,6 +318,9 @@ const luaL_Reg lh_handle_functions[] = {
   {"unref", handle_unref},
   {"has_ref", handle_has_ref},
   {"handle_get_type", handle_get_type},
+  {"fileno", handle_fileno},
+  {"send_buffer_size", handle_send_buffer_size},
+  {"recv_buffer_size", handle_recv_buffer_size},
   {NULL, NULL}
 };
 
@@ -275,6 +332,9 @@ static const luaL_Reg handle_methods[] = {
   {"unref", handle_unref},
   {"has_ref", handle_has_ref},
   {"get_type", handle_get_type},
+  {"fileno", handle_fileno},
+  {"send_buffer_size", handle_send_buffer_size},
+  {"recv_buffer_size", handle_recv_buffer_size},
   {NULL, NULL}
 };
 
@@ -303,6 +363,10 @@ void lh_register_type(lua_State* L, const lh_type* type) {
   lua_newtable(L);                                      /* ctx mt methods */
   lua_pushvalue(L, ctx_idx);
   luaL_setfuncs(L, handle_methods, 1);
+  if (type->shared != NULL) {
+    lua_pushvalue(L, ctx_idx);
+    luaL_setfuncs(L, type->shared, 1);
+  }
   lua_pushvalue(L, ctx_idx);
   luaL_setfuncs(L, type->methods, 1);
   lua_setfield(L, -2, "__index");                       /* ctx mt */

@@ -47,6 +47,7 @@ typedef struct {
   const char* mtname;     /* "uv_timer" */
   loom_handle_type type;
   const luaL_Reg* methods; /* type-specific methods (without prefix) */
+  const luaL_Reg* shared;  /* methods shared with a family (streams) */
 } lh_type;
 
 /* Creates a handle userdata of `size` bytes with the type's metatable,
@@ -66,9 +67,59 @@ void lh_push_handle(lua_State* L, loom_handle_t* h);
 /* Raises unless the value at idx is a function or has __call. */
 void lh_check_callable(lua_State* L, int idx);
 void lh_register_type(lua_State* L, const lh_type* type);
+/* close() with a different core closing function (tcp close_reset). */
+typedef int (*lh_closer)(loom_handle_t* h, loom_close_cb cb);
+int lh_close_with(lua_State* L, int idx, int cb_idx, lh_closer closer);
+/* The close callback every handle gets (releases the anchor, calls Lua). */
+void lh_on_close(loom_handle_t* h);
 extern const luaL_Reg lh_handle_functions[];
 /* The state is closing: release what the binding attached to handles. */
 void lh_release_all(lctx* ctx);
+
+/* ---- requests (lreq.c) ---- */
+typedef struct {
+  int ref; /* registry anchor while the core owns the request */
+  union {
+    loom_req_t req;
+    loom_write_t write;
+    loom_connect_t connect;
+    loom_shutdown_t shutdown;
+    loom_udp_send_t send;
+  } u;
+  loom_buf_t bufs[]; /* the request's buffers (point into Lua strings) */
+} lreq_t;
+
+#define LREQ_OF(ptr) ((lreq_t*) (ptr)->data)
+
+/* Pushes a new request userdata (metatable uv_req) with room for nbufs. */
+lreq_t* lreq_new(lua_State* L, loom_req_type type, unsigned int nbufs);
+void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx);
+/* Releases the anchor; pushes the callback onto ctx->L and returns 1, or
+ * returns 0 (nothing pushed) when there is none. */
+int lreq_finish(lctx* ctx, lreq_t* r);
+/* The common completion: callback(err) with err nil or the error name. */
+void lreq_status_callback(lreq_t* r, loom_loop_t* loop, int status);
+void lreq_register(lua_State* L);
+extern const luaL_Reg lreq_functions[];
+
+/* ---- sockets (lnet.c) ---- */
+struct sockaddr;
+struct sockaddr_storage;
+unsigned int lbuf_count(lua_State* L, int idx);
+void lbuf_fill(lua_State* L, int idx, loom_buf_t* bufs, unsigned int n);
+int lnet_check_fd(lua_State* L, int idx);
+int lnet_check_port(lua_State* L, int idx);
+void laddr_check(lua_State* L, int host_idx, int port_idx,
+                 struct sockaddr_storage* addr);
+void laddr_push(lua_State* L, const struct sockaddr* addr);
+const char* lfamily_name(int family);
+int lfamily_check(lua_State* L, int idx);
+int lflag(lua_State* L, int idx, const char* name);
+int lopt_callback(lua_State* L, int idx);
+
+/* ---- streams (lstream.c) ---- */
+loom_stream_t* lstream_check(lua_State* L, int idx);
+extern const luaL_Reg lstream_methods[];
 
 /* ---- results (lerrors.c) ---- */
 /* Pushes nil, "ENAME: message", "ENAME" and returns 3. */
@@ -98,8 +149,16 @@ extern const luaL_Reg lwatcher_functions[];
 extern const luaL_Reg lasync_functions[];
 extern const luaL_Reg lsignal_functions[];
 extern const luaL_Reg lmisc_functions[];
+extern const luaL_Reg lstream_functions[];
+extern const luaL_Reg ltcp_functions[];
+extern const luaL_Reg lpipe_functions[];
+extern const luaL_Reg ltty_functions[];
+extern const luaL_Reg ludp_functions[];
+extern const luaL_Reg lpoll_functions[];
+extern const luaL_Reg lprocess_functions[];
 extern const lh_type ltimer_type, lidle_type, lprepare_type, lcheck_type,
-    lasync_type, lsignal_type;
+    lasync_type, lsignal_type, ltcp_type, lpipe_type, ltty_type, ludp_type,
+    lpoll_type, lprocess_type;
 void lconstants_push(lua_State* L);
 /* Signal names ("sigint") <-> numbers. */
 int lsignal_parse(lua_State* L, int idx);

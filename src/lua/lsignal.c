@@ -9,7 +9,7 @@
 #include <strings.h>
 
 static const luaL_Reg signal_methods[];
-const lh_type lsignal_type = {"uv_signal", LOOM_SIGNAL, signal_methods};
+const lh_type lsignal_type = {"uv_signal", LOOM_SIGNAL, signal_methods, NULL};
 
 static const struct {
   const char* name;

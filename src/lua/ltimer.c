@@ -3,7 +3,7 @@
 #include "lloom.h"
 
 static const luaL_Reg timer_methods[];
-const lh_type ltimer_type = {"uv_timer", LOOM_TIMER, timer_methods};
+const lh_type ltimer_type = {"uv_timer", LOOM_TIMER, timer_methods, NULL};
 
 
 static loom_timer_t* check_timer(lua_State* L) {

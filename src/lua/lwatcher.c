@@ -4,9 +4,9 @@
 #include "lloom.h"
 
 static const luaL_Reg watcher_methods[];
-const lh_type lidle_type = {"uv_idle", LOOM_IDLE, watcher_methods};
-const lh_type lprepare_type = {"uv_prepare", LOOM_PREPARE, watcher_methods};
-const lh_type lcheck_type = {"uv_check", LOOM_CHECK, watcher_methods};
+const lh_type lidle_type = {"uv_idle", LOOM_IDLE, watcher_methods, NULL};
+const lh_type lprepare_type = {"uv_prepare", LOOM_PREPARE, watcher_methods, NULL};
+const lh_type lcheck_type = {"uv_check", LOOM_CHECK, watcher_methods, NULL};
 
 
 static void on_watcher(loom_handle_t* h) {

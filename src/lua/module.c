@@ -8,12 +8,15 @@ static char module_key;
 
 static const lh_type* const handle_types[] = {
   &ltimer_type, &lidle_type, &lprepare_type, &lcheck_type, &lasync_type,
-  &lsignal_type,
+  &lsignal_type, &ltcp_type, &lpipe_type, &ltty_type, &ludp_type,
+  &lpoll_type, &lprocess_type,
 };
 
 static const luaL_Reg* const function_tables[] = {
   lloop_functions, lh_handle_functions, ltimer_functions, lwatcher_functions,
-  lasync_functions, lsignal_functions, lmisc_functions,
+  lasync_functions, lsignal_functions, lmisc_functions, lreq_functions,
+  lstream_functions, ltcp_functions, lpipe_functions, ltty_functions,
+  ludp_functions, lpoll_functions, lprocess_functions,
 };
 
 
@@ -31,6 +34,7 @@ LOOM_LUA_EXPORT int luaopen_loom(lua_State* L) {
   ctx_idx = lua_gettop(L);
   for (i = 0; i < sizeof(handle_types) / sizeof(handle_types[0]); i++)
     lh_register_type(L, handle_types[i]);
+  lreq_register(L);
 
   lua_newtable(L);                                      /* ctx module */
   for (i = 0; i < sizeof(function_tables) / sizeof(function_tables[0]); i++) {

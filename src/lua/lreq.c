@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/* lreq.c: request userdata (write, connect, shutdown, udp send): one
+ * allocation holding the core request and its buffer array; two user
+ * values hold the callback and the Lua strings being sent, so the bytes
+ * the kernel reads stay alive (no copy) until the callback has run. The
+ * userdata is anchored in the registry only while the core owns it.
+ */
+#include "lloom.h"
+
+#include <stddef.h>
+#include <string.h>
+
+static char req_mt_key;
+
+
+lreq_t* lreq_new(lua_State* L, loom_req_type type, unsigned int nbufs) {
+  size_t size = offsetof(lreq_t, bufs) + (size_t) nbufs * sizeof(loom_buf_t);
+  lreq_t* r = lua_newuserdatauv(L, size, 2);            /* req */
+
+  r->ref = LUA_NOREF;
+  r->u.req.type = type;
+  r->u.req.data = r;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &req_mt_key);       /* req mt */
+  lua_setmetatable(L, -2);                              /* req */
+  return r;
+}
+
+
+/* Anchors the request at idx until lreq_finish, with its callback (at
+ * cb_idx, may be none or nil) and the value whose bytes it refers to (at
+ * data_idx, or 0). */
+void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx) {
+  idx = lua_absindex(L, idx);
+  if (cb_idx != 0 && !lua_isnoneornil(L, cb_idx)) {
+    lua_pushvalue(L, cb_idx);
+    lua_setiuservalue(L, idx, 1);
+  }
+  if (data_idx != 0) {
+    if (lua_type(L, data_idx) == LUA_TTABLE) {
+      /* A private copy of the array: the caller may change theirs. */
+      lua_Integer i;
+      lua_Integer n = (lua_Integer) luaL_len(L, data_idx);
+      lua_createtable(L, (int) n, 0);
+      for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, data_idx, i);
+        lua_rawseti(L, -2, i);
+      }
+    } else {
+      lua_pushvalue(L, data_idx);
+    }
+    lua_setiuservalue(L, idx, 2);
+  }
+  lua_pushvalue(L, idx);
+  r->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+
+int lreq_finish(lctx* ctx, lreq_t* r) {
+  lua_State* L = ctx->L;
+
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->ref);            /* req */
+  luaL_unref(L, LUA_REGISTRYINDEX, r->ref);
+  r->ref = LUA_NOREF;
+  lua_getiuservalue(L, -1, 1);                          /* req cb */
+  lua_pushnil(L);
+  lua_setiuservalue(L, -3, 1);
+  lua_pushnil(L);
+  lua_setiuservalue(L, -3, 2);
+  lua_remove(L, -2);                                    /* cb */
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  return 1;
+}
+
+
+void lreq_status_callback(lreq_t* r, loom_loop_t* loop, int status) {
+  lctx* ctx = loom_loop_get_data(loop);
+
+  if (!lreq_finish(ctx, r))
+    return;
+  if (status < 0)
+    lua_pushstring(ctx->L, loom_err_name(status));
+  else
+    lua_pushnil(ctx->L);
+  lctx_call(ctx, 1);
+}
+
+
+static lreq_t* check_req(lua_State* L, int idx) {
+  return luaL_checkudata(L, idx, "uv_req");
+}
+
+
+static int req_tostring(lua_State* L) {
+  lreq_t* r = check_req(L, 1);
+  lua_pushfstring(L, "uv_%s_t: %p", loom_req_type_name(r->u.req.type),
+                  (void*) r);
+  return 1;
+}
+
+
+static int req_get_type(lua_State* L) {
+  lreq_t* r = check_req(L, 1);
+  lua_pushstring(L, loom_req_type_name(r->u.req.type));
+  lua_pushinteger(L, r->u.req.type);
+  return 2;
+}
+
+
+/* Socket requests (write, connect, shutdown, udp send) are in the
+ * kernel's hands and cannot be cancelled: EINVAL, as in libuv (closing
+ * the handle cancels them). Thread pool requests extend this. */
+static int req_cancel(lua_State* L) {
+  check_req(L, 1);
+  return lr_fail(L, LOOM_EINVAL);
+}
+
+
+static const luaL_Reg req_methods[] = {
+  {"cancel", req_cancel},
+  {"get_type", req_get_type},
+  {NULL, NULL}
+};
+
+const luaL_Reg lreq_functions[] = {
+  {"cancel", req_cancel},
+  {"req_get_type", req_get_type},
+  {NULL, NULL}
+};
+
+
+void lreq_register(lua_State* L) {
+  luaL_newmetatable(L, "uv_req");                       /* mt */
+  lua_pushcfunction(L, req_tostring);
+  lua_setfield(L, -2, "__tostring");
+  luaL_newlib(L, req_methods);
+  lua_setfield(L, -2, "__index");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &req_mt_key);
+}

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/* lstream.c: luv's stream section, shared by tcp, pipe and tty. */
+#include "lloom.h"
+
+#include <limits.h>
+
+
+loom_stream_t* lstream_check(lua_State* L, int idx) {
+  loom_handle_t* h = lh_check(L, idx, NULL);
+  if (h->type != LOOM_TCP && h->type != LOOM_NAMED_PIPE &&
+      h->type != LOOM_TTY)
+    luaL_typeerror(L, idx, "uv_stream");
+  return (loom_stream_t*) h;
+}
+
+
+static void on_connection(loom_stream_t* server, int status) {
+  lctx* ctx = loom_loop_get_data(server->loop);
+  lh_push_callback(ctx->L, (loom_handle_t*) server);
+  if (status < 0)
+    lua_pushstring(ctx->L, loom_err_name(status));
+  else
+    lua_pushnil(ctx->L);
+  lctx_call(ctx, 1);
+}
+
+
+static int stream_listen(lua_State* L) {
+  loom_stream_t* s = lstream_check(L, 1);
+  lua_Integer backlog = luaL_checkinteger(L, 2);
+  int ret;
+
+  luaL_argcheck(L, backlog >= 0 && backlog <= INT_MAX, 2, "out of range");
+  lh_check_callable(L, 3);
+  ret = loom_listen(s, (int) backlog, on_connection);
+  if (ret == 0)
+    lh_set_callback(L, 1, 3);
+  return lr_result(L, ret);
+}
+
+
+static int stream_accept(lua_State* L) {
+  loom_stream_t* server = lstream_check(L, 1);
+  loom_stream_t* client = lstream_check(L, 2);
+  return lr_result(L, loom_accept(server, client));
+}
+
+
+/* callback(err, data): data is a string, nil at the end of the stream. */
+static void on_read(loom_stream_t* s, ssize_t nread, const loom_buf_t* buf) {
+  lctx* ctx = loom_loop_get_data(s->loop);
+  lua_State* L = ctx->L;
+
+  lh_push_callback(L, (loom_handle_t*) s);
+  if (nread >= 0) {
+    lua_pushnil(L);
+    lua_pushlstring(L, buf->base, buf->len);
+  } else if (nread == LOOM_EOF) {
+    lua_pushnil(L);
+    lua_pushnil(L);
+  } else {
+    lua_pushstring(L, loom_err_name((int) nread));
+    lua_pushnil(L);
+  }
+  lctx_call(ctx, 2);
+}
+
+
+static int stream_read_start(lua_State* L) {
+  loom_stream_t* s = lstream_check(L, 1);
+  int ret;
+
+  lh_check_callable(L, 2);
+  ret = loom_read_start(s, on_read);
+  if (ret == 0)
+    lh_set_callback(L, 1, 2);
+  return lr_result(L, ret);
+}
+
+
+static int stream_read_stop(lua_State* L) {
+  return lr_result(L, loom_read_stop(lstream_check(L, 1)));
+}
+
+
+static void on_write(loom_write_t* req, int status) {
+  lreq_status_callback(LREQ_OF(req), req->handle->loop, status);
+}
+
+
+/* write and write2: the request is returned; it is anchored (with its
+ * strings) only if the kernel did not take everything at once or there
+ * is a callback to call. */
+static int do_write(lua_State* L, loom_stream_t* send_handle, int cb_idx) {
+  loom_stream_t* s = lstream_check(L, 1);
+  unsigned int n = lbuf_count(L, 2);
+  int has_cb = lopt_callback(L, cb_idx) != 0;
+  lreq_t* r = lreq_new(L, LOOM_WRITE, n);
+  int ret;
+
+  lbuf_fill(L, 2, r->bufs, n);
+  ret = loom_write2(&r->u.write, s, r->bufs, n, send_handle,
+                    has_cb ? on_write : NULL);
+  if (ret < 0)
+    return lr_fail(L, ret);
+  if (ret == 0) {
+    /* Pending: the core calls back even without a Lua callback, so the
+     * anchor is released. */
+    r->u.write.cb = on_write;
+    lreq_anchor(L, r, -1, has_cb ? cb_idx : 0, 2);
+  }
+  return 1;
+}
+
+
+static int stream_write(lua_State* L) {
+  return do_write(L, NULL, 3);
+}
+
+
+static int stream_write2(lua_State* L) {
+  loom_stream_t* send_handle = lstream_check(L, 3);
+  return do_write(L, send_handle, 4);
+}
+
+
+static int try_write(lua_State* L, loom_stream_t* send_handle) {
+  loom_stream_t* s = lstream_check(L, 1);
+  unsigned int n = lbuf_count(L, 2);
+  loom_buf_t small[8];
+  loom_buf_t* bufs = small;
+  int ret;
+
+  if (n > 8)
+    bufs = lua_newuserdatauv(L, n * sizeof(loom_buf_t), 0);
+  lbuf_fill(L, 2, bufs, n);
+  ret = loom_try_write2(s, bufs, n, send_handle);
+  return lr_result(L, ret);
+}
+
+
+static int stream_try_write(lua_State* L) {
+  return try_write(L, NULL);
+}
+
+
+static int stream_try_write2(lua_State* L) {
+  return try_write(L, lstream_check(L, 3));
+}
+
+
+static void on_shutdown(loom_shutdown_t* req, int status) {
+  lreq_status_callback(LREQ_OF(req), req->handle->loop, status);
+}
+
+
+static int stream_shutdown(lua_State* L) {
+  loom_stream_t* s = lstream_check(L, 1);
+  int cb_idx = lopt_callback(L, 2);
+  lreq_t* r = lreq_new(L, LOOM_SHUTDOWN, 0);
+  int ret = loom_shutdown(&r->u.shutdown, s, on_shutdown);
+
+  if (ret < 0)
+    return lr_fail(L, ret);
+  lreq_anchor(L, r, -1, cb_idx, 0);
+  return 1;
+}
+
+
+static int stream_is_readable(lua_State* L) {
+  lua_pushboolean(L, loom_is_readable(lstream_check(L, 1)));
+  return 1;
+}
+
+
+static int stream_is_writable(lua_State* L) {
+  lua_pushboolean(L, loom_is_writable(lstream_check(L, 1)));
+  return 1;
+}
+
+
+static int stream_set_blocking(lua_State* L) {
+  loom_stream_t* s = lstream_check(L, 1);
+  luaL_checktype(L, 2, LUA_TBOOLEAN);
+  return lr_result(L, loom_stream_set_blocking(s, lua_toboolean(L, 2)));
+}
+
+
+static int stream_get_write_queue_size(lua_State* L) {
+  loom_stream_t* s = lstream_check(L, 1);
+  lua_pushinteger(L, (lua_Integer) loom_stream_get_write_queue_size(s));
+  return 1;
+}
+
+
+const luaL_Reg lstream_methods[] = {
+  {"shutdown", stream_shutdown},
+  {"listen", stream_listen},
+  {"accept", stream_accept},
+  {"read_start", stream_read_start},
+  {"read_stop", stream_read_stop},
+  {"write", stream_write},
+  {"write2", stream_write2},
+  {"try_write", stream_try_write},
+  {"try_write2", stream_try_write2},
+  {"is_readable", stream_is_readable},
+  {"is_writable", stream_is_writable},
+  {"set_blocking", stream_set_blocking},
+  {"get_write_queue_size", stream_get_write_queue_size},
+  {NULL, NULL}
+};
+
+const luaL_Reg lstream_functions[] = {
+  {"shutdown", stream_shutdown},
+  {"listen", stream_listen},
+  {"accept", stream_accept},
+  {"read_start", stream_read_start},
+  {"read_stop", stream_read_stop},
+  {"write", stream_write},
+  {"write2", stream_write2},
+  {"try_write", stream_try_write},
+  {"try_write2", stream_try_write2},
+  {"is_readable", stream_is_readable},
+  {"is_writable", stream_is_writable},
+  {"stream_set_blocking", stream_set_blocking},
+  {"stream_get_write_queue_size", stream_get_write_queue_size},
+  {NULL, NULL}
+};
