@@ -21,6 +21,8 @@ local no_required = {
   loadavg = 1, os_uname = 1, os_gethostname = 1, os_environ = 1,
   os_homedir = 1, os_tmpdir = 1, os_get_passwd = 1, os_getpid = 1,
   os_getppid = 1, metrics_idle_time = 1, metrics_info = 1,
+  new_tcp = 1, new_pipe = 1, new_udp = 1, pipe = 1, socketpair = 1,
+  disable_stdio_inheritance = 1, tty_reset_mode = 1, tty_get_vterm_state = 1,
 }
 -- Functions where nil is a valid first argument (an optional one).
 local nil_ok = {run = 1, on_error = 1}
@@ -28,8 +30,9 @@ local nil_ok = {run = 1, on_error = 1}
 local closed_ok = {is_closing = 1, handle_get_type = 1}
 -- Functions with effects on the whole test process that are checked in
 -- their own tests instead.
+-- kill(-1) would signal every process of the user.
 local skip = {loop_close = 1, on_error = 1, setuid = 1, setgid = 1, chdir = 1,
-              set_process_title = 1, os_unsetenv = 1, os_setenv = 1}
+              set_process_title = 1, os_unsetenv = 1, os_setenv = 1, kill = 1}
 
 local closed = uv.new_timer()
 closed:close()
