@@ -71,7 +71,12 @@ function T.run()
   for i, t in ipairs(tests) do
     current = {expects = {}, failures = {}}
     local ok, err = xpcall(t.fn, debug.traceback, expect, uv)
-    if not ok then fail(tostring(err)) end
+    if not ok then
+      fail(tostring(err))
+      -- A test that died half way may leave servers listening: close
+      -- everything so that the loop below ends.
+      uv.walk(function(h) if not h:is_closing() then h:close() end end)
+    end
     local rok, rerr = pcall(uv.run)
     if not rok then fail("uv.run raised: " .. tostring(rerr)) end
     for _, e in ipairs(current.expects) do

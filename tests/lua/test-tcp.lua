@@ -464,6 +464,7 @@ test("options, names and errors", function(expect)
   assert(v6:send_buffer_size() > 0 and v6:recv_buffer_size() > 0)
   assert(v6:send_buffer_size(65536) == 0)
   assert(type(v6:fileno()) == "number")
+  assert(v6:listen(1, function() end) == 0)
   local busy = uv.new_tcp()
   assert(busy:bind("::1", v6:getsockname().port) == 0) -- reported by listen
   local ok, msg, name = busy:listen(1, function() end)
@@ -498,7 +499,9 @@ test("options, names and errors", function(expect)
     a:close(); b:close()
   end))
   t:close(); v6:close(); busy:close()
-  uv.walk(function(h) if h:get_type() == "udp" then h:close() end end)
+  uv.walk(function(h)
+    if h:get_type() == "udp" or h:get_type() == "timer" then h:close() end
+  end)
   collectgarbage()
 end)
 
