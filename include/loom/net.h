@@ -162,6 +162,7 @@ struct loom_udp_s {
   size_t send_queue_size;
   size_t send_queue_count;
   unsigned int mmsgs; /* datagrams per recvmmsg, 1 = plain recvmsg */
+  unsigned int recv_size; /* bytes read per datagram; more is truncated */
 };
 
 struct loom_poll_s {
@@ -285,6 +286,10 @@ int loom_tty_get_winsize(loom_tty_t* tty, int* width, int* height);
 int loom_udp_init_ex(loom_loop_t* loop, loom_udp_t* udp, int family,
                      unsigned int mmsgs);
 int loom_udp_open(loom_udp_t* udp, int fd);
+/* The most bytes read per datagram (default 65536, the largest UDP
+ * payload); a longer datagram is delivered truncated with
+ * LOOM_UDP_PARTIAL. Smaller sizes keep recvmmsg buffers small. */
+int loom_udp_set_recv_size(loom_udp_t* udp, unsigned int size);
 int loom_udp_bind(loom_udp_t* udp, const struct sockaddr* addr,
                   unsigned int flags);
 /* addr NULL disconnects. */

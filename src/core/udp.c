@@ -48,6 +48,15 @@ int loom_udp_init_ex(loom_loop_t* loop, loom_udp_t* u, int family,
   u->send_queue_size = 0;
   u->send_queue_count = 0;
   u->mmsgs = mmsgs > 1 ? mmsgs : 1;
+  u->recv_size = DGRAM_MAX;
+  return 0;
+}
+
+
+int loom_udp_set_recv_size(loom_udp_t* u, unsigned int size) {
+  if (size == 0 || size > DGRAM_MAX)
+    return LOOM_EINVAL;
+  u->recv_size = size;
   return 0;
 }
 
@@ -407,7 +416,7 @@ static int receiving(const loom_udp_t* u) {
 }
 
 
-/* One recvmmsg: up to u->mmsgs datagrams, each in its own 64 KiB slot of
+/* One recvmmsg: up to u->mmsgs datagrams, each in its own slot of
  * the loop's buffer. Returns datagrams delivered, 0 when none waited. */
 static int recv_batch(loom_udp_t* u) {
   struct mmsghdr msgs[MMSGS_MAX];
@@ -419,14 +428,14 @@ static int recv_batch(loom_udp_t* u) {
   int n;
   int i;
 
-  base = loom__read_buf(u->loop, (size_t) want * DGRAM_MAX);
+  base = loom__read_buf(u->loop, (size_t) want * u->recv_size);
   if (base == NULL) {
     u->recv_cb(u, LOOM_ENOBUFS, NULL, NULL, 0);
     return 0;
   }
   for (i = 0; i < (int) want; i++) {
-    iovs[i].iov_base = base + (size_t) i * DGRAM_MAX;
-    iovs[i].iov_len = DGRAM_MAX;
+    iovs[i].iov_base = base + (size_t) i * u->recv_size;
+    iovs[i].iov_len = u->recv_size;
     memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
     msgs[i].msg_hdr.msg_iov = &iovs[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
@@ -466,7 +475,7 @@ static int recv_one(loom_udp_t* u) {
     u->recv_cb(u, LOOM_ENOBUFS, NULL, NULL, 0);
     return 0;
   }
-  iov.iov_len = DGRAM_MAX;
+  iov.iov_len = u->recv_size;
   memset(&msg, 0, sizeof(msg));
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;

@@ -16,11 +16,13 @@ static loom_udp_t* check_udp(lua_State* L) {
 
 
 /* new_udp([flags]): flags is a family (name or number), or a table
- * {family = ..., mmsgs = N}; mmsgs > 1 receives with recvmmsg. */
+ * {family = ..., mmsgs = N, recv_size = bytes}; mmsgs > 1 receives with
+ * recvmmsg; recv_size (beyond luv) bounds the bytes read per datagram. */
 static int new_udp(lua_State* L) {
   lctx* ctx = LCTX(L);
   int family = AF_UNSPEC;
   lua_Integer mmsgs = 1;
+  lua_Integer recv_size = 65536;
   loom_udp_t* u;
   int err;
 
@@ -37,6 +39,15 @@ static int new_udp(lua_State* L) {
                     "mmsgs must be between 1 and 1024");
     }
     lua_pop(L, 1);
+    lua_getfield(L, 1, "recv_size");
+    if (!lua_isnil(L, -1)) {
+      if (!lua_isinteger(L, -1))
+        return luaL_argerror(L, 1, "recv_size must be an integer");
+      recv_size = lua_tointeger(L, -1);
+      luaL_argcheck(L, recv_size >= 1 && recv_size <= 65536, 1,
+                    "recv_size must be between 1 and 65536");
+    }
+    lua_pop(L, 1);
   } else {
     family = lfamily_check(L, 1);
   }
@@ -46,6 +57,7 @@ static int new_udp(lua_State* L) {
   err = loom_udp_init_ex(lctx_loop(L, ctx), u, family, (unsigned int) mmsgs);
   if (err != 0)
     return lr_fail(L, err);
+  loom_udp_set_recv_size(u, (unsigned int) recv_size);
   lh_anchor(L, (loom_handle_t*) u, -1);
   return 1;
 }

@@ -1,0 +1,199 @@
+-- test-udp.lua: luv's udp section on 127.0.0.1 and ::1, with and
+-- without recvmmsg.
+local T = dofile((arg[0]:match("^(.*)/") or ".") .. "/tap.lua")
+local test = T.test
+local uv = T.uv
+
+local function roundtrip(expect, host, family)
+  local a, b = uv.new_udp(), uv.new_udp()
+  assert(a:bind(host, 0) == 0 and b:bind(host, 0) == 0)
+  local bport = b:getsockname().port
+  b:recv_start(expect(function(err, data, addr, flags)
+    assert(not err, err)
+    assert(data == "ping", data)
+    assert(addr.ip == host and addr.port == a:getsockname().port and addr.family == family)
+    assert(type(flags) == "table" and flags.partial == false)
+    -- answer with try_send
+    assert(b:try_send({"po", "ng"}, addr.ip, addr.port) == 4)
+    b:close()
+  end))
+  a:recv_start(expect(function(err, data, addr)
+    assert(not err and data == "pong" and addr.port == bport)
+    a:close()
+  end))
+  local req = a:send("ping", host, bport, expect(function(err) assert(err == nil, err) end))
+  assert(tostring(req):match("^uv_udp_send_t: ") and req:get_type() == "udp_send")
+end
+
+test("send and receive over IPv4", function(expect)
+  roundtrip(expect, "127.0.0.1", "inet")
+end)
+
+test("send and receive over IPv6", function(expect)
+  roundtrip(expect, "::1", "inet6")
+end)
+
+-- Three senders, 300 datagrams each; the receiver must see each sender's
+-- datagrams complete and in order.
+local function receive_all(expect, flags)
+  local r = uv.new_udp(flags)
+  assert(r:bind("127.0.0.1", 0) == 0)
+  r:recv_buffer_size(4 * 1024 * 1024)
+  local port = r:getsockname().port
+  local next_seq, total = {}, 0
+  local senders = {}
+  r:recv_start(function(err, data, addr)
+    assert(not err, err)
+    local id, seq = data:match("^(%d+):(%d+):")
+    id, seq = tonumber(id), tonumber(seq)
+    assert(seq == (next_seq[id] or 0) + 1, ("sender %d: %d after %s"):format(id, seq, next_seq[id]))
+    assert(#data == 100 + id)
+    next_seq[id] = seq
+    total = total + 1
+    if total == 900 then
+      r:close()
+      for _, s in ipairs(senders) do s:close() end
+    end
+  end)
+  for id = 1, 3 do
+    local s = uv.new_udp()
+    senders[id] = s
+    for seq = 1, 300 do
+      local msg = id .. ":" .. seq .. ":"
+      msg = msg .. string.rep("x", 100 + id - #msg)
+      s:send(msg, "127.0.0.1", port)
+    end
+  end
+  uv.run()
+  assert(total == 900, total)
+end
+
+test("900 datagrams from three senders, in order per sender (recvmsg)", function(expect)
+  receive_all(expect, nil)
+end)
+
+test("the same with recvmmsg (mmsgs = 32)", function(expect)
+  receive_all(expect, {mmsgs = 32})
+end)
+
+test("try_send2 sends a batch with one call", function(expect)
+  local r = uv.new_udp({family = "inet", mmsgs = 16})
+  assert(r:bind("127.0.0.1", 0) == 0)
+  local port = r:getsockname().port
+  local got = {}
+  r:recv_start(function(err, data)
+    assert(not err, err)
+    got[#got + 1] = data
+    if #got == 51 then
+      for i = 1, 50 do assert(got[i] == "m" .. i, got[i]) end
+      assert(got[51] == "ab", got[51])
+      r:close()
+    end
+  end)
+  local s = uv.new_udp()
+  local msgs = {}
+  for i = 1, 50 do msgs[i] = {data = "m" .. i, addr = {ip = "127.0.0.1", port = port}} end
+  assert(s:try_send2(msgs) == 50)
+  local c = uv.new_udp()
+  assert(c:connect("127.0.0.1", port) == 0)
+  assert(uv.udp_try_send2(c, {{data = {"a", "b"}}}) == 1)
+  s:close(); c:close()
+end)
+
+test("connected UDP: EISCONN, ENOTCONN, EDESTADDRREQ", function(expect)
+  local r = uv.new_udp()
+  assert(r:bind("127.0.0.1", 0) == 0)
+  local port = r:getsockname().port
+  local c = uv.new_udp()
+  local n, msg, name = c:send("x", nil, nil)
+  assert(n == nil and name == "EDESTADDRREQ", msg)
+  n, msg, name = c:try_send("x")
+  assert(n == nil and name == "EDESTADDRREQ", msg)
+  n, msg, name = c:getpeername()
+  assert(n == nil and name == "ENOTCONN", msg)
+  n, msg, name = c:connect(nil)
+  assert(n == nil and name == "ENOTCONN", msg)
+  assert(c:connect("127.0.0.1", port) == 0)
+  n, msg, name = c:connect("127.0.0.1", port)
+  assert(n == nil and name == "EISCONN", msg)
+  n, msg, name = c:send("x", "127.0.0.1", port)
+  assert(n == nil and name == "EISCONN", msg)
+  assert(c:getpeername().port == port)
+  r:recv_start(expect(function(err, data)
+    assert(not err and data == "connected")
+    r:close()
+    assert(c:connect(nil) == 0)
+    n, msg, name = c:getpeername()
+    assert(n == nil and name == "ENOTCONN", msg)
+    c:close()
+  end))
+  c:send("connected", nil, nil, expect(function(err) assert(not err) end))
+end)
+
+test("a datagram longer than recv_size arrives truncated with partial", function(expect)
+  for _, mm in ipairs({1, 8}) do
+    local r = uv.new_udp({mmsgs = mm, recv_size = 16})
+    assert(r:bind("127.0.0.1", 0) == 0)
+    r:recv_start(expect(function(err, data, addr, flags)
+      assert(not err, err)
+      assert(data == "0123456789abcdef", data)
+      assert(flags.partial == true)
+      r:close()
+    end))
+    local s = uv.new_udp()
+    s:send("0123456789abcdefTRUNCATED", "127.0.0.1", r:getsockname().port, function() s:close() end)
+    uv.run()
+  end
+end)
+
+test("send queue and close with sends pending", function(expect)
+  local s = uv.new_udp()
+  assert(s:bind("127.0.0.1", 0) == 0)
+  local calls = 0
+  for i = 1, 10 do
+    s:send("x", "127.0.0.1", s:getsockname().port, function(err)
+      calls = calls + 1
+      assert(err == nil or err == "ECANCELED", err)
+    end)
+  end
+  assert(s:get_send_queue_size() >= 0 and s:get_send_queue_count() >= 0)
+  s:close(expect(function() assert(calls == 10, calls) end))
+  uv.run()
+  assert(s:is_closing())
+end)
+
+test("options and errors", function(expect)
+  local u = uv.new_udp("inet")
+  assert(u:bind("127.0.0.1", 0, {reuseaddr = true}) == 0)
+  assert(u:set_broadcast(true) == 0)
+  assert(u:set_ttl(10) == 0)
+  assert(u:set_multicast_ttl(2) == 0)
+  assert(u:set_multicast_loop(true) == 0)
+  assert(u:set_multicast_interface("127.0.0.1") == 0)
+  local n, msg, name = u:set_multicast_interface("::1")
+  assert(n == nil and name == "EINVAL", msg)
+  n, msg, name = u:set_ttl(0)
+  assert(n == nil and name == "EINVAL", msg)
+  n, msg, name = u:set_membership("not an address", nil, "join")
+  assert(n == nil and name == "EINVAL", msg)
+  local ok, err = pcall(u.set_membership, u, "239.1.1.1", nil, "dance")
+  assert(not ok and err:match("invalid option"), err)
+  ok, err = pcall(uv.new_udp, {mmsgs = 0})
+  assert(not ok and err:match("mmsgs"), err)
+  ok, err = pcall(uv.new_udp, {recv_size = 1e6})
+  assert(not ok and err:match("recv_size"), err)
+  ok, err = pcall(u.send, u, 42, "127.0.0.1", 1)
+  assert(not ok and err:match("string or table"), err)
+  ok, err = pcall(u.recv_start, u, 42)
+  assert(not ok and err:match("callable expected"), err)
+  ok, err = pcall(uv.udp_bind, uv.new_timer(), "127.0.0.1", 0)
+  assert(not ok and err:match("uv_udp expected"), err)
+  local v6 = uv.new_udp({family = "inet6"})
+  assert(v6:bind("::1", 0, {ipv6only = true, reuseport = true}) == 0)
+  assert(v6:getsockname().family == "inet6")
+  assert(u:fileno() >= 0 and u:recv_buffer_size() > 0)
+  u:close(); v6:close()
+  uv.walk(function(h) if h:get_type() == "timer" then h:close() end end)
+end)
+
+T.run()
