@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <netinet/in.h>
 #include <sys/uio.h>
 
 /* Request types, numbered as libuv numbers them. */
@@ -197,7 +198,11 @@ int loom_accept(loom_stream_t* server, loom_stream_t* client);
 int loom_read_start(loom_stream_t* stream, loom_read_cb cb);
 int loom_read_stop(loom_stream_t* stream);
 /* Writes the buffers in order after anything already queued. The caller
- * keeps bufs (the array and the bytes) until cb. */
+ * keeps bufs (the array and the bytes) until cb. With cb NULL, a write
+ * the kernel takes completely at once makes this return 1: the request
+ * is already forgotten. Otherwise it returns 0 and the callback comes
+ * later; a caller that passed NULL may still set req->cb before it
+ * returns to the loop (the binding does, to release what it anchored). */
 int loom_write(loom_write_t* req, loom_stream_t* stream, loom_buf_t* bufs,
                unsigned int nbufs, loom_write_cb cb);
 /* Like loom_write, and sends send_handle's fd along (ipc pipes only). */
@@ -298,7 +303,9 @@ int loom_udp_getsockname(const loom_udp_t* udp, struct sockaddr* name,
                          int* namelen);
 int loom_udp_getpeername(const loom_udp_t* udp, struct sockaddr* name,
                          int* namelen);
-/* addr NULL on a connected handle. */
+/* addr NULL on a connected handle. As for loom_write: with cb NULL a
+ * datagram sent at once makes this return 1 and the request is free;
+ * otherwise it returns 0 and the caller may still set req->cb. */
 int loom_udp_send(loom_udp_send_t* req, loom_udp_t* udp, loom_buf_t* bufs,
                   unsigned int nbufs, const struct sockaddr* addr,
                   loom_udp_send_cb cb);

@@ -307,10 +307,18 @@ int loom_udp_send(loom_udp_send_t* req, loom_udp_t* u, loom_buf_t* bufs,
   u->loop->active_reqs++;
   was_empty = loom__queue_empty(&u->send_queue);
   loom__queue_insert_tail(&u->send_queue, &req->queue);
-  if (was_empty && !drain_send_queue(u))
-    loom__io_start(u->loop, &u->io, POLLOUT);
-  else if (!was_empty)
+  if (!was_empty)
     return 0;
+  if (!drain_send_queue(u)) {
+    loom__io_start(u->loop, &u->io, POLLOUT);
+  } else if (cb == NULL && req->error == 0 &&
+             loom__queue_head(&u->send_completed) == &req->queue &&
+             req->queue.next == &u->send_completed) {
+    /* Sent at once and nobody to tell: forget the request now. */
+    loom__queue_remove(&req->queue);
+    u->loop->active_reqs--;
+    return 1;
+  }
   /* Callbacks always come later, from the pending phase. */
   if (!loom__queue_empty(&u->send_completed))
     loom__io_feed(u->loop, &u->io);

@@ -145,10 +145,14 @@ static int udp_send(lua_State* L) {
   int ret;
 
   lbuf_fill(L, 2, r->bufs, n);
-  ret = loom_udp_send(&r->u.send, u, r->bufs, n, dest, on_send);
+  ret = loom_udp_send(&r->u.send, u, r->bufs, n, dest,
+                      cb_idx != 0 ? on_send : NULL);
   if (ret < 0)
     return lr_fail(L, ret);
-  lreq_anchor(L, r, -1, cb_idx, 2);
+  if (ret == 0) {
+    r->u.send.cb = on_send;
+    lreq_anchor(L, r, -1, cb_idx, 2);
+  }
   return 1;
 }
 

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# bench/net.sh [seconds]: the network benchmarks, side by side in one run:
+# a raw C epoll server (the ceiling), loom, luv (Debian lua-luv on lua5.4)
+# and Node, each serving echo while bench/loadgen.c drives it.
+#
+# The server runs pinned to CPU 0 and the load generator to CPU 1
+# (taskset), so they do not compete; the server's CPU use during each row
+# is printed, so a row where the client, not the server, is the limit
+# shows up as a server below 100%.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-3}
+PORT=39123
+
+if [ ! -x build-release/loom ]; then
+  meson setup build-release --buildtype=release -Dtests=false >/dev/null
+fi
+meson compile -C build-release >/dev/null
+mkdir -p build-release/bench
+cc -O2 -o build-release/bench/echo_raw bench/echo_raw.c
+cc -O2 -o build-release/bench/loadgen bench/loadgen.c
+LOADGEN=build-release/bench/loadgen
+ulimit -n 20000 2>/dev/null || true
+
+declare -A server_cmd=(
+  [raw]="build-release/bench/echo_raw MODE $PORT"
+  [loom]="build-release/loom bench/echo.lua loom MODE $PORT MMSGS"
+  [luv]="lua5.4 bench/echo.lua luv MODE $PORT MMSGS"
+  [node]="node bench/echo.js MODE $PORT"
+)
+SERVERS="raw loom luv node"
+
+SERVER_PID=
+start_server() { # name mode mmsgs
+  local cmd=${server_cmd[$1]//MODE/$2}
+  cmd=${cmd//MMSGS/$3}
+  coproc SRV { exec taskset -c 0 $cmd; }
+  SERVER_PID=$SRV_PID
+  local line
+  read -r -t 10 line <&"${SRV[0]}" || { echo "$1 did not start" >&2; return 1; }
+}
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+
+declare -A result
+row() { # label mode inflight-args mmsgs
+  local label=$1 mode=$2 args=$3 mmsgs=$4
+  printf '%-28s' "$label"
+  for s in $SERVERS; do
+    start_server "$s" "$mode" "$mmsgs" || { printf '%22s' "-"; continue; }
+    local t0 c0 out rps c1 t1 cpu
+    t0=$(date +%s.%N); c0=$(cpu_ticks "$SERVER_PID")
+    out=$(taskset -c 1 $LOADGEN "$mode" $PORT $args "$SECS")
+    c1=$(cpu_ticks "$SERVER_PID"); t1=$(date +%s.%N)
+    stop_server
+    rps=${out#rps }
+    cpu=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
+      'BEGIN { printf "%.0f", 100 * (b - a) / hz / (t1 - t0) }')
+    result[$label,$s]=$rps
+    printf '%14s (%3s%%)' "$rps" "$cpu"
+  done
+  printf '\n'
+}
+
+echo "echo benchmarks: ${SECS}s per row, requests/s (server CPU %), $(nproc) CPUs"
+printf '%-28s' ""; for s in $SERVERS; do printf '%22s' "$s"; done; printf '\n'
+row "tcp 64B, 100 conns"        tcp "100 1" 1
+row "tcp 64B, 1 conn"           tcp "1 1" 1
+row "tcp 64B, 50 conns x 32"    tcp "50 32" 1
+row "udp 64B, 50 socks x 8"     udp "50 8" 1
+row "udp 64B mmsgs=32, 50 x 8"  udp "50 8" 32
+
+echo
+echo "ratios (loom / peer):"
+for label in "tcp 64B, 100 conns" "tcp 64B, 1 conn" "tcp 64B, 50 conns x 32" \
+             "udp 64B, 50 socks x 8" "udp 64B mmsgs=32, 50 x 8"; do
+  awk -v l="$label" -v a="${result[$label,loom]:-0}" -v raw="${result[$label,raw]:-0}" \
+      -v luv="${result[$label,luv]:-0}" -v node="${result[$label,node]:-0}" \
+    'BEGIN { printf "%-28s vs luv %.2fx  vs node %.2fx  of raw C %.2f\n", l,
+             luv ? a / luv : 0, node ? a / node : 0, raw ? a / raw : 0 }'
+done
+
+echo
+echo "10,000 idle connections: server RSS growth per connection"
+for s in loom luv node raw; do
+  start_server "$s" tcp 1 || continue
+  before=$(rss_kib "$SERVER_PID")
+  coproc GEN { exec taskset -c 1 $LOADGEN idle $PORT 10000 3; }
+  read -r -t 30 line <&"${GEN[0]}"
+  sleep 0.5
+  after=$(rss_kib "$SERVER_PID")
+  wait "$GEN_PID" 2>/dev/null || true
+  stop_server
+  awk -v s="$s" -v a="$before" -v b="$after" \
+    'BEGIN { printf "%-6s %6.0f bytes per connection\n", s, (b - a) * 1024 / 10000 }'
+done
