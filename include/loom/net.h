@@ -303,12 +303,16 @@ int loom_udp_getsockname(const loom_udp_t* udp, struct sockaddr* name,
                          int* namelen);
 int loom_udp_getpeername(const loom_udp_t* udp, struct sockaddr* name,
                          int* namelen);
-/* addr NULL on a connected handle. As for loom_write: with cb NULL a
- * datagram sent at once makes this return 1 and the request is free;
- * otherwise it returns 0 and the caller may still set req->cb. */
+/* addr NULL on a connected handle. */
 int loom_udp_send(loom_udp_send_t* req, loom_udp_t* udp, loom_buf_t* bufs,
                   unsigned int nbufs, const struct sockaddr* addr,
                   loom_udp_send_cb cb);
+/* Fire and forget: sends the datagram now if nothing is queued before it,
+ * else copies it into memory the core owns and queues it (no request, no
+ * callback; a queued datagram's failure is not reported, as a datagram
+ * lost on the way would not be). Errors known at once are returned. */
+int loom_udp_send_copy(loom_udp_t* udp, const loom_buf_t* bufs,
+                       unsigned int nbufs, const struct sockaddr* addr);
 int loom_udp_try_send(loom_udp_t* udp, const loom_buf_t* bufs,
                       unsigned int nbufs, const struct sockaddr* addr);
 /* Sends count datagrams with one sendmmsg: messages sent, or an error if

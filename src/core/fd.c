@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fd.c: small helpers every fd-owning handle needs (flags, sockets that
  * are non-blocking and close-on-exec from birth, closing without losing
- * errno to EINTR), address conversion, and the loop's read buffer. */
+ * errno to EINTR), and the loop's read buffer. */
 #include "internal.h"
 
 #include <arpa/inet.h>
@@ -79,58 +79,4 @@ char* loom__read_buf(loom_loop_t* loop, size_t size) {
     loop->read_buf_size = size;
   }
   return loop->read_buf;
-}
-
-
-int loom_ip4_addr(const char* ip, int port, struct sockaddr_in* addr) {
-  memset(addr, 0, sizeof(*addr));
-  addr->sin_family = AF_INET;
-  addr->sin_port = htons((uint16_t) port);
-  return inet_pton(AF_INET, ip, &addr->sin_addr) == 1 ? 0 : LOOM_EINVAL;
-}
-
-
-/* Accepts a zone suffix ("fe80::1%eth0"), as libuv does. */
-int loom_ip6_addr(const char* ip, int port, struct sockaddr_in6* addr) {
-  char host[INET6_ADDRSTRLEN + 1];
-  const char* zone = strchr(ip, '%');
-  size_t len;
-
-  memset(addr, 0, sizeof(*addr));
-  addr->sin6_family = AF_INET6;
-  addr->sin6_port = htons((uint16_t) port);
-  if (zone != NULL) {
-    len = (size_t) (zone - ip);
-    if (len >= sizeof(host))
-      return LOOM_EINVAL;
-    memcpy(host, ip, len);
-    host[len] = '\0';
-    ip = host;
-    addr->sin6_scope_id = if_nametoindex(zone + 1);
-    if (addr->sin6_scope_id == 0)
-      addr->sin6_scope_id = (uint32_t) atoi(zone + 1);
-  }
-  return inet_pton(AF_INET6, ip, &addr->sin6_addr) == 1 ? 0 : LOOM_EINVAL;
-}
-
-
-int loom_ip_addr(const char* ip, int port, struct sockaddr_storage* addr) {
-  if (strchr(ip, ':') != NULL)
-    return loom_ip6_addr(ip, port, (struct sockaddr_in6*) addr);
-  return loom_ip4_addr(ip, port, (struct sockaddr_in*) addr);
-}
-
-
-int loom_ip_name(const struct sockaddr* addr, char* dst, size_t size) {
-  const void* src;
-
-  if (addr->sa_family == AF_INET)
-    src = &((const struct sockaddr_in*) addr)->sin_addr;
-  else if (addr->sa_family == AF_INET6)
-    src = &((const struct sockaddr_in6*) addr)->sin6_addr;
-  else
-    return LOOM_EAFNOSUPPORT;
-  if (inet_ntop(addr->sa_family, src, dst, (socklen_t) size) == NULL)
-    return LOOM__ERR(errno);
-  return 0;
 }

@@ -205,6 +205,8 @@ void loom__handle_detach(loom_handle_t* h) {
     h->flags |= LOOM__HANDLE_CLOSING;
     stop_by_type(h);
   }
+  if (h->type == LOOM_UDP)
+    loom__udp_detach((loom_udp_t*) h);
   h->flags |= LOOM__HANDLE_CLOSED;
   loom__queue_remove(&h->handle_queue);
 }

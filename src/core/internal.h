@@ -45,7 +45,10 @@ enum {
 enum {
   LOOM__UDP_CONNECTED = 1u << 16,
   LOOM__UDP_RECEIVING = 1u << 17,
-  LOOM__UDP_BOUND = 1u << 18
+  LOOM__UDP_BOUND = 1u << 18,
+  /* Set while received datagrams are dispatched: sends made by the
+   * receive callbacks are queued and leave in one sendmmsg afterwards. */
+  LOOM__UDP_CORKED = 1u << 19
 };
 
 /* The pending phase calls a watcher's callback with this event. */
@@ -146,6 +149,7 @@ void loom__pipe_close(loom_pipe_t* p);
 int loom__pipe_recv_fds(loom_pipe_t* p, const void* msg);
 void loom__udp_close(loom_udp_t* u);
 void loom__udp_finish_close(loom_udp_t* u);
+void loom__udp_detach(loom_udp_t* u);
 void loom__poll_close(loom_poll_t* p);
 void loom__process_close(loom_process_t* p);
 void loom__process_reap(loom_loop_t* loop);

@@ -250,19 +250,58 @@ static void finish_send(loom_udp_t* u, loom_udp_send_t* req, int error) {
 }
 
 
-/* Sends queued datagrams until the kernel pushes back; returns 1 when the
- * queue is empty. */
+/* Datagrams per sendmmsg when the queue is drained. */
+#define SEND_BATCH 64
+
+/* Sends queued datagrams, up to SEND_BATCH per sendmmsg, until the kernel
+ * pushes back; returns 1 when the queue is empty. A datagram the kernel
+ * refuses with an error other than EAGAIN completes with that error and
+ * the rest go on. */
 static int drain_send_queue(loom_udp_t* u) {
+  struct mmsghdr msgs[SEND_BATCH];
+  loom_udp_send_t* batch[SEND_BATCH];
+  loom_queue_t* q;
   loom_udp_send_t* req;
-  ssize_t n;
+  unsigned int count;
+  unsigned int i;
+  int n;
 
   while (!loom__queue_empty(&u->send_queue)) {
-    req = loom__queue_data(loom__queue_head(&u->send_queue), loom_udp_send_t,
-                           queue);
-    n = send_one(u, req->bufs, req->nbufs, (struct sockaddr*) &req->addr);
-    if (n == LOOM_EAGAIN)
-      return 0;
-    finish_send(u, req, n < 0 ? (int) n : 0);
+    count = 0;
+    for (q = loom__queue_head(&u->send_queue);
+         q != &u->send_queue && count < SEND_BATCH; q = q->next) {
+      req = loom__queue_data(q, loom_udp_send_t, queue);
+      memset(&msgs[count], 0, sizeof(msgs[count]));
+      if (req->addr.ss_family != AF_UNSPEC) {
+        msgs[count].msg_hdr.msg_name = &req->addr;
+        msgs[count].msg_hdr.msg_namelen =
+            (socklen_t) loom__sockaddr_len((struct sockaddr*) &req->addr);
+      }
+      msgs[count].msg_hdr.msg_iov = (struct iovec*) req->bufs;
+      msgs[count].msg_hdr.msg_iovlen = req->nbufs;
+      batch[count++] = req;
+    }
+    if (count == 1) {
+      /* One datagram: plain sendmsg is the cheaper call. */
+      ssize_t r = send_one(u, batch[0]->bufs, batch[0]->nbufs,
+                           (struct sockaddr*) &batch[0]->addr);
+      if (r == LOOM_EAGAIN)
+        return 0;
+      finish_send(u, batch[0], r < 0 ? (int) r : 0);
+      continue;
+    }
+    do
+      n = sendmmsg(udp_fd(u), msgs, count, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return 0;
+      /* The first datagram failed: it alone carries the error. */
+      finish_send(u, batch[0], LOOM__ERR(errno));
+      continue;
+    }
+    for (i = 0; i < (unsigned int) n; i++)
+      finish_send(u, batch[i], 0);
   }
   return 1;
 }
@@ -307,22 +346,82 @@ int loom_udp_send(loom_udp_send_t* req, loom_udp_t* u, loom_buf_t* bufs,
   u->loop->active_reqs++;
   was_empty = loom__queue_empty(&u->send_queue);
   loom__queue_insert_tail(&u->send_queue, &req->queue);
-  if (!was_empty)
+  if (!was_empty || (u->flags & LOOM__UDP_CORKED))
     return 0;
-  if (!drain_send_queue(u)) {
+  if (!drain_send_queue(u))
     loom__io_start(u->loop, &u->io, POLLOUT);
-  } else if (cb == NULL && req->error == 0 &&
-             loom__queue_head(&u->send_completed) == &req->queue &&
-             req->queue.next == &u->send_completed) {
-    /* Sent at once and nobody to tell: forget the request now. */
-    loom__queue_remove(&req->queue);
-    u->loop->active_reqs--;
-    return 1;
-  }
   /* Callbacks always come later, from the pending phase. */
   if (!loom__queue_empty(&u->send_completed))
     loom__io_feed(u->loop, &u->io);
   return 0;
+}
+
+
+/* A datagram loom_udp_send_copy had to queue: the request, its buffer
+ * and the bytes in one allocation, freed when the send completes. */
+typedef struct {
+  loom_udp_send_t req;
+  loom_buf_t buf;
+  char data[];
+} copied_send_t;
+
+
+static void free_copied_send(loom_udp_send_t* req, int status) {
+  (void) status;
+  free(loom__queue_data(req, copied_send_t, req));
+}
+
+
+int loom_udp_send_copy(loom_udp_t* u, const loom_buf_t* bufs,
+                       unsigned int nbufs, const struct sockaddr* addr) {
+  copied_send_t* c;
+  size_t len;
+  size_t off;
+  unsigned int i;
+  ssize_t n;
+  int err = check_dest(u, addr);
+
+  if (err != 0)
+    return err;
+  if (loom__queue_empty(&u->send_queue) && !(u->flags & LOOM__UDP_CORKED)) {
+    n = send_one(u, bufs, nbufs, addr);
+    if (n != LOOM_EAGAIN)
+      return n < 0 ? (int) n : 0;
+  }
+  len = total_len(bufs, nbufs);
+  c = malloc(sizeof(*c) + len);
+  if (c == NULL)
+    return LOOM_ENOMEM;
+  for (off = 0, i = 0; i < nbufs; i++) {
+    if (bufs[i].len > 0)
+      memcpy(c->data + off, bufs[i].base, bufs[i].len);
+    off += bufs[i].len;
+  }
+  c->buf.base = c->data;
+  c->buf.len = len;
+  err = loom_udp_send(&c->req, u, &c->buf, 1, addr, free_copied_send);
+  if (err != 0)
+    free(c);
+  return err;
+}
+
+
+/* Teardown runs no callbacks: the copies the core owns are freed here. */
+void loom__udp_detach(loom_udp_t* u) {
+  loom_queue_t* q;
+  loom_queue_t* next;
+  loom_udp_send_t* req;
+
+  for (q = loom__queue_head(&u->send_completed); q != &u->send_completed;
+       q = next) {
+    next = q->next;
+    req = loom__queue_data(q, loom_udp_send_t, queue);
+    if (req->cb == free_copied_send) {
+      loom__queue_remove(q);
+      u->loop->active_reqs--;
+      free_copied_send(req, LOOM_ECANCELED);
+    }
+  }
 }
 
 
@@ -512,9 +611,24 @@ static void udp_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
   (void) loop;
 
   if (events & (POLLIN | POLLERR)) {
+    /* Replies sent from the receive callbacks (the echo and game-server
+     * pattern) are queued while the batch is dispatched and leave together
+     * through sendmmsg: one system call instead of one per datagram. Their
+     * callbacks still come from the pending phase, as always. */
+    u->flags |= LOOM__UDP_CORKED;
     for (count = 0; count < RECVS_PER_EVENT && receiving(u); count++)
       if ((u->mmsgs > 1 ? recv_batch(u) : recv_one(u)) == 0)
         break;
+    u->flags &= ~LOOM__UDP_CORKED;
+    if (loom__is_closing((loom_handle_t*) u))
+      return;
+    if (!loom__queue_empty(&u->send_queue) &&
+        !(u->io.pevents & POLLOUT)) {
+      if (!drain_send_queue(u))
+        loom__io_start(u->loop, &u->io, POLLOUT);
+    }
+    if (!loom__queue_empty(&u->send_completed))
+      loom__io_feed(u->loop, &u->io);
   }
   if (loom__is_closing((loom_handle_t*) u))
     return;
@@ -694,6 +808,13 @@ int loom_udp_set_multicast_interface(loom_udp_t* u,
 void loom__udp_close(loom_udp_t* u) {
   loom_udp_send_t* req;
 
+  /* Replies queued by the receive callback that now closes the handle were
+   * never tried: give them the one attempt an uncorked send would have had. */
+  if (u->flags & LOOM__UDP_CORKED) {
+    u->flags &= ~LOOM__UDP_CORKED;
+    if (udp_fd(u) >= 0)
+      drain_send_queue(u);
+  }
   loom_udp_recv_stop(u);
   loom__io_close(u->loop, &u->io);
   if (udp_fd(u) >= 0) {

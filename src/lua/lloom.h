@@ -94,6 +94,8 @@ typedef struct {
 /* Pushes a new request userdata (metatable uv_req) with room for nbufs. */
 lreq_t* lreq_new(lua_State* L, loom_req_type type, unsigned int nbufs);
 void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx);
+/* Pushes the shared, already finished request of the type. */
+void lreq_push_done(lua_State* L, loom_req_type type);
 /* Releases the anchor; pushes the callback onto ctx->L and returns 1, or
  * returns 0 (nothing pushed) when there is none. */
 int lreq_finish(lctx* ctx, lreq_t* r);

@@ -26,6 +26,30 @@ lreq_t* lreq_new(lua_State* L, loom_req_type type, unsigned int nbufs) {
 }
 
 
+/* One finished request per type, shared by every operation that has
+ * nothing to report (a udp send without a callback). */
+void lreq_push_done(lua_State* L, loom_req_type type) {
+  static char done_key;
+  lreq_t* r;
+
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &done_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);                                    /* cache */
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &done_key);
+  }
+  if (lua_rawgeti(L, -1, type) == LUA_TNIL) {           /* cache req? */
+    lua_pop(L, 1);
+    r = lreq_new(L, type, 0);                           /* cache req */
+    memset(&r->u, 0, sizeof(r->u));
+    r->u.req.type = type;
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, type);
+  }
+  lua_remove(L, -2);                                    /* req */
+}
+
+
 /* Anchors the request at idx until lreq_finish, with its callback (at
  * cb_idx, may be none or nil) and the value whose bytes it refers to (at
  * data_idx, or 0). */

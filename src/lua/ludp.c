@@ -135,24 +135,44 @@ static void on_send(loom_udp_send_t* req, int status) {
 }
 
 
+/* Without a callback there is nothing to wait for: the datagram goes out
+ * at once or the core keeps a copy, no request is allocated, and the
+ * request returned is one shared, already finished object. This is the
+ * reply path of every UDP server, so it must not cost a Lua allocation. */
+static int udp_send_forget(lua_State* L, loom_udp_t* u, unsigned int n,
+                           const struct sockaddr* dest) {
+  loom_buf_t small[8];
+  loom_buf_t* bufs = small;
+  int ret;
+
+  if (n > 8)
+    bufs = lua_newuserdatauv(L, n * sizeof(loom_buf_t), 0);
+  lbuf_fill(L, 2, bufs, n);
+  ret = loom_udp_send_copy(u, bufs, n, dest);
+  if (ret < 0)
+    return lr_fail(L, ret);
+  lreq_push_done(L, LOOM_UDP_SEND);
+  return 1;
+}
+
+
 static int udp_send(lua_State* L) {
   loom_udp_t* u = check_udp(L);
   unsigned int n = lbuf_count(L, 2);
   struct sockaddr_storage addr;
   struct sockaddr* dest = opt_dest(L, 3, &addr);
   int cb_idx = lopt_callback(L, 5);
-  lreq_t* r = lreq_new(L, LOOM_UDP_SEND, n);
+  lreq_t* r;
   int ret;
 
+  if (cb_idx == 0)
+    return udp_send_forget(L, u, n, dest);
+  r = lreq_new(L, LOOM_UDP_SEND, n);
   lbuf_fill(L, 2, r->bufs, n);
-  ret = loom_udp_send(&r->u.send, u, r->bufs, n, dest,
-                      cb_idx != 0 ? on_send : NULL);
+  ret = loom_udp_send(&r->u.send, u, r->bufs, n, dest, on_send);
   if (ret < 0)
     return lr_fail(L, ret);
-  if (ret == 0) {
-    r->u.send.cb = on_send;
-    lreq_anchor(L, r, -1, cb_idx, 2);
-  }
+  lreq_anchor(L, r, -1, cb_idx, 2);
   return 1;
 }
 
@@ -263,11 +283,17 @@ static void on_recv(loom_udp_t* u, ssize_t nread, const loom_buf_t* buf,
     lua_pushlstring(L, buf->base, buf->len);
     laddr_push(L, addr);
   }
-  lua_createtable(L, 0, 2);
-  lua_pushboolean(L, (flags & LOOM_UDP_PARTIAL) != 0);
-  lua_setfield(L, -2, "partial");
-  lua_pushboolean(L, (flags & LOOM_UDP_MMSG_CHUNK) != 0);
-  lua_setfield(L, -2, "mmsg_chunk");
+  /* As in luv: a fresh flags table holding only the flags that are set
+   * (usually none, so the table needs no hash part). */
+  lua_createtable(L, 0, 0);
+  if (flags & LOOM_UDP_PARTIAL) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "partial");
+  }
+  if (flags & LOOM_UDP_MMSG_CHUNK) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "mmsg_chunk");
+  }
   lctx_call(ctx, 4);
 }
 
