@@ -31,4 +31,10 @@
   X(walk_and_close)                                                           \
   X(metrics)                                                                  \
   X(teardown_with_open_handles)                                               \
-  X(errors_names_messages)
+  X(errors_names_messages)                                                    \
+  X(tty_modes_and_winsize)                                                    \
+  X(tty_reads_and_writes)                                                     \
+  X(tty_mode_restored_at_exit)                                                \
+  X(ipaddr_ip4_parse_matches_inet_pton)                                       \
+  X(ipaddr_format_matches_inet_ntop)                                          \
+  X(ipaddr_ip6)

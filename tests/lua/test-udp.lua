@@ -162,6 +162,56 @@ test("send queue and close with sends pending", function(expect)
   assert(s:is_closing())
 end)
 
+-- An echo server answers from its receive callback: those replies leave
+-- together (sendmmsg) after the batch, in order, each callback once; a
+-- reply sent just before the server closes itself still goes out.
+local function echo_batch(expect, mmsgs)
+  local server = uv.new_udp({family = "inet", mmsgs = mmsgs})
+  local client = uv.new_udp()
+  assert(server:bind("127.0.0.1", 0) == 0 and client:bind("127.0.0.1", 0) == 0)
+  client:recv_buffer_size(1024 * 1024)
+  local port = server:getsockname().port
+  local N = 200
+  local served, acked, got = 0, 0, 0
+  server:recv_start(function(err, data, addr)
+    assert(not err, err)
+    served = served + 1
+    if served % 2 == 0 then
+      -- without a callback: a shared, finished request comes back
+      local req = server:send(data, addr.ip, addr.port)
+      assert(req:get_type() == "udp_send")
+    else
+      server:send({data:sub(1, 3), data:sub(4)}, addr.ip, addr.port, function(e)
+        assert(e == nil, e)
+        acked = acked + 1
+      end)
+    end
+    if served == N then server:close() end
+  end)
+  client:recv_start(function(err, data)
+    assert(not err, err)
+    got = got + 1
+    assert(data == "msg" .. got, data)
+    if got == N then client:close() end
+  end)
+  for i = 1, N do assert(client:send("msg" .. i, "127.0.0.1", port)) end
+  local guard = uv.new_timer()
+  guard:start(5000, 0, function() client:close() server:close() end)
+  guard:unref()
+  uv.run()
+  guard:close()
+  assert(got == N, got)
+  assert(acked == N / 2, acked)
+end
+
+test("replies sent from the receive callback: batched, ordered, each callback once (recvmsg)", function(expect)
+  echo_batch(expect, 1)
+end)
+
+test("the same with recvmmsg", function(expect)
+  echo_batch(expect, 16)
+end)
+
 test("options and errors", function(expect)
   local u = uv.new_udp("inet")
   assert(u:bind("127.0.0.1", 0, {reuseaddr = true}) == 0)
