@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/net.sh [seconds]: the network benchmarks, side by side in one run:
+# bench/net.sh [seconds] [rounds]: the network benchmarks, side by side in one run:
 # a raw C epoll server (the ceiling), loom, luv (Debian lua-luv on lua5.4)
 # and Node, each serving echo while bench/loadgen.c drives it.
 #
@@ -7,9 +7,13 @@
 # (taskset), so they do not compete; the server's CPU use during each row
 # is printed, so a row where the client, not the server, is the limit
 # shows up as a server below 100%.
+#
+# Each row runs ROUNDS times, the servers taking turns within a round, and
+# reports the median: on a shared virtual machine one run can be 20% off.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-3}
+ROUNDS=${2:-3}
 PORT=39123
 
 if [ ! -x build-release/loom ]; then
@@ -49,26 +53,36 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
 declare -A result
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
 row() { # label mode inflight-args mmsgs
   local label=$1 mode=$2 args=$3 mmsgs=$4
+  declare -A runs cpus
   printf '%-28s' "$label"
+  for _ in $(seq "$ROUNDS"); do
+    for s in $SERVERS; do
+      start_server "$s" "$mode" "$mmsgs" || continue
+      local t0 c0 out c1 t1
+      t0=$(date +%s.%N); c0=$(cpu_ticks "$SERVER_PID")
+      out=$(taskset -c 1 $LOADGEN "$mode" $PORT $args "$SECS")
+      c1=$(cpu_ticks "$SERVER_PID"); t1=$(date +%s.%N)
+      stop_server
+      runs[$s]+="${out#rps } "
+      cpus[$s]+="$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { printf "%.0f", 100 * (b - a) / hz / (t1 - t0) }') "
+    done
+  done
   for s in $SERVERS; do
-    start_server "$s" "$mode" "$mmsgs" || { printf '%22s' "-"; continue; }
-    local t0 c0 out rps c1 t1 cpu
-    t0=$(date +%s.%N); c0=$(cpu_ticks "$SERVER_PID")
-    out=$(taskset -c 1 $LOADGEN "$mode" $PORT $args "$SECS")
-    c1=$(cpu_ticks "$SERVER_PID"); t1=$(date +%s.%N)
-    stop_server
-    rps=${out#rps }
-    cpu=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
-      'BEGIN { printf "%.0f", 100 * (b - a) / hz / (t1 - t0) }')
+    local rps cpu
+    rps=$(tr ' ' '\n' <<<"${runs[$s]:-0}" | grep . | median)
+    cpu=$(tr ' ' '\n' <<<"${cpus[$s]:-0}" | grep . | median)
     result[$label,$s]=$rps
     printf '%14s (%3s%%)' "$rps" "$cpu"
   done
   printf '\n'
 }
 
-echo "echo benchmarks: ${SECS}s per row, requests/s (server CPU %), $(nproc) CPUs"
+echo "echo benchmarks: ${SECS}s per run, median of $ROUNDS rounds, requests/s (server CPU %), $(nproc) CPUs"
 printf '%-28s' ""; for s in $SERVERS; do printf '%22s' "$s"; done; printf '\n'
 row "tcp 64B, 100 conns"        tcp "100 1" 1
 row "tcp 64B, 1 conn"           tcp "1 1" 1
@@ -91,11 +105,14 @@ echo "10,000 idle connections: server RSS growth per connection"
 for s in loom luv node raw; do
   start_server "$s" tcp 1 || continue
   before=$(rss_kib "$SERVER_PID")
-  coproc GEN { exec taskset -c 1 $LOADGEN idle $PORT 10000 3; }
-  read -r -t 30 line <&"${GEN[0]}"
+  genout=$(mktemp)
+  taskset -c 1 $LOADGEN idle $PORT 10000 3 >"$genout" &
+  gen_pid=$!
+  for _ in $(seq 300); do grep -q ready "$genout" && break; sleep 0.1; done
   sleep 0.5
   after=$(rss_kib "$SERVER_PID")
-  wait "$GEN_PID" 2>/dev/null || true
+  wait "$gen_pid" 2>/dev/null || true
+  rm -f "$genout"
   stop_server
   awk -v s="$s" -v a="$before" -v b="$after" \
     'BEGIN { printf "%-6s %6.0f bytes per connection\n", s, (b - a) * 1024 / 10000 }'

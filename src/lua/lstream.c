@@ -91,14 +91,50 @@ static void on_write(loom_write_t* req, int status) {
 /* write and write2: the request is returned; it is anchored (with its
  * strings) only if the kernel did not take everything at once or there
  * is a callback to call. */
+/* Drops the first `written` bytes from the buffer array. */
+static void skip_written(loom_buf_t* bufs, unsigned int n, size_t written) {
+  unsigned int i;
+  for (i = 0; i < n && written > 0; i++) {
+    size_t take = bufs[i].len < written ? bufs[i].len : written;
+    bufs[i].base = (char*) bufs[i].base + take;
+    bufs[i].len -= take;
+    written -= take;
+  }
+}
+
+
 static int do_write(lua_State* L, loom_stream_t* send_handle, int cb_idx) {
   loom_stream_t* s = lstream_check(L, 1);
   unsigned int n = lbuf_count(L, 2);
   int has_cb = lopt_callback(L, cb_idx) != 0;
-  lreq_t* r = lreq_new(L, LOOM_WRITE, n);
+  loom_buf_t small[8];
+  size_t written = 0;
+  lreq_t* r;
   int ret;
 
+  /* Without a callback and with nothing queued, the kernel usually takes
+   * the whole write at once (the reply of a request/response server):
+   * then no request is allocated and the shared finished one is returned.
+   * Only what the kernel left over needs a request and anchored strings. */
+  if (!has_cb && send_handle == NULL && n >= 1 && n <= 8) {
+    size_t total = 0;
+    unsigned int i;
+    lbuf_fill(L, 2, small, n);
+    for (i = 0; i < n; i++)
+      total += small[i].len;
+    if (total < INT32_MAX) {
+      ret = loom_try_write2(s, small, n, NULL);
+      if (ret >= 0 && (size_t) ret == total) {
+        lreq_push_done(L, LOOM_WRITE);
+        return 1;
+      }
+      if (ret > 0)
+        written = (size_t) ret;
+    }
+  }
+  r = lreq_new(L, LOOM_WRITE, n);
   lbuf_fill(L, 2, r->bufs, n);
+  skip_written(r->bufs, n, written);
   ret = loom_write2(&r->u.write, s, r->bufs, n, send_handle,
                     has_cb ? on_write : NULL);
   if (ret < 0)

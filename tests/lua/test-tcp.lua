@@ -460,6 +460,41 @@ test("the strings of a pending write survive a full GC", function(expect)
   end)
 end)
 
+-- Callback-less writes go straight to the kernel when nothing is queued;
+-- what it does not take at once is queued with the strings anchored. The
+-- order must hold across both paths, through a full GC.
+test("callback-less writes: partly at once, partly queued, in order", function(expect)
+  echo_server("127.0.0.1", function(server, port)
+    local c = uv.new_tcp()
+    c:connect("127.0.0.1", port, expect(function(err)
+      assert(not err, err)
+      c:send_buffer_size(4096)
+      local sent = {}
+      for i = 1, 6 do
+        local piece = {string.rep(string.char(96 + i), 300000), tostring(i)}
+        sent[#sent + 1] = table.concat(piece)
+        local req = c:write(piece)
+        assert(req and req:get_type() == "write")
+        if i == 1 then assert(c:get_write_queue_size() > 0, "expected a partial write") end
+      end
+      local expected = table.concat(sent)
+      sent = nil
+      collectgarbage(); collectgarbage()
+      local got = {}
+      c:read_start(function(rerr, data)
+        assert(not rerr, rerr)
+        got[#got + 1] = data
+        collectgarbage("step")
+        local all = table.concat(got)
+        if #all == #expected then
+          assert(all == expected)
+          c:close(); server:close()
+        end
+      end)
+    end))
+  end)
+end)
+
 test("options, names and errors", function(expect)
   local t = uv.new_tcp()
   assert(t:nodelay(true) == nil or true) -- no socket yet: an error or 0
