@@ -165,6 +165,7 @@ struct loom_signal_s {
 };
 
 #include "loom/net.h"
+#include "loom/work.h"
 
 /* ---- loop ---------------------------------------------------------- */
 

@@ -2,7 +2,7 @@
 /* async.c: the loop's eventfd wake-up and async handles.
  *
  * One eventfd per loop carries every wake-up from outside the loop thread:
- * async sends, caught signals and (later) thread-pool completions. Each
+ * async sends, caught signals and thread-pool completions. Each
  * source first records what happened in memory it owns (an atomic flag or
  * counter), then writes the eventfd; the loop reads the eventfd and then
  * looks at every source, so no wake-up is ever lost or needs a queue.
@@ -26,6 +26,7 @@ static void wakeup_cb(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
   while (r < 0 && errno == EINTR);
 
   loom__signal_dispatch(loop);
+  loom__work_dispatch(loop);
   loom__async_dispatch(loop);
 }
 

@@ -9,6 +9,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "heap.h"
@@ -90,7 +91,7 @@ struct loom_loop_s {
   int poll_batch_len;
 
   /* Cross-thread wake-up: one eventfd shared by async handles, signals and
-   * (later) the thread pool's completions. */
+   * the thread pool's completions. */
   int wakeup_fd;
   loom__io_t wakeup_watcher;
 
@@ -109,6 +110,12 @@ struct loom_loop_s {
   /* Child processes (process.c), reaped on SIGCHLD. */
   loom_queue_t process_handles;
   int child_watching;
+
+  /* Thread pool completions (threadpool.c): workers append finished
+   * requests under the lock, then wake the loop through its eventfd. */
+  pthread_mutex_t work_lock;
+  loom_queue_t work_done;
+  unsigned int work_running; /* of this loop's requests, under the pool lock */
 
   /* Configuration and metrics. */
   int block_sigprof;
@@ -194,6 +201,12 @@ int loom__wakeup_init(loom_loop_t* loop);
 void loom__wakeup_close(loom_loop_t* loop);
 void loom__wakeup(loom_loop_t* loop);
 void loom__async_dispatch(loom_loop_t* loop);
+/* The thread pool's side of a loop (threadpool.c). */
+int loom__work_loop_init(loom_loop_t* loop);
+void loom__work_dispatch(loom_loop_t* loop);
+/* Teardown: drops the loop's queued requests and waits for its running
+ * ones; no callback runs. */
+void loom__work_loop_teardown(loom_loop_t* loop);
 void loom__signal_dispatch(loom_loop_t* loop);
 void loom__signal_loop_close(loom_loop_t* loop);
 

@@ -45,12 +45,18 @@ int loom_loop_new(loom_loop_t** out) {
   loop->wakeup_fd = -1;
   loop->time = loom__clock_ms();
 
+  err = loom__work_loop_init(loop);
+  if (err != 0) {
+    free(loop);
+    return err;
+  }
   err = loom__poller_init(loop);
   if (err == 0)
     err = loom__wakeup_init(loop);
   if (err != 0) {
     loom__wakeup_close(loop);
     loom__poller_close(loop);
+    pthread_mutex_destroy(&loop->work_lock);
     free(loop->watchers);
     free(loop);
     return err;
@@ -67,6 +73,7 @@ static void release(loom_loop_t* loop) {
   loom__poller_close(loop);
   free(loop->read_buf);
   free(loop->watchers);
+  pthread_mutex_destroy(&loop->work_lock);
   free(loop);
 }
 
@@ -93,6 +100,7 @@ void loom_loop_teardown(loom_loop_t* loop) {
     q = loom__queue_head(&loop->closing_queue);
     loom__handle_detach(loom__queue_data(q, loom_handle_t, handle_queue));
   }
+  loom__work_loop_teardown(loop);
   release(loop);
 }
 

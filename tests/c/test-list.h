@@ -37,4 +37,12 @@
   X(tty_mode_restored_at_exit)                                                \
   X(ipaddr_ip4_parse_matches_inet_pton)                                       \
   X(ipaddr_format_matches_inet_ntop)                                          \
-  X(ipaddr_ip6)
+  X(ipaddr_ip6)                                                               \
+  X(work_many_complete_on_loop_thread)                                        \
+  X(work_fifo_with_one_thread)                                                \
+  X(work_cancel_queued_only)                                                  \
+  X(work_slow_io_leaves_room_for_quick_work)                                  \
+  X(work_pool_size_from_environment)                                          \
+  X(work_pool_size_capped)                                                    \
+  X(work_teardown_in_flight)                                                  \
+  X(work_after_only)

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+/* threadpool.c: the process-wide worker pool behind fs, work, and every
+ * other operation that cannot be made non-blocking.
+ *
+ * Requests wait in two FIFO lanes under one lock: quick work (CPU work and
+ * fast system calls) and slow I/O. A worker takes the older of the two
+ * heads, except that slow I/O may occupy at most half the threads: a burst
+ * of large file reads then cannot starve a stat or a user's work item.
+ * Finished requests go onto their loop's done queue (its own lock), and
+ * the loop is woken through its eventfd; the after functions run on the
+ * loop's thread in the order the requests finished.
+ */
+#include "internal.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_THREADS 4
+#define MAX_THREADS 1024
+
+enum { QUEUED = 1, RUNNING, FINISHED };
+
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
+/* Signalled when a running request of some loop finishes (teardown). */
+static pthread_cond_t finished_cond = PTHREAD_COND_INITIALIZER;
+static loom_queue_t quick_lane;
+static loom_queue_t slow_lane;
+static unsigned int nthreads;
+static unsigned int slow_running;
+static unsigned int slow_max;
+static unsigned int idle_threads;
+static uint64_t next_seq;
+static int pool_started; /* under pool_lock */
+
+
+static unsigned int configured_size(void) {
+  const char* v = getenv("LOOM_THREADPOOL_SIZE");
+  long n;
+
+  if (v == NULL || *v == '\0')
+    v = getenv("UV_THREADPOOL_SIZE");
+  if (v == NULL || *v == '\0')
+    return DEFAULT_THREADS;
+  n = strtol(v, NULL, 10);
+  if (n < 1)
+    n = 1;
+  if (n > MAX_THREADS)
+    n = MAX_THREADS;
+  return (unsigned int) n;
+}
+
+
+/* The next request a worker may start, or NULL; under pool_lock. */
+static loom_work_t* take_next(void) {
+  loom_work_t* quick = NULL;
+  loom_work_t* slow = NULL;
+  loom_work_t* w;
+
+  if (!loom__queue_empty(&quick_lane))
+    quick = loom__queue_data(loom__queue_head(&quick_lane), loom_work_t,
+                             queue);
+  if (!loom__queue_empty(&slow_lane) && slow_running < slow_max)
+    slow = loom__queue_data(loom__queue_head(&slow_lane), loom_work_t, queue);
+  if (quick != NULL && slow != NULL)
+    w = quick->seq < slow->seq ? quick : slow;
+  else
+    w = quick != NULL ? quick : slow;
+  if (w == NULL)
+    return NULL;
+  loom__queue_remove(&w->queue);
+  if (w->kind == LOOM_WORK_SLOW_IO)
+    slow_running++;
+  w->state = RUNNING;
+  w->loop->work_running++;
+  return w;
+}
+
+
+static void post_done(loom_work_t* w) {
+  loom_loop_t* loop = w->loop;
+
+  pthread_mutex_lock(&loop->work_lock);
+  loom__queue_insert_tail(&loop->work_done, &w->queue);
+  pthread_mutex_unlock(&loop->work_lock);
+  loom__wakeup(loop);
+}
+
+
+static void* worker(void* arg) {
+  loom_work_t* w;
+  loom_loop_t* loop;
+  (void) arg;
+
+  pthread_mutex_lock(&pool_lock);
+  for (;;) {
+    while ((w = take_next()) == NULL) {
+      idle_threads++;
+      pthread_cond_wait(&pool_cond, &pool_lock);
+      idle_threads--;
+    }
+    pthread_mutex_unlock(&pool_lock);
+
+    if (w->work_cb != NULL)
+      w->work_cb(w);
+
+    pthread_mutex_lock(&pool_lock);
+    loop = w->loop;
+    if (w->kind == LOOM_WORK_SLOW_IO) {
+      slow_running--;
+      /* A slow request may have waited only for this slot. */
+      if (!loom__queue_empty(&slow_lane))
+        pthread_cond_signal(&pool_cond);
+    }
+    w->state = FINISHED;
+    w->status = 0;
+    /* Post before the loop can see work_running drop to 0: a loop being
+     * torn down waits for that, then frees what post_done touches. */
+    post_done(w);
+    loop->work_running--;
+    if (loop->work_running == 0)
+      pthread_cond_broadcast(&finished_cond);
+  }
+  return NULL;
+}
+
+
+static void start_pool(void) {
+  pthread_attr_t attr;
+  pthread_t tid;
+  sigset_t all;
+  sigset_t old;
+  unsigned int i;
+
+  loom__queue_init(&quick_lane);
+  loom__queue_init(&slow_lane);
+  nthreads = configured_size();
+  slow_max = (nthreads + 1) / 2;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 8u << 20);
+  /* Workers never take signals: they belong to the loop threads. */
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  for (i = 0; i < nthreads; i++) {
+    if (pthread_create(&tid, &attr, worker, NULL) != 0)
+      break;
+    pthread_detach(tid);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&attr);
+  if (i == 0)
+    abort(); /* not even one thread: nothing queued could ever finish */
+  pthread_mutex_lock(&pool_lock);
+  nthreads = i;
+  slow_max = (nthreads + 1) / 2;
+  pool_started = 1;
+  pthread_mutex_unlock(&pool_lock);
+}
+
+
+unsigned int loom_threadpool_size(void) {
+  pthread_once(&pool_once, start_pool);
+  return nthreads;
+}
+
+
+int loom_queue_work_kind(loom_loop_t* loop, loom_work_t* req,
+                         loom_work_kind kind, loom_work_cb work_cb,
+                         loom_after_work_cb after_work_cb) {
+  if (kind != LOOM_WORK_CPU && kind != LOOM_WORK_FAST_IO &&
+      kind != LOOM_WORK_SLOW_IO)
+    return LOOM_EINVAL;
+  pthread_once(&pool_once, start_pool);
+  req->type = LOOM_WORK;
+  req->loop = loop;
+  req->work_cb = work_cb;
+  req->after_work_cb = after_work_cb;
+  req->kind = kind;
+  req->status = 0;
+  loop->active_reqs++;
+
+  pthread_mutex_lock(&pool_lock);
+  req->seq = next_seq++;
+  req->state = QUEUED;
+  loom__queue_insert_tail(kind == LOOM_WORK_SLOW_IO ? &slow_lane
+                                                    : &quick_lane,
+                          &req->queue);
+  if (idle_threads > 0)
+    pthread_cond_signal(&pool_cond);
+  pthread_mutex_unlock(&pool_lock);
+  return 0;
+}
+
+
+int loom_queue_work(loom_loop_t* loop, loom_work_t* req, loom_work_cb work_cb,
+                    loom_after_work_cb after_work_cb) {
+  return loom_queue_work_kind(loop, req, LOOM_WORK_CPU, work_cb,
+                              after_work_cb);
+}
+
+
+int loom_work_cancel(loom_work_t* req) {
+  pthread_mutex_lock(&pool_lock);
+  if (req->state != QUEUED) {
+    pthread_mutex_unlock(&pool_lock);
+    return LOOM_EBUSY;
+  }
+  loom__queue_remove(&req->queue);
+  req->state = FINISHED;
+  req->status = LOOM_ECANCELED;
+  pthread_mutex_unlock(&pool_lock);
+  /* Reported like any completion: later, from the loop. */
+  post_done(req);
+  return 0;
+}
+
+
+int loom__work_loop_init(loom_loop_t* loop) {
+  loom__queue_init(&loop->work_done);
+  loop->work_running = 0;
+  return pthread_mutex_init(&loop->work_lock, NULL) == 0 ? 0 : LOOM_ENOMEM;
+}
+
+
+void loom__work_dispatch(loom_loop_t* loop) {
+  loom_queue_t done;
+  loom_work_t* w;
+
+  pthread_mutex_lock(&loop->work_lock);
+  loom__queue_move(&loop->work_done, &done);
+  pthread_mutex_unlock(&loop->work_lock);
+  while (!loom__queue_empty(&done)) {
+    w = loom__queue_data(loom__queue_head(&done), loom_work_t, queue);
+    loom__queue_remove(&w->queue);
+    loop->active_reqs--;
+    if (w->after_work_cb != NULL)
+      w->after_work_cb(w, w->status);
+  }
+}
+
+
+static void drop_lane(loom_loop_t* loop, loom_queue_t* lane) {
+  loom_queue_t* q;
+  loom_queue_t* next;
+  loom_work_t* w;
+
+  for (q = loom__queue_head(lane); q != lane; q = next) {
+    next = q->next;
+    w = loom__queue_data(q, loom_work_t, queue);
+    if (w->loop == loop) {
+      loom__queue_remove(q);
+      w->state = FINISHED;
+      loop->active_reqs--;
+    }
+  }
+}
+
+
+void loom__work_loop_teardown(loom_loop_t* loop) {
+  pthread_mutex_lock(&pool_lock);
+  if (pool_started) {
+    drop_lane(loop, &quick_lane);
+    drop_lane(loop, &slow_lane);
+    while (loop->work_running > 0)
+      pthread_cond_wait(&finished_cond, &pool_lock);
+  }
+  pthread_mutex_unlock(&pool_lock);
+  /* What finished is forgotten: no after function runs at teardown. */
+  pthread_mutex_lock(&loop->work_lock);
+  while (!loom__queue_empty(&loop->work_done)) {
+    loom__queue_remove(loom__queue_head(&loop->work_done));
+    loop->active_reqs--;
+  }
+  pthread_mutex_unlock(&loop->work_lock);
+}
