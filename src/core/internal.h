@@ -114,8 +114,9 @@ struct loom_loop_s {
   /* Thread pool completions (threadpool.c): workers append finished
    * requests under the lock, then wake the loop through its eventfd. */
   pthread_mutex_t work_lock;
+  pthread_cond_t work_idle;  /* signalled when work_running drops to 0 */
   loom_queue_t work_done;
-  unsigned int work_running; /* of this loop's requests, under the pool lock */
+  unsigned int work_running; /* this loop's requests on a worker now */
 
   /* Configuration and metrics. */
   int block_sigprof;
@@ -203,6 +204,7 @@ void loom__wakeup(loom_loop_t* loop);
 void loom__async_dispatch(loom_loop_t* loop);
 /* The thread pool's side of a loop (threadpool.c). */
 int loom__work_loop_init(loom_loop_t* loop);
+void loom__work_loop_free(loom_loop_t* loop);
 void loom__work_dispatch(loom_loop_t* loop);
 /* Teardown: drops the loop's queued requests and waits for its running
  * ones; no callback runs. */

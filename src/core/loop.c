@@ -56,7 +56,7 @@ int loom_loop_new(loom_loop_t** out) {
   if (err != 0) {
     loom__wakeup_close(loop);
     loom__poller_close(loop);
-    pthread_mutex_destroy(&loop->work_lock);
+    loom__work_loop_free(loop);
     free(loop->watchers);
     free(loop);
     return err;
@@ -73,7 +73,7 @@ static void release(loom_loop_t* loop) {
   loom__poller_close(loop);
   free(loop->read_buf);
   free(loop->watchers);
-  pthread_mutex_destroy(&loop->work_lock);
+  loom__work_loop_free(loop);
   free(loop);
 }
 

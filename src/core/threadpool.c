@@ -25,8 +25,6 @@ enum { QUEUED = 1, RUNNING, FINISHED };
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
-/* Signalled when a running request of some loop finishes (teardown). */
-static pthread_cond_t finished_cond = PTHREAD_COND_INITIALIZER;
 static loom_queue_t quick_lane;
 static loom_queue_t slow_lane;
 static unsigned int nthreads;
@@ -75,24 +73,33 @@ static loom_work_t* take_next(void) {
   if (w->kind == LOOM_WORK_SLOW_IO)
     slow_running++;
   w->state = RUNNING;
+  /* Lock order: pool_lock, then a loop's work_lock. */
+  pthread_mutex_lock(&w->loop->work_lock);
   w->loop->work_running++;
+  pthread_mutex_unlock(&w->loop->work_lock);
   return w;
 }
 
 
-static void post_done(loom_work_t* w) {
+/* Hands a finished request to its loop. Everything happens under the
+ * loop's lock, the eventfd write included: once the loop thread has taken
+ * the request (under that lock) it may close the loop and free it, so the
+ * worker must not touch the loop after unlocking. */
+static void post_done(loom_work_t* w, int status, int was_running) {
   loom_loop_t* loop = w->loop;
 
   pthread_mutex_lock(&loop->work_lock);
+  w->status = status;
   loom__queue_insert_tail(&loop->work_done, &w->queue);
-  pthread_mutex_unlock(&loop->work_lock);
+  if (was_running && --loop->work_running == 0)
+    pthread_cond_signal(&loop->work_idle);
   loom__wakeup(loop);
+  pthread_mutex_unlock(&loop->work_lock);
 }
 
 
 static void* worker(void* arg) {
   loom_work_t* w;
-  loom_loop_t* loop;
   (void) arg;
 
   pthread_mutex_lock(&pool_lock);
@@ -108,7 +115,6 @@ static void* worker(void* arg) {
       w->work_cb(w);
 
     pthread_mutex_lock(&pool_lock);
-    loop = w->loop;
     if (w->kind == LOOM_WORK_SLOW_IO) {
       slow_running--;
       /* A slow request may have waited only for this slot. */
@@ -116,13 +122,10 @@ static void* worker(void* arg) {
         pthread_cond_signal(&pool_cond);
     }
     w->state = FINISHED;
-    w->status = 0;
-    /* Post before the loop can see work_running drop to 0: a loop being
-     * torn down waits for that, then frees what post_done touches. */
-    post_done(w);
-    loop->work_running--;
-    if (loop->work_running == 0)
-      pthread_cond_broadcast(&finished_cond);
+    pthread_mutex_unlock(&pool_lock);
+    /* The last touch of w and of its loop. */
+    post_done(w, 0, 1);
+    pthread_mutex_lock(&pool_lock);
   }
   return NULL;
 }
@@ -210,10 +213,9 @@ int loom_work_cancel(loom_work_t* req) {
   }
   loom__queue_remove(&req->queue);
   req->state = FINISHED;
-  req->status = LOOM_ECANCELED;
   pthread_mutex_unlock(&pool_lock);
   /* Reported like any completion: later, from the loop. */
-  post_done(req);
+  post_done(req, LOOM_ECANCELED, 0);
   return 0;
 }
 
@@ -221,7 +223,19 @@ int loom_work_cancel(loom_work_t* req) {
 int loom__work_loop_init(loom_loop_t* loop) {
   loom__queue_init(&loop->work_done);
   loop->work_running = 0;
-  return pthread_mutex_init(&loop->work_lock, NULL) == 0 ? 0 : LOOM_ENOMEM;
+  if (pthread_mutex_init(&loop->work_lock, NULL) != 0)
+    return LOOM_ENOMEM;
+  if (pthread_cond_init(&loop->work_idle, NULL) != 0) {
+    pthread_mutex_destroy(&loop->work_lock);
+    return LOOM_ENOMEM;
+  }
+  return 0;
+}
+
+
+void loom__work_loop_free(loom_loop_t* loop) {
+  pthread_cond_destroy(&loop->work_idle);
+  pthread_mutex_destroy(&loop->work_lock);
 }
 
 
@@ -264,12 +278,13 @@ void loom__work_loop_teardown(loom_loop_t* loop) {
   if (pool_started) {
     drop_lane(loop, &quick_lane);
     drop_lane(loop, &slow_lane);
-    while (loop->work_running > 0)
-      pthread_cond_wait(&finished_cond, &pool_lock);
   }
   pthread_mutex_unlock(&pool_lock);
-  /* What finished is forgotten: no after function runs at teardown. */
+  /* Nothing of this loop can start now; wait for what runs. What finished
+   * is forgotten: no after function runs at teardown. */
   pthread_mutex_lock(&loop->work_lock);
+  while (loop->work_running > 0)
+    pthread_cond_wait(&loop->work_idle, &loop->work_lock);
   while (!loom__queue_empty(&loop->work_done)) {
     loom__queue_remove(loom__queue_head(&loop->work_done));
     loop->active_reqs--;
