@@ -109,6 +109,9 @@ struct sockaddr;
 struct sockaddr_storage;
 unsigned int lbuf_count(lua_State* L, int idx);
 void lbuf_fill(lua_State* L, int idx, loom_buf_t* bufs, unsigned int n);
+#define LBUF_SMALL 8
+loom_buf_t* lbuf_scratch(lua_State* L, int idx, unsigned int n,
+                         loom_buf_t* small);
 int lnet_check_fd(lua_State* L, int idx);
 int lnet_check_port(lua_State* L, int idx);
 void laddr_check(lua_State* L, int host_idx, int port_idx,

@@ -50,6 +50,20 @@ void lbuf_fill(lua_State* L, int idx, loom_buf_t* bufs, unsigned int n) {
 }
 
 
+/* The buffers of the value at idx, in `small` when n fits (LBUF_SMALL),
+ * else in a scratch userdata left on the stack. For calls that are done
+ * with the bytes before they return (try_write, try_send, sends the core
+ * copies). */
+loom_buf_t* lbuf_scratch(lua_State* L, int idx, unsigned int n,
+                         loom_buf_t* small) {
+  loom_buf_t* bufs = small;
+  if (n > LBUF_SMALL)
+    bufs = lua_newuserdatauv(L, n * sizeof(loom_buf_t), 0);
+  lbuf_fill(L, idx, bufs, n);
+  return bufs;
+}
+
+
 int lnet_check_fd(lua_State* L, int idx) {
   lua_Integer fd = luaL_checkinteger(L, idx);
   luaL_argcheck(L, fd >= 0 && fd <= INT_MAX, idx,

@@ -107,7 +107,7 @@ static int do_write(lua_State* L, loom_stream_t* send_handle, int cb_idx) {
   loom_stream_t* s = lstream_check(L, 1);
   unsigned int n = lbuf_count(L, 2);
   int has_cb = lopt_callback(L, cb_idx) != 0;
-  loom_buf_t small[8];
+  loom_buf_t small[LBUF_SMALL];
   size_t written = 0;
   lreq_t* r;
   int ret;
@@ -116,7 +116,7 @@ static int do_write(lua_State* L, loom_stream_t* send_handle, int cb_idx) {
    * the whole write at once (the reply of a request/response server):
    * then no request is allocated and the shared finished one is returned.
    * Only what the kernel left over needs a request and anchored strings. */
-  if (!has_cb && send_handle == NULL && n >= 1 && n <= 8) {
+  if (!has_cb && send_handle == NULL && n >= 1 && n <= LBUF_SMALL) {
     size_t total = 0;
     unsigned int i;
     lbuf_fill(L, 2, small, n);
@@ -163,13 +163,10 @@ static int stream_write2(lua_State* L) {
 static int try_write(lua_State* L, loom_stream_t* send_handle) {
   loom_stream_t* s = lstream_check(L, 1);
   unsigned int n = lbuf_count(L, 2);
-  loom_buf_t small[8];
-  loom_buf_t* bufs = small;
+  loom_buf_t small[LBUF_SMALL];
+  loom_buf_t* bufs = lbuf_scratch(L, 2, n, small);
   int ret;
 
-  if (n > 8)
-    bufs = lua_newuserdatauv(L, n * sizeof(loom_buf_t), 0);
-  lbuf_fill(L, 2, bufs, n);
   ret = loom_try_write2(s, bufs, n, send_handle);
   return lr_result(L, ret);
 }

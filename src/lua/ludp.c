@@ -141,13 +141,10 @@ static void on_send(loom_udp_send_t* req, int status) {
  * reply path of every UDP server, so it must not cost a Lua allocation. */
 static int udp_send_forget(lua_State* L, loom_udp_t* u, unsigned int n,
                            const struct sockaddr* dest) {
-  loom_buf_t small[8];
-  loom_buf_t* bufs = small;
+  loom_buf_t small[LBUF_SMALL];
+  loom_buf_t* bufs = lbuf_scratch(L, 2, n, small);
   int ret;
 
-  if (n > 8)
-    bufs = lua_newuserdatauv(L, n * sizeof(loom_buf_t), 0);
-  lbuf_fill(L, 2, bufs, n);
   ret = loom_udp_send_copy(u, bufs, n, dest);
   if (ret < 0)
     return lr_fail(L, ret);
@@ -182,12 +179,9 @@ static int udp_try_send(lua_State* L) {
   unsigned int n = lbuf_count(L, 2);
   struct sockaddr_storage addr;
   struct sockaddr* dest = opt_dest(L, 3, &addr);
-  loom_buf_t small[8];
-  loom_buf_t* bufs = small;
+  loom_buf_t small[LBUF_SMALL];
+  loom_buf_t* bufs = lbuf_scratch(L, 2, n, small);
 
-  if (n > 8)
-    bufs = lua_newuserdatauv(L, n * sizeof(loom_buf_t), 0);
-  lbuf_fill(L, 2, bufs, n);
   return lr_result(L, loom_udp_try_send(u, bufs, n, dest));
 }
 
