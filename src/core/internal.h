@@ -107,6 +107,10 @@ struct loom_loop_s {
   char* read_buf;
   size_t read_buf_size;
 
+  /* Recycled copies of queued callback-less datagrams (udp.c). */
+  void* udp_copy_free;
+  unsigned int udp_copy_nfree;
+
   /* Child processes (process.c), reaped on SIGCHLD. */
   loom_queue_t process_handles;
   int child_watching;
@@ -158,6 +162,7 @@ int loom__pipe_recv_fds(loom_pipe_t* p, const void* msg);
 void loom__udp_close(loom_udp_t* u);
 void loom__udp_finish_close(loom_udp_t* u);
 void loom__udp_detach(loom_udp_t* u);
+void loom__udp_loop_free(loom_loop_t* loop);
 void loom__poll_close(loom_poll_t* p);
 void loom__process_close(loom_process_t* p);
 void loom__process_reap(loom_loop_t* loop);

@@ -71,6 +71,7 @@ static void release(loom_loop_t* loop) {
   loom__signal_loop_close(loop);
   loom__wakeup_close(loop);
   loom__poller_close(loop);
+  loom__udp_loop_free(loop);
   free(loop->read_buf);
   free(loop->watchers);
   loom__work_loop_free(loop);

@@ -358,17 +358,64 @@ int loom_udp_send(loom_udp_send_t* req, loom_udp_t* u, loom_buf_t* bufs,
 
 
 /* A datagram loom_udp_send_copy had to queue: the request, its buffer
- * and the bytes in one allocation, freed when the send completes. */
-typedef struct {
+ * and the bytes in one allocation, released when the send completes.
+ * Small ones (the common case: a server's replies queued during a receive
+ * batch) come from a per-loop free list, so the reply path does not call
+ * malloc once warm. */
+#define COPY_SMALL 512 /* payload bytes of a recyclable block */
+#define COPY_CACHE 256 /* recyclable blocks a loop keeps */
+
+typedef struct copied_send_s {
   loom_udp_send_t req;
   loom_buf_t buf;
+  struct copied_send_s* next_free;
+  size_t cap;
   char data[];
 } copied_send_t;
 
 
+static copied_send_t* get_copy(loom_loop_t* loop, size_t len) {
+  copied_send_t* c = loop->udp_copy_free;
+
+  if (len <= COPY_SMALL && c != NULL) {
+    loop->udp_copy_free = c->next_free;
+    loop->udp_copy_nfree--;
+    return c;
+  }
+  if (len < COPY_SMALL)
+    len = COPY_SMALL;
+  c = malloc(sizeof(*c) + len);
+  if (c != NULL)
+    c->cap = len;
+  return c;
+}
+
+
+static void put_copy(loom_loop_t* loop, copied_send_t* c) {
+  if (c->cap == COPY_SMALL && loop->udp_copy_nfree < COPY_CACHE) {
+    c->next_free = loop->udp_copy_free;
+    loop->udp_copy_free = c;
+    loop->udp_copy_nfree++;
+    return;
+  }
+  free(c);
+}
+
+
 static void free_copied_send(loom_udp_send_t* req, int status) {
   (void) status;
-  free(loom__queue_data(req, copied_send_t, req));
+  put_copy(req->handle->loop, loom__queue_data(req, copied_send_t, req));
+}
+
+
+void loom__udp_loop_free(loom_loop_t* loop) {
+  copied_send_t* c;
+
+  while ((c = loop->udp_copy_free) != NULL) {
+    loop->udp_copy_free = c->next_free;
+    free(c);
+  }
+  loop->udp_copy_nfree = 0;
 }
 
 
@@ -389,7 +436,7 @@ int loom_udp_send_copy(loom_udp_t* u, const loom_buf_t* bufs,
       return n < 0 ? (int) n : 0;
   }
   len = total_len(bufs, nbufs);
-  c = malloc(sizeof(*c) + len);
+  c = get_copy(u->loop, len);
   if (c == NULL)
     return LOOM_ENOMEM;
   for (off = 0, i = 0; i < nbufs; i++) {
@@ -401,7 +448,7 @@ int loom_udp_send_copy(loom_udp_t* u, const loom_buf_t* bufs,
   c->buf.len = len;
   err = loom_udp_send(&c->req, u, &c->buf, 1, addr, free_copied_send);
   if (err != 0)
-    free(c);
+    put_copy(u->loop, c);
   return err;
 }
 
