@@ -166,6 +166,7 @@ struct loom_signal_s {
 
 #include "loom/net.h"
 #include "loom/work.h"
+#include "loom/fs.h"
 
 /* ---- loop ---------------------------------------------------------- */
 

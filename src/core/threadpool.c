@@ -88,12 +88,18 @@ static loom_work_t* take_next(void) {
 static void post_done(loom_work_t* w, int status, int was_running) {
   loom_loop_t* loop = w->loop;
 
+  int first;
+
   pthread_mutex_lock(&loop->work_lock);
   w->status = status;
+  /* The loop takes the whole done queue at once, so only the completion
+   * that finds it empty needs to wake the loop; the others ride along. */
+  first = loom__queue_empty(&loop->work_done);
   loom__queue_insert_tail(&loop->work_done, &w->queue);
   if (was_running && --loop->work_running == 0)
     pthread_cond_signal(&loop->work_idle);
-  loom__wakeup(loop);
+  if (first)
+    loom__wakeup(loop);
   pthread_mutex_unlock(&loop->work_lock);
 }
 

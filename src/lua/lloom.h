@@ -77,22 +77,29 @@ extern const luaL_Reg lh_handle_functions[];
 void lh_release_all(lctx* ctx);
 
 /* ---- requests (lreq.c) ---- */
+/* A request userdata. Only as much of the union is allocated as the
+ * request's type needs, followed by the buffer array and then any extra
+ * bytes the caller asked for (fs keeps its paths and read buffer there). */
 typedef struct {
-  int ref; /* registry anchor while the core owns the request */
+  int ref;         /* registry anchor while the core owns the request */
+  loom_buf_t* bufs; /* the request's buffers (point into Lua strings) */
   union {
     loom_req_t req;
     loom_write_t write;
     loom_connect_t connect;
     loom_shutdown_t shutdown;
     loom_udp_send_t send;
+    loom_fs_t fs;
   } u;
-  loom_buf_t bufs[]; /* the request's buffers (point into Lua strings) */
 } lreq_t;
 
 #define LREQ_OF(ptr) ((lreq_t*) (ptr)->data)
 
-/* Pushes a new request userdata (metatable uv_req) with room for nbufs. */
-lreq_t* lreq_new(lua_State* L, loom_req_type type, unsigned int nbufs);
+/* Pushes a new request userdata (metatable uv_req) with room for nbufs
+ * buffers and `extra` bytes, which start at (char*) (r->bufs + nbufs). */
+lreq_t* lreq_new_extra(lua_State* L, loom_req_type type, unsigned int nbufs,
+                       size_t extra);
+#define lreq_new(L, type, nbufs) lreq_new_extra((L), (type), (nbufs), 0)
 void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx);
 /* Pushes the shared, already finished request of the type. */
 void lreq_push_done(lua_State* L, loom_req_type type);

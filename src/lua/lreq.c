@@ -13,11 +13,30 @@
 static char req_mt_key;
 
 
-lreq_t* lreq_new(lua_State* L, loom_req_type type, unsigned int nbufs) {
-  size_t size = offsetof(lreq_t, bufs) + (size_t) nbufs * sizeof(loom_buf_t);
-  lreq_t* r = lua_newuserdatauv(L, size, 2);            /* req */
+/* The bytes of the union the type uses. */
+static size_t req_size(loom_req_type type) {
+  switch (type) {
+    case LOOM_WRITE: return sizeof(loom_write_t);
+    case LOOM_CONNECT: return sizeof(loom_connect_t);
+    case LOOM_SHUTDOWN: return sizeof(loom_shutdown_t);
+    case LOOM_UDP_SEND: return sizeof(loom_udp_send_t);
+    case LOOM_FS: return sizeof(loom_fs_t);
+    default: return sizeof(((lreq_t*) 0)->u);
+  }
+}
 
+
+lreq_t* lreq_new_extra(lua_State* L, loom_req_type type, unsigned int nbufs,
+                       size_t extra) {
+  size_t head = offsetof(lreq_t, u) + req_size(type);
+  size_t size;
+  lreq_t* r;
+
+  head = (head + sizeof(void*) - 1) & ~(sizeof(void*) - 1);
+  size = head + (size_t) nbufs * sizeof(loom_buf_t) + extra;
+  r = lua_newuserdatauv(L, size, 2);                    /* req */
   r->ref = LUA_NOREF;
+  r->bufs = (loom_buf_t*) ((char*) r + head);
   r->u.req.type = type;
   r->u.req.data = r;
   lua_rawgetp(L, LUA_REGISTRYINDEX, &req_mt_key);       /* req mt */
@@ -41,7 +60,7 @@ void lreq_push_done(lua_State* L, loom_req_type type) {
   if (lua_rawgeti(L, -1, type) == LUA_TNIL) {           /* cache req? */
     lua_pop(L, 1);
     r = lreq_new(L, type, 0);                           /* cache req */
-    memset(&r->u, 0, sizeof(r->u));
+    memset(&r->u, 0, req_size(type));
     r->u.req.type = type;
     lua_pushvalue(L, -1);
     lua_rawseti(L, -3, type);
