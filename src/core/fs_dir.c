@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 /* Names being collected: offsets into a growing block. */
 typedef struct {
@@ -36,6 +38,27 @@ static loom_dirent_type dirent_type(unsigned char d_type) {
     case DT_SOCK: return LOOM_DIRENT_SOCKET;
     case DT_CHR: return LOOM_DIRENT_CHAR;
     case DT_BLK: return LOOM_DIRENT_BLOCK;
+    default: return LOOM_DIRENT_UNKNOWN;
+  }
+}
+
+
+/* Some file systems leave d_type unknown; lstat then tells. */
+static loom_dirent_type entry_type(DIR* dir, const struct dirent* d) {
+  struct stat st;
+
+  if (d->d_type != DT_UNKNOWN)
+    return dirent_type(d->d_type);
+  if (fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return LOOM_DIRENT_UNKNOWN;
+  switch (st.st_mode & S_IFMT) {
+    case S_IFREG: return LOOM_DIRENT_FILE;
+    case S_IFDIR: return LOOM_DIRENT_DIR;
+    case S_IFLNK: return LOOM_DIRENT_LINK;
+    case S_IFIFO: return LOOM_DIRENT_FIFO;
+    case S_IFSOCK: return LOOM_DIRENT_SOCKET;
+    case S_IFCHR: return LOOM_DIRENT_CHAR;
+    case S_IFBLK: return LOOM_DIRENT_BLOCK;
     default: return LOOM_DIRENT_UNKNOWN;
   }
 }
@@ -127,7 +150,7 @@ int64_t loom__fs_scandir(loom_fs_t* req) {
     }
     /* An offset for now: the block may still move. */
     ents[count].name = (const char*) (uintptr_t) off;
-    ents[count].type = dirent_type(d->d_type);
+    ents[count].type = entry_type(dir, d);
     count++;
   }
   closedir(dir);
@@ -201,7 +224,7 @@ int64_t loom__fs_readdir(loom_fs_t* req) {
       break;
     }
     dir->dirents[count].name = (const char*) (uintptr_t) off;
-    dir->dirents[count].type = dirent_type(d->d_type);
+    dir->dirents[count].type = entry_type(dir->dir, d);
     count++;
   }
   /* An error after some entries: report the entries; the next call

@@ -168,6 +168,9 @@ extern const luaL_Reg ltty_functions[];
 extern const luaL_Reg ludp_functions[];
 extern const luaL_Reg lpoll_functions[];
 extern const luaL_Reg lprocess_functions[];
+extern const luaL_Reg lfs_functions[];
+extern const luaL_Reg lfs_dir_functions[];
+void lfs_dir_register(lua_State* L);
 extern const lh_type ltimer_type, lidle_type, lprepare_type, lcheck_type,
     lasync_type, lsignal_type, ltcp_type, lpipe_type, ltty_type, ludp_type,
     lpoll_type, lprocess_type;

@@ -152,12 +152,17 @@ static int req_get_type(lua_State* L) {
 }
 
 
-/* Socket requests (write, connect, shutdown, udp send) are in the
- * kernel's hands and cannot be cancelled: EINVAL, as in libuv (closing
- * the handle cancels them). Thread pool requests extend this. */
+/* Thread pool requests that have not started can be cancelled (their
+ * callback gets ECANCELED); EBUSY once they run. Socket requests (write,
+ * connect, shutdown, udp send) are in the kernel's hands: EINVAL, as in
+ * libuv (closing the handle cancels them). */
 static int req_cancel(lua_State* L) {
-  check_req(L, 1);
-  return lr_fail(L, LOOM_EINVAL);
+  lreq_t* r = check_req(L, 1);
+  int ret = LOOM_EINVAL;
+
+  if (r->u.req.type == LOOM_FS)
+    ret = loom_fs_cancel(&r->u.fs);
+  return lr_result(L, ret);
 }
 
 

@@ -16,7 +16,8 @@ static const luaL_Reg* const function_tables[] = {
   lloop_functions, lh_handle_functions, ltimer_functions, lwatcher_functions,
   lasync_functions, lsignal_functions, lmisc_functions, lreq_functions,
   lstream_functions, ltcp_functions, lpipe_functions, ltty_functions,
-  ludp_functions, lpoll_functions, lprocess_functions,
+  ludp_functions, lpoll_functions, lprocess_functions, lfs_functions,
+  lfs_dir_functions,
 };
 
 
@@ -35,6 +36,7 @@ LOOM_LUA_EXPORT int luaopen_loom(lua_State* L) {
   for (i = 0; i < sizeof(handle_types) / sizeof(handle_types[0]); i++)
     lh_register_type(L, handle_types[i]);
   lreq_register(L);
+  lfs_dir_register(L);
 
   lua_newtable(L);                                      /* ctx module */
   for (i = 0; i < sizeof(function_tables) / sizeof(function_tables[0]); i++) {

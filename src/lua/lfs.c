@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/* lfs.c: what every fs function shares: the call frame that makes one
+ * code path out of the synchronous and asynchronous forms, the results
+ * each operation returns, and errors that name the path.
+ *
+ * Synchronous calls use a request on the C stack and the caller's Lua
+ * strings as they are: nothing is allocated. Asynchronous calls use one
+ * request userdata that also holds copies of the paths and, for reads,
+ * the buffer the worker fills; it is anchored until the callback ran.
+ */
+#include "lfs.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+
+loom_fs_t* lfs_begin(lua_State* L, lfs_call* c, int cb_idx,
+                     unsigned int nbufs, size_t extra) {
+  c->L = L;
+  c->ctx = LCTX(L);
+  c->loop = lctx_loop(L, c->ctx);
+  c->cb_idx = cb_idx;
+  c->nbufs = nbufs;
+  if (cb_idx == 0) {
+    c->r = NULL;
+    c->extra = NULL;
+    c->req = &c->sync;
+    c->req->data = NULL;
+  } else {
+    c->r = lreq_new_extra(L, LOOM_FS, nbufs, extra);    /* ... req */
+    c->req = &c->r->u.fs;
+    c->extra = (char*) (c->r->bufs + nbufs);
+  }
+  /* What errors and cleanup read, should the core refuse the arguments
+   * before it fills the request. */
+  c->req->fs_type = LOOM_FS_UNKNOWN;
+  c->req->path = NULL;
+  c->req->new_path = NULL;
+  c->req->ptr = NULL;
+  c->req->mem = NULL;
+  return c->req;
+}
+
+
+loom_buf_t* lfs_bufs(lfs_call* c, loom_buf_t* small) {
+  return c->r != NULL ? c->r->bufs : small;
+}
+
+
+const char* lfs_path(lfs_call* c, const char* path, size_t len) {
+  char* copy;
+
+  if (c->r == NULL)
+    return path;
+  copy = c->extra;
+  memcpy(copy, path, len + 1);
+  c->extra += len + 1;
+  return copy;
+}
+
+
+void* lfs_take_extra(lfs_call* c, size_t size) {
+  void* p = c->extra;
+  c->extra += size;
+  return p;
+}
+
+
+/* Pushes "ENAME: message: path" (or "...: path -> dest"). */
+static void push_error_message(lua_State* L, const loom_fs_t* req, int err) {
+  const char* name = loom_err_name(err);
+  const char* msg = loom_strerror(err);
+
+  if (req->path != NULL && req->new_path != NULL)
+    lua_pushfstring(L, "%s: %s: %s -> %s", name, msg, req->path,
+                    req->new_path);
+  else if (req->path != NULL)
+    lua_pushfstring(L, "%s: %s: %s", name, msg, req->path);
+  else
+    lua_pushfstring(L, "%s: %s", name, msg);
+}
+
+
+static int fail(lua_State* L, const loom_fs_t* req, int err) {
+  luaL_pushfail(L);
+  push_error_message(L, req, err);
+  lua_pushstring(L, loom_err_name(err));
+  return 3;
+}
+
+
+static const char* mode_type_name(uint64_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFREG: return "file";
+    case S_IFDIR: return "directory";
+    case S_IFLNK: return "link";
+    case S_IFIFO: return "fifo";
+    case S_IFSOCK: return "socket";
+    case S_IFCHR: return "char";
+    case S_IFBLK: return "block";
+    default: return "unknown";
+  }
+}
+
+
+static void set_time(lua_State* L, const char* key, const loom_timespec_t* t) {
+  lua_createtable(L, 0, 2);                             /* st t */
+  lua_pushinteger(L, t->sec);
+  lua_setfield(L, -2, "sec");
+  lua_pushinteger(L, t->nsec);
+  lua_setfield(L, -2, "nsec");
+  lua_setfield(L, -2, key);                             /* st */
+}
+
+
+#define SET_INT(L, s, field)                                                  \
+  do {                                                                        \
+    lua_pushinteger((L), (lua_Integer) (s)->field);                           \
+    lua_setfield((L), -2, #field);                                            \
+  } while (0)
+
+void lfs_push_stat(lua_State* L, const loom_stat_t* s) {
+  lua_createtable(L, 0, 17);                            /* st */
+  SET_INT(L, s, dev);
+  SET_INT(L, s, mode);
+  SET_INT(L, s, nlink);
+  SET_INT(L, s, uid);
+  SET_INT(L, s, gid);
+  SET_INT(L, s, rdev);
+  SET_INT(L, s, ino);
+  SET_INT(L, s, size);
+  SET_INT(L, s, blksize);
+  SET_INT(L, s, blocks);
+  SET_INT(L, s, flags);
+  SET_INT(L, s, gen);
+  set_time(L, "atime", &s->atime);
+  set_time(L, "mtime", &s->mtime);
+  set_time(L, "ctime", &s->ctime);
+  set_time(L, "birthtime", &s->birthtime);
+  lua_pushstring(L, mode_type_name(s->mode));
+  lua_setfield(L, -2, "type");
+}
+
+
+static void push_statfs(lua_State* L, const loom_statfs_t* s) {
+  lua_createtable(L, 0, 7);
+  SET_INT(L, s, type);
+  SET_INT(L, s, bsize);
+  SET_INT(L, s, blocks);
+  SET_INT(L, s, bfree);
+  SET_INT(L, s, bavail);
+  SET_INT(L, s, files);
+  SET_INT(L, s, ffree);
+}
+
+
+const char* lfs_dirent_type_name(loom_dirent_type type) {
+  static const char* const names[] = {
+    "unknown", "file", "directory", "link", "fifo", "socket", "char", "block",
+  };
+  if ((unsigned int) type >= sizeof(names) / sizeof(names[0]))
+    return "unknown";
+  return names[type];
+}
+
+
+/* Pushes what a successful request returns; returns how many values. */
+static int push_result(lua_State* L, loom_fs_t* req) {
+  switch (req->fs_type) {
+    case LOOM_FS_OPEN:
+    case LOOM_FS_WRITE:
+    case LOOM_FS_SENDFILE:
+      lua_pushinteger(L, req->result);
+      return 1;
+    case LOOM_FS_READ:
+      lua_pushlstring(L, req->bufs[0].base, (size_t) req->result);
+      return 1;
+    case LOOM_FS_STAT:
+    case LOOM_FS_LSTAT:
+    case LOOM_FS_FSTAT:
+      lfs_push_stat(L, &req->statbuf);
+      return 1;
+    case LOOM_FS_STATFS:
+      push_statfs(L, req->ptr);
+      return 1;
+    case LOOM_FS_MKDTEMP:
+    case LOOM_FS_READLINK:
+    case LOOM_FS_REALPATH:
+      lua_pushstring(L, req->ptr);
+      return 1;
+    case LOOM_FS_MKSTEMP:
+      lua_pushinteger(L, req->result);
+      lua_pushstring(L, req->ptr);
+      return 2;
+    default:
+      lua_pushboolean(L, 1);
+      return 1;
+  }
+}
+
+
+/* Completion of an asynchronous request: callback(err) or
+ * callback(nil, results...). Directory requests finish in lfs_dir.c. */
+static void on_done(loom_fs_t* req) {
+  lreq_t* r = LREQ_OF(req);
+  lctx* ctx = loom_loop_get_data(req->loop);
+  lua_State* L = ctx->L;
+  int n;
+
+  if (!lreq_finish(ctx, r)) {                           /* cb */
+    loom_fs_req_cleanup(req);
+    return;
+  }
+  if (req->result < 0) {
+    push_error_message(L, req, (int) req->result);
+    n = 1;
+  } else {
+    lua_pushnil(L);
+    n = 1 + push_result(L, req);
+  }
+  loom_fs_req_cleanup(req);
+  lctx_call(ctx, n);
+}
+
+
+int lfs_end(lfs_call* c, int ret, int data_idx) {
+  lua_State* L = c->L;
+  int n;
+
+  if (c->r == NULL) {
+    if (ret < 0) {
+      n = fail(L, c->req, ret);
+    } else {
+      n = push_result(L, c->req);
+    }
+    loom_fs_req_cleanup(c->req);
+    return n;
+  }
+  /* Queueing failed: nothing was started. */
+  if (ret < 0)
+    return fail(L, c->req, ret);
+  lreq_anchor(L, c->r, -1, c->cb_idx, data_idx);        /* req */
+  return 1;
+}
+
+
+loom_fs_cb lfs_callback(lfs_call* c) {
+  return c->r != NULL ? on_done : NULL;
+}
+
+
+int lfs_fail(lua_State* L, const loom_fs_t* req, int err) {
+  return fail(L, req, err);
+}
+
+
+void lfs_push_error_message(lua_State* L, const loom_fs_t* req, int err) {
+  push_error_message(L, req, err);
+}

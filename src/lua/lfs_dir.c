@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: MIT */
+/* lfs_dir.c: reading directories from Lua.
+ *
+ * fs_scandir returns its request in both forms (as luv does); once the
+ * scan is done the names move into a Lua table in the request's user
+ * value and the C memory is freed at once, so a request that is never
+ * iterated to the end holds nothing the collector cannot see.
+ *
+ * fs_opendir returns a uv_dir userdata holding the core's directory and
+ * the entry array readdir fills. A request in flight anchors the dir
+ * (busy), so it is never collected or closed under a worker.
+ */
+#include "lfs.h"
+
+#include <string.h>
+
+typedef struct {
+  loom_dir_t* dir; /* NULL once closed (or being closed) */
+  int busy;        /* a readdir or closedir is in flight */
+  size_t nentries;
+  loom_dirent_t ents[];
+} ldir;
+
+#define LDIR_MT "uv_dir"
+
+
+/* ---- scandir ---- */
+
+/* Moves the entries of a finished scan into a table {name1, type1, ...}
+ * stored as user value 2 of the request at idx. */
+static void keep_entries(lua_State* L, int idx, loom_fs_t* req) {
+  loom_dirent_t ent;
+  lua_Integer i = 0;
+
+  idx = lua_absindex(L, idx);
+  lua_createtable(L, (int) (req->result * 2), 0);       /* entries */
+  while (loom_fs_scandir_next(req, &ent) == 0) {
+    lua_pushstring(L, ent.name);
+    lua_rawseti(L, -2, ++i);
+    lua_pushstring(L, lfs_dirent_type_name(ent.type));
+    lua_rawseti(L, -2, ++i);
+  }
+  lua_setiuservalue(L, idx, 2);
+  req->len = 0; /* the iteration's position */
+  loom_fs_req_cleanup(req);
+}
+
+
+static void on_scandir(loom_fs_t* req) {
+  lreq_t* r = LREQ_OF(req);
+  lctx* ctx = loom_loop_get_data(req->loop);
+  lua_State* L = ctx->L;
+
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->ref);            /* req */
+  if (!lreq_finish(ctx, r)) {
+    loom_fs_req_cleanup(req);
+    lua_pop(L, 1);
+    return;
+  }                                                     /* req cb */
+  lua_insert(L, -2);                                    /* cb req */
+  if (req->result < 0) {
+    lua_pop(L, 1);
+    lfs_push_error_message(L, req, (int) req->result);  /* cb err */
+    loom_fs_req_cleanup(req);
+    lctx_call(ctx, 1);
+    return;
+  }
+  keep_entries(L, -1, req);
+  lua_pushnil(L);
+  lua_insert(L, -2);                                    /* cb nil req */
+  lctx_call(ctx, 2);
+}
+
+
+static int fs_scandir(lua_State* L) {
+  size_t len;
+  const char* path = luaL_checklstring(L, 1, &len);
+  int cb = lopt_callback(L, 2);
+  loom_loop_t* loop = lctx_loop(L, LCTX(L));
+  lreq_t* r;
+  loom_fs_t* req;
+  char* copy;
+  int ret;
+
+  luaL_argcheck(L, strlen(path) == len, 1, "path contains a zero byte");
+  r = lreq_new_extra(L, LOOM_FS, 0, len + 1);           /* req */
+  req = &r->u.fs;
+  copy = (char*) r->bufs;
+  memcpy(copy, path, len + 1);
+  req->mem = NULL;
+  ret = loom_fs_scandir(loop, req, copy, cb ? on_scandir : NULL);
+  if (ret < 0)
+    return lfs_fail(L, req, ret);
+  if (cb == 0)
+    keep_entries(L, -1, req);
+  else
+    lreq_anchor(L, r, -1, cb, 0);
+  return 1;
+}
+
+
+/* name, type of the next entry; nothing at the end. */
+static int fs_scandir_next(lua_State* L) {
+  lreq_t* r = luaL_checkudata(L, 1, "uv_req");
+  loom_fs_t* req = &r->u.fs;
+
+  luaL_argcheck(L, r->u.req.type == LOOM_FS && req->fs_type == LOOM_FS_SCANDIR,
+                1, "not a scandir request");
+  if (req->result < 0)
+    return lfs_fail(L, req, (int) req->result);
+  if (lua_getiuservalue(L, 1, 2) != LUA_TTABLE)         /* entries */
+    return luaL_error(L, "the scan has not finished");
+  if (lua_rawgeti(L, -1, (lua_Integer) req->len + 1) == LUA_TNIL)
+    return 0;                                           /* entries name */
+  lua_rawgeti(L, -2, (lua_Integer) req->len + 2);       /* entries name type */
+  req->len += 2;
+  return 2;
+}
+
+
+/* ---- opendir, readdir, closedir ---- */
+
+static ldir* check_dir(lua_State* L, int idx) {
+  return luaL_checkudata(L, idx, LDIR_MT);
+}
+
+
+/* Pushes the entries readdir filled: an array of {name, type}, or nil
+ * when the directory is exhausted. */
+static int push_entries(lua_State* L, ldir* d, int64_t count) {
+  int64_t i;
+
+  if (count <= 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_createtable(L, (int) count, 0);
+  for (i = 0; i < count; i++) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, d->ents[i].name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, lfs_dirent_type_name(d->ents[i].type));
+    lua_setfield(L, -2, "type");
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+
+/* Completion of opendir, readdir and closedir: the dir is the request's
+ * user value 2. */
+static void on_dir_done(loom_fs_t* req) {
+  lreq_t* r = LREQ_OF(req);
+  lctx* ctx = loom_loop_get_data(req->loop);
+  lua_State* L = ctx->L;
+  ldir* d;
+  int n = 1;
+
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->ref);            /* req */
+  lua_getiuservalue(L, -1, 2);                          /* req dir */
+  d = lua_touserdata(L, -1);
+  d->busy = 0;
+  if (req->fs_type == LOOM_FS_OPENDIR && req->result >= 0) {
+    d->dir = req->ptr;
+    d->dir->dirents = d->ents;
+    d->dir->nentries = d->nentries;
+  }
+  if (!lreq_finish(ctx, r)) {                           /* req dir cb */
+    loom_fs_req_cleanup(req);
+    lua_pop(L, 2);
+    return;
+  }
+  lua_replace(L, -3);                                   /* cb dir */
+  if (req->result < 0) {
+    lua_pop(L, 1);
+    lfs_push_error_message(L, req, (int) req->result);  /* cb err */
+  } else {
+    lua_pushnil(L);                                     /* cb dir nil */
+    if (req->fs_type == LOOM_FS_OPENDIR) {
+      lua_insert(L, -2);                                /* cb nil dir */
+    } else {
+      lua_remove(L, -2);                                /* cb nil */
+      if (req->fs_type == LOOM_FS_READDIR)
+        push_entries(L, d, req->result);
+      else
+        lua_pushboolean(L, 1);
+    }
+    n = 2;
+  }
+  loom_fs_req_cleanup(req);
+  lctx_call(ctx, n);
+}
+
+
+/* Starts an async directory request anchored with the dir at dir_idx;
+ * pushes the request. */
+static int dir_async(lua_State* L, lreq_t* r, int ret, int cb, int dir_idx) {
+  if (ret < 0)
+    return lfs_fail(L, &r->u.fs, ret);
+  lreq_anchor(L, r, -1, cb, dir_idx);
+  return 1;
+}
+
+
+static int fs_opendir(lua_State* L) {
+  size_t len;
+  const char* path = luaL_checklstring(L, 1, &len);
+  int cb = lopt_callback(L, 2);
+  lua_Integer n = luaL_optinteger(L, 3, 1);
+  loom_loop_t* loop = lctx_loop(L, LCTX(L));
+  loom_fs_t sync;
+  loom_fs_t* req = &sync;
+  lreq_t* r = NULL;
+  ldir* d;
+  int dir_idx;
+  int ret;
+
+  luaL_argcheck(L, strlen(path) == len, 1, "path contains a zero byte");
+  luaL_argcheck(L, n >= 1 && n <= 65536, 3, "entries must be 1 to 65536");
+  d = lua_newuserdatauv(L, sizeof(ldir) + (size_t) n * sizeof(loom_dirent_t),
+                        0);                             /* dir */
+  d->dir = NULL;
+  d->busy = 0;
+  d->nentries = (size_t) n;
+  luaL_setmetatable(L, LDIR_MT);
+  dir_idx = lua_gettop(L);
+  if (cb != 0) {
+    r = lreq_new_extra(L, LOOM_FS, 0, len + 1);         /* dir req */
+    req = &r->u.fs;
+    memcpy(r->bufs, path, len + 1);
+    path = (const char*) r->bufs;
+    d->busy = 1;
+    ret = loom_fs_opendir(loop, req, path, on_dir_done);
+    if (ret < 0)
+      d->busy = 0;
+    return dir_async(L, r, ret, cb, dir_idx);
+  }
+  ret = loom_fs_opendir(loop, req, path, NULL);
+  if (ret < 0)
+    return lfs_fail(L, req, ret);
+  d->dir = req->ptr;
+  d->dir->dirents = d->ents;
+  d->dir->nentries = d->nentries;
+  return 1;                                             /* dir */
+}
+
+
+/* The dir of readdir/closedir, open and idle; else pushes a failure. */
+static ldir* usable_dir(lua_State* L, int idx, int* nret) {
+  ldir* d = check_dir(L, idx);
+  if (d->dir == NULL || d->busy) {
+    *nret = lr_fail(L, d->dir == NULL ? LOOM_EBADF : LOOM_EBUSY);
+    return NULL;
+  }
+  return d;
+}
+
+
+static int fs_readdir(lua_State* L) {
+  int cb = lopt_callback(L, 2);
+  loom_loop_t* loop = lctx_loop(L, LCTX(L));
+  loom_fs_t sync;
+  lreq_t* r;
+  int nret;
+  int ret;
+  ldir* d = usable_dir(L, 1, &nret);
+
+  if (d == NULL)
+    return nret;
+  if (cb == 0) {
+    ret = loom_fs_readdir(loop, &sync, d->dir, NULL);
+    if (ret < 0)
+      return lfs_fail(L, &sync, ret);
+    push_entries(L, d, sync.result);
+    loom_fs_req_cleanup(&sync);
+    return 1;
+  }
+  r = lreq_new(L, LOOM_FS, 0);                          /* req */
+  r->u.fs.mem = NULL;
+  ret = loom_fs_readdir(loop, &r->u.fs, d->dir, on_dir_done);
+  d->busy = ret >= 0;
+  return dir_async(L, r, ret, cb, 1);
+}
+
+
+static int fs_closedir(lua_State* L) {
+  int cb = lopt_callback(L, 2);
+  loom_loop_t* loop = lctx_loop(L, LCTX(L));
+  loom_fs_t sync;
+  loom_dir_t* dir;
+  lreq_t* r;
+  int nret;
+  int ret;
+  ldir* d = usable_dir(L, 1, &nret);
+
+  if (d == NULL)
+    return nret;
+  dir = d->dir;
+  if (cb == 0) {
+    d->dir = NULL;
+    ret = loom_fs_closedir(loop, &sync, dir, NULL);
+    if (ret < 0)
+      return lfs_fail(L, &sync, ret);
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  r = lreq_new(L, LOOM_FS, 0);                          /* req */
+  r->u.fs.mem = NULL;
+  ret = loom_fs_closedir(loop, &r->u.fs, dir, on_dir_done);
+  if (ret >= 0) {
+    /* The worker frees it: no one may use it from now on. */
+    d->dir = NULL;
+    d->busy = 1;
+  }
+  return dir_async(L, r, ret, cb, 1);
+}
+
+
+/* Closes a directory the program dropped without closing. A busy dir is
+ * anchored by its request, so it is seen here only while the state
+ * closes; its worker may still use it, so it is left alone. */
+static int dir_gc(lua_State* L) {
+  ldir* d = check_dir(L, 1);
+  loom_fs_t sync;
+
+  if (d->dir != NULL && !d->busy) {
+    loom_fs_closedir(NULL, &sync, d->dir, NULL);
+    d->dir = NULL;
+  }
+  return 0;
+}
+
+
+static int dir_tostring(lua_State* L) {
+  lua_pushfstring(L, "uv_dir_t: %p", (void*) check_dir(L, 1));
+  return 1;
+}
+
+
+void lfs_dir_register(lua_State* L) {
+  static const luaL_Reg methods[] = {
+    {"readdir", fs_readdir},
+    {"closedir", fs_closedir},
+    {NULL, NULL}
+  };
+
+  luaL_newmetatable(L, LDIR_MT);                        /* ctx mt */
+  lua_pushcfunction(L, dir_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, dir_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_newtable(L);                                      /* ctx mt index */
+  lua_pushvalue(L, -3);
+  luaL_setfuncs(L, methods, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}
+
+
+const luaL_Reg lfs_dir_functions[] = {
+  {"fs_scandir", fs_scandir},
+  {"fs_scandir_next", fs_scandir_next},
+  {"fs_opendir", fs_opendir},
+  {"fs_readdir", fs_readdir},
+  {"fs_closedir", fs_closedir},
+  {NULL, NULL}
+};
