@@ -38,6 +38,12 @@ local function fail(msg)
 end
 T.fail = fail
 
+-- Registers fn to run once the current test's loop has finished (removing
+-- temporary files that asynchronous steps still use, for instance).
+function T.after(fn)
+  current.after[#current.after + 1] = fn
+end
+
 -- Shell-quotes a string for io.popen / os.execute.
 function T.q(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
@@ -69,7 +75,7 @@ function T.run()
   local failed = 0
   io.write("1..", #tests, "\n")
   for i, t in ipairs(tests) do
-    current = {expects = {}, failures = {}}
+    current = {expects = {}, failures = {}, after = {}}
     local ok, err = xpcall(t.fn, debug.traceback, expect, uv)
     if not ok then
       fail(tostring(err))
@@ -79,6 +85,10 @@ function T.run()
     end
     local rok, rerr = pcall(uv.run)
     if not rok then fail("uv.run raised: " .. tostring(rerr)) end
+    for _, fn in ipairs(current.after) do
+      local aok, aerr = pcall(fn)
+      if not aok then fail("cleanup failed: " .. tostring(aerr)) end
+    end
     for _, e in ipairs(current.expects) do
       if e.count ~= e.want then
         fail(("expected %d call(s), got %d%s"):format(e.want, e.count, e.where))

@@ -1,0 +1,612 @@
+-- test-fs.lua: luv's fs section. Every function synchronously (no
+-- callback) and asynchronously (with one), success and typical errors
+-- with the path in the message; large offsets, big directories, many
+-- requests in flight, cancellation, and exit with requests pending.
+local T = dofile((arg[0]:match("^(.*)/") or ".") .. "/tap.lua")
+local test = T.test
+local uv = T.uv
+
+local function pack(...) return {n = select("#", ...), ...} end
+
+local function rmrf(path)
+  assert(path:match("^/tmp/loom%-fs%-"), path)
+  os.execute("rm -rf " .. T.q(path))
+end
+
+-- A fresh directory per test, removed once the test's loop has ended.
+local function tmpdir()
+  local dir = assert(uv.fs_mkdtemp("/tmp/loom-fs-XXXXXX"))
+  T.after(function() rmrf(dir) end)
+  return dir
+end
+
+local function write_file(path, data)
+  local fd = assert(uv.fs_open(path, "w", 420))
+  assert(uv.fs_write(fd, data) == #data)
+  assert(uv.fs_close(fd))
+end
+
+local function read_file(path)
+  local fd = assert(uv.fs_open(path, "r"))
+  local data = assert(uv.fs_read(fd, 1 << 20, 0))
+  assert(uv.fs_close(fd))
+  return data
+end
+
+-- Checks a fail triple: nil, "ENAME: message: <where>", "ENAME".
+local function is_fail(name, where, ...)
+  local v, msg, code = ...
+  assert(v == nil, "expected a failure, got " .. tostring(v))
+  assert(code == name, "expected " .. name .. ", got " .. tostring(msg))
+  local want = "^" .. name .. ": .+: " .. where:gsub("%p", "%%%0") .. "$"
+  assert(msg:match(want), "message " .. msg .. " does not end in " .. where)
+end
+
+-- Runs uv[name] once without and once with a callback. args(mode) gives
+-- the arguments for each run; check(mode, ...) gets the values: the
+-- returns of the sync call, the callback's values after err for async.
+local function both(expect, name, args, check)
+  check("sync", uv[name](table.unpack(args("sync"))))
+  local a = args("async")
+  local n = a.n or #a
+  a[n + 1] = expect(function(err, ...)
+    assert(err == nil, name .. ": " .. tostring(err))
+    check("async", ...)
+  end)
+  local req = uv[name](table.unpack(a, 1, n + 1))
+  assert(tostring(req):match("^uv_fs_t: "), name .. " returned " .. tostring(req))
+  assert(req:get_type() == "fs")
+end
+
+-- As both(), for a call that fails with the error `ename`, whose message
+-- ends in `where` (the path, or "path -> dest").
+local function both_fail(expect, name, args, ename, where)
+  is_fail(ename, where, uv[name](table.unpack(args)))
+  local n = args.n or #args
+  local a = {table.unpack(args, 1, n)}
+  a[n + 1] = expect(function(err, value)
+    assert(type(err) == "string", name .. " did not fail")
+    is_fail(ename, where, nil, err, err:match("^(%u+):"))
+    assert(value == nil)
+  end)
+  uv[name](table.unpack(a, 1, n + 1))
+end
+
+test("open, write, read, close: sync and async, positional and current offset",
+     function(expect)
+  local dir = tmpdir()
+  local path = dir .. "/f"
+  both(expect, "fs_open", function(mode)
+    return {path .. mode, "w+", 384}
+  end, function(mode, fd)
+    assert(math.type(fd) == "integer" and fd >= 0)
+    -- A string and an array of strings, at the current offset.
+    assert(uv.fs_write(fd, "hello ") == 6)
+    assert(uv.fs_write(fd, {"wide ", "world"}) == 10)
+    assert(uv.fs_read(fd, 100, 0) == "hello wide world")
+    assert(uv.fs_read(fd, 5, 6) == "wide ")
+    assert(uv.fs_read(fd, 100, 1000) == "", "read past the end is empty")
+    assert(uv.fs_close(fd) == true)
+    assert(uv.fs_stat(path .. mode).mode & 511 == 384)
+  end)
+  write_file(path, "0123456789")
+  local fd = assert(uv.fs_open(path, "r+"))
+  both(expect, "fs_read", function() return {fd, 4, 2, n = 3} end,
+       function(_, data) assert(data == "2345", data) end)
+  both(expect, "fs_write", function(mode)
+    return {fd, mode == "sync" and "ab" or {"c", "d"}, mode == "sync" and 0 or 8}
+  end, function(_, n) assert(n == 2) end)
+  -- The offset may be left out before the callback.
+  uv.fs_read(fd, 3, expect(function(err, data)
+    assert(not err and data == "ab2", data)
+    uv.fs_read(fd, 20, -1, expect(function(err2, rest)
+      assert(not err2 and rest == "34567cd", rest)
+      both(expect, "fs_close", function(mode)
+        return {mode == "sync" and fd or assert(uv.fs_open(path, "r"))}
+      end, function(_, ok) assert(ok == true) end)
+    end))
+  end))
+end)
+
+test("open errors: ENOENT, EEXIST, ENOTDIR, EISDIR; bad descriptors", function(expect)
+  local dir = tmpdir()
+  write_file(dir .. "/file", "x")
+  both_fail(expect, "fs_open", {dir .. "/missing", "r"}, "ENOENT", dir .. "/missing")
+  both_fail(expect, "fs_open", {dir .. "/file", "wx", 420}, "EEXIST", dir .. "/file")
+  both_fail(expect, "fs_open", {dir .. "/file/x", "r"}, "ENOTDIR", dir .. "/file/x")
+  both_fail(expect, "fs_open", {dir, "w"}, "EISDIR", dir)
+  local _, msg, code = uv.fs_close(987654)
+  assert(code == "EBADF" and msg == "EBADF: bad file descriptor", msg)
+  assert(select(3, uv.fs_read(987654, 10)) == "EBADF")
+  assert(select(3, uv.fs_write(987654, "x")) == "EBADF")
+  assert(select(3, uv.fs_fstat(987654)) == "EBADF")
+  assert(select(3, uv.fs_fsync(987654)) == "EBADF")
+  assert(select(3, uv.fs_ftruncate(987654, 0)) == "EBADF")
+  uv.fs_fstat(987654, expect(function(err)
+    assert(err == "EBADF: bad file descriptor", err)
+  end))
+  local ok, err = pcall(uv.fs_open, dir .. "/f", "rw")
+  assert(not ok and err:match("unknown file open flag 'rw'"), err)
+  ok, err = pcall(uv.fs_open, "a\0b", "r")
+  assert(not ok and err:match("zero byte"), err)
+end)
+
+test("unlink, mkdir, rmdir, rename: sync, async and their errors", function(expect)
+  local dir = tmpdir()
+  both(expect, "fs_mkdir", function(mode) return {dir .. "/d" .. mode, 448} end,
+       function(mode, ok)
+    assert(ok == true)
+    local st = uv.fs_stat(dir .. "/d" .. mode)
+    assert(st.type == "directory" and st.mode & 511 == 448)
+  end)
+  assert(uv.fs_mkdir(dir .. "/full"))
+  write_file(dir .. "/full/inner", "x")
+  both_fail(expect, "fs_mkdir", {dir .. "/full", 448}, "EEXIST", dir .. "/full")
+  both_fail(expect, "fs_rmdir", {dir .. "/full"}, "ENOTEMPTY", dir .. "/full")
+  both_fail(expect, "fs_mkdir", {dir .. "/full/inner/x"}, "ENOTDIR", dir .. "/full/inner/x")
+  both(expect, "fs_rename", function(mode)
+    write_file(dir .. "/r" .. mode, mode)
+    return {dir .. "/r" .. mode, dir .. "/s" .. mode}
+  end, function(mode, ok)
+    assert(ok == true and read_file(dir .. "/s" .. mode) == mode)
+  end)
+  both_fail(expect, "fs_rename", {dir .. "/nope", dir .. "/other"}, "ENOENT",
+            dir .. "/nope -> " .. dir .. "/other")
+  both(expect, "fs_unlink", function(mode)
+    write_file(dir .. "/u" .. mode, "")
+    return {dir .. "/u" .. mode}
+  end, function(mode, ok)
+    assert(ok == true and select(3, uv.fs_stat(dir .. "/u" .. mode)) == "ENOENT")
+  end)
+  both_fail(expect, "fs_unlink", {dir .. "/nope"}, "ENOENT", dir .. "/nope")
+  both(expect, "fs_rmdir", function(mode)
+    assert(uv.fs_mkdir(dir .. "/e" .. mode))
+    return {dir .. "/e" .. mode}
+  end, function(mode, ok)
+    assert(ok == true and select(3, uv.fs_stat(dir .. "/e" .. mode)) == "ENOENT")
+  end)
+end)
+
+test("mkdtemp and mkstemp", function(expect)
+  local dir = tmpdir()
+  both(expect, "fs_mkdtemp", function() return {dir .. "/tXXXXXX"} end,
+       function(_, path)
+    assert(path:match("^" .. dir:gsub("%p", "%%%0") .. "/t......$"), path)
+    assert(uv.fs_stat(path).type == "directory")
+  end)
+  both(expect, "fs_mkstemp", function() return {dir .. "/sXXXXXX"} end,
+       function(_, fd, path)
+    assert(math.type(fd) == "integer" and uv.fs_fstat(fd).type == "file")
+    assert(uv.fs_stat(path).ino == uv.fs_fstat(fd).ino)
+    uv.fs_close(fd)
+  end)
+  assert(select(3, uv.fs_mkdtemp(dir .. "/no-template")) == "EINVAL")
+  both_fail(expect, "fs_mkdtemp", {dir .. "/missing/tXXXXXX"}, "ENOENT",
+            dir .. "/missing/tXXXXXX")
+end)
+
+test("stat, lstat, fstat: luv's table shape; statfs", function(expect)
+  local dir = tmpdir()
+  write_file(dir .. "/f", "12345")
+  assert(uv.fs_symlink("f", dir .. "/l"))
+  local keys = {"dev", "mode", "nlink", "uid", "gid", "rdev", "ino", "size",
+                "blksize", "blocks", "flags", "gen"}
+  local function check_stat(st, kind, size)
+    for _, k in ipairs(keys) do
+      assert(math.type(st[k]) == "integer", k)
+    end
+    for _, k in ipairs {"atime", "mtime", "ctime", "birthtime"} do
+      assert(math.type(st[k].sec) == "integer" and math.type(st[k].nsec) == "integer", k)
+    end
+    assert(st.type == kind, st.type)
+    if size then assert(st.size == size) end
+  end
+  both(expect, "fs_stat", function() return {dir .. "/l"} end,
+       function(_, st) check_stat(st, "file", 5) end)
+  both(expect, "fs_lstat", function() return {dir .. "/l"} end,
+       function(_, st) check_stat(st, "link", 1) end)
+  local fd = assert(uv.fs_open(dir .. "/f", "r"))
+  both(expect, "fs_fstat", function() return {fd} end, function(mode, st)
+    check_stat(st, "file", 5)
+    assert(st.ino == uv.fs_stat(dir .. "/f").ino)
+    if mode == "async" then uv.fs_close(fd) end
+  end)
+  both_fail(expect, "fs_stat", {dir .. "/none"}, "ENOENT", dir .. "/none")
+  both_fail(expect, "fs_lstat", {dir .. "/f/x"}, "ENOTDIR", dir .. "/f/x")
+  both(expect, "fs_statfs", function() return {dir} end, function(_, sf)
+    for _, k in ipairs {"type", "bsize", "blocks", "bfree", "bavail", "files", "ffree"} do
+      assert(math.type(sf[k]) == "integer", k)
+    end
+    assert(sf.bsize > 0)
+  end)
+  both_fail(expect, "fs_statfs", {dir .. "/none"}, "ENOENT", dir .. "/none")
+end)
+
+test("fsync, fdatasync, ftruncate, sendfile", function(expect)
+  local dir = tmpdir()
+  write_file(dir .. "/src", "abcdefghij")
+  local fd = assert(uv.fs_open(dir .. "/dst", "w+"))
+  both(expect, "fs_fsync", function() return {fd} end, function(_, ok) assert(ok) end)
+  both(expect, "fs_fdatasync", function() return {fd} end, function(_, ok) assert(ok) end)
+  local src = assert(uv.fs_open(dir .. "/src", "r"))
+  both(expect, "fs_sendfile", function(mode)
+    return {fd, src, mode == "sync" and 0 or 5, 5}
+  end, function(mode, n)
+    assert(n == 5)
+    if mode == "async" then
+      assert(uv.fs_read(fd, 20, 0) == "abcdefghij")
+      both(expect, "fs_ftruncate", function(m) return {fd, m == "sync" and 3 or 2} end,
+           function(m)
+        assert(uv.fs_fstat(fd).size == (m == "sync" and 3 or 2))
+        if m == "async" then
+          uv.fs_close(fd)
+          uv.fs_close(src)
+        end
+      end)
+    end
+  end)
+end)
+
+test("access, chmod, fchmod, chown, fchown, lchown", function(expect)
+  local dir = tmpdir()
+  write_file(dir .. "/f", "x")
+  both(expect, "fs_access", function() return {dir .. "/f", "rw"} end,
+       function(_, ok) assert(ok == true) end)
+  assert(uv.fs_access(dir .. "/f", uv.constants.F_OK) == true)
+  both_fail(expect, "fs_access", {dir .. "/none", "r"}, "ENOENT", dir .. "/none")
+  both(expect, "fs_chmod", function(mode)
+    write_file(dir .. "/c" .. mode, "")
+    return {dir .. "/c" .. mode, mode == "sync" and 256 or "640"}
+  end, function(mode)
+    assert(uv.fs_stat(dir .. "/c" .. mode).mode & 511 == (mode == "sync" and 256 or 416))
+  end)
+  both_fail(expect, "fs_chmod", {dir .. "/none", 420}, "ENOENT", dir .. "/none")
+  local fds = {}
+  both(expect, "fs_fchmod", function(mode)
+    write_file(dir .. "/m" .. mode, "")
+    fds[mode] = assert(uv.fs_open(dir .. "/m" .. mode, "r"))
+    return {fds[mode], mode == "sync" and 448 or 384}
+  end, function(mode)
+    assert(uv.fs_fstat(fds[mode]).mode & 511 == (mode == "sync" and 448 or 384))
+    uv.fs_close(fds[mode])
+  end)
+  local st = uv.fs_stat(dir .. "/f")
+  assert(uv.fs_symlink("f", dir .. "/l"))
+  local fd = assert(uv.fs_open(dir .. "/f", "r"))
+  both(expect, "fs_chown", function() return {dir .. "/f", st.uid, st.gid} end,
+       function(_, ok) assert(ok) end)
+  both(expect, "fs_fchown", function() return {fd, st.uid, st.gid} end,
+       function(mode, ok) assert(ok); if mode == "async" then uv.fs_close(fd) end end)
+  both(expect, "fs_lchown", function() return {dir .. "/l", st.uid, st.gid} end,
+       function(_, ok) assert(ok) end)
+  both_fail(expect, "fs_chown", {dir .. "/none", st.uid, st.gid}, "ENOENT", dir .. "/none")
+end)
+
+test("EACCES for a user without permission (a child running as nobody)", function(expect)
+  local dir = tmpdir()
+  write_file(dir .. "/secret", "x")
+  assert(uv.fs_chmod(dir .. "/secret", 384))
+  assert(uv.fs_chmod(dir, 493))
+  local code = "local path = " .. string.format("%q", dir .. "/secret") .. [[
+
+    local uv = require "loom"
+    local _, msg, name = uv.fs_open(path, "r")
+    assert(name == "EACCES" and msg:sub(-#path) == path, msg)
+    uv.fs_open(path, "r", 0, function(err)
+      assert(err == msg, err)
+      os.exit(7)
+    end)
+    uv.run()
+  ]]
+  local opts = {args = {"-e", code}, stdio = {nil, nil, 2}}
+  if uv.getuid() == 0 then
+    opts.uid, opts.gid = 65534, 65534
+  end
+  local child
+  child = uv.spawn(T.runner, opts, expect(function(status)
+    assert(status == 7, "child exit status " .. status)
+    child:close()
+  end))
+end)
+
+test("utime, futime, lutime: seconds with fractions, now and omit", function(expect)
+  local dir = tmpdir()
+  both(expect, "fs_utime", function(mode)
+    write_file(dir .. "/u" .. mode, "")
+    if mode == "async" then assert(uv.fs_utime(dir .. "/uasync", 1, 2000.25)) end
+    return {dir .. "/u" .. mode, 1000.5, mode == "sync" and 2000.25 or "omit"}
+  end, function(mode)
+    local st = uv.fs_stat(dir .. "/u" .. mode)
+    assert(st.atime.sec == 1000 and st.atime.nsec == 500000000)
+    assert(st.mtime.sec == 2000 and st.mtime.nsec == 250000000)
+  end)
+  local fds = {}
+  both(expect, "fs_futime", function(mode)
+    write_file(dir .. "/f" .. mode, "")
+    fds[mode] = assert(uv.fs_open(dir .. "/f" .. mode, "r"))
+    return {fds[mode], 3000, 4000}
+  end, function(mode)
+    local st = uv.fs_fstat(fds[mode])
+    assert(st.atime.sec == 3000 and st.mtime.sec == 4000)
+    uv.fs_close(fds[mode])
+  end)
+  both(expect, "fs_lutime", function(mode)
+    write_file(dir .. "/t" .. mode, "")
+    assert(uv.fs_utime(dir .. "/t" .. mode, 10, 10))
+    assert(uv.fs_symlink("t" .. mode, dir .. "/l" .. mode))
+    return {dir .. "/l" .. mode, 5000, 6000}
+  end, function(mode)
+    assert(uv.fs_lstat(dir .. "/l" .. mode).mtime.sec == 6000)
+    assert(uv.fs_stat(dir .. "/t" .. mode).mtime.sec == 10, "the target is untouched")
+  end)
+  write_file(dir .. "/now", "")
+  local before = os.time()
+  assert(uv.fs_utime(dir .. "/now", "now", uv.constants.FS_UTIME_NOW))
+  assert(uv.fs_stat(dir .. "/now").mtime.sec >= before)
+  both_fail(expect, "fs_utime", {dir .. "/none", 1, 1}, "ENOENT", dir .. "/none")
+end)
+
+test("link, symlink, readlink, realpath", function(expect)
+  local dir = tmpdir()
+  write_file(dir .. "/f", "x")
+  both(expect, "fs_link", function(mode) return {dir .. "/f", dir .. "/h" .. mode} end,
+       function(mode)
+    assert(uv.fs_stat(dir .. "/h" .. mode).ino == uv.fs_stat(dir .. "/f").ino)
+  end)
+  write_file(dir .. "/g", "x")
+  both_fail(expect, "fs_link", {dir .. "/f", dir .. "/g"}, "EEXIST",
+            dir .. "/f -> " .. dir .. "/g")
+  both(expect, "fs_symlink", function(mode)
+    return {"f", dir .. "/s" .. mode, mode == "sync" and {dir = false} or nil, n = 3}
+  end, function(mode, ok)
+    assert(ok == true and uv.fs_readlink(dir .. "/s" .. mode) == "f")
+  end)
+  both_fail(expect, "fs_symlink", {"f", dir .. "/g"}, "EEXIST", "f -> " .. dir .. "/g")
+  assert(uv.fs_symlink("f", dir .. "/sl"))
+  both(expect, "fs_readlink", function() return {dir .. "/sl"} end,
+       function(_, target) assert(target == "f") end)
+  both_fail(expect, "fs_readlink", {dir .. "/f"}, "EINVAL", dir .. "/f")
+  local real = uv.fs_realpath(dir)
+  both(expect, "fs_realpath", function() return {dir .. "/./sl"} end,
+       function(_, p) assert(p == real .. "/f", p) end)
+  both_fail(expect, "fs_realpath", {dir .. "/none"}, "ENOENT", dir .. "/none")
+  -- A target near PATH_MAX (the kernel's limit for one) reads back whole.
+  local long = string.rep("d/", 2000) .. "end"
+  assert(uv.fs_symlink(long, dir .. "/long"))
+  assert(uv.fs_readlink(dir .. "/long") == long)
+end)
+
+test("copyfile: contents and mode, excl, ficlone with fallback, ficlone_force", function(expect)
+  local dir = tmpdir()
+  local data = string.rep("copy me ", 20000)
+  write_file(dir .. "/src", data)
+  assert(uv.fs_chmod(dir .. "/src", 416))
+  both(expect, "fs_copyfile", function(mode)
+    return {dir .. "/src", dir .. "/dst" .. mode, mode == "sync" and {ficlone = true} or nil, n = 3}
+  end, function(mode, ok)
+    assert(ok == true)
+    assert(read_file(dir .. "/dst" .. mode) == data)
+    assert(uv.fs_stat(dir .. "/dst" .. mode).mode & 511 == 416)
+  end)
+  both_fail(expect, "fs_copyfile", {dir .. "/src", dir .. "/dstsync", {excl = true}},
+            "EEXIST", dir .. "/src -> " .. dir .. "/dstsync")
+  both_fail(expect, "fs_copyfile", {dir .. "/none", dir .. "/x"}, "ENOENT",
+            dir .. "/none -> " .. dir .. "/x")
+  -- Forcing a reflink works only where the file system has them.
+  local ok, _, code = uv.fs_copyfile(dir .. "/src", dir .. "/forced", {ficlone_force = true})
+  assert(ok == true or code == "EOPNOTSUPP" or code == "ENOTSUP" or
+         code == "EXDEV" or code == "EINVAL" or code == "ENOTTY", code)
+  assert(uv.fs_copyfile(dir .. "/src", dir .. "/src") == true, "onto itself")
+  assert(read_file(dir .. "/src") == data)
+end)
+
+test("scandir: sorted entries with types, the request in both forms", function(expect)
+  local dir = tmpdir()
+  write_file(dir .. "/b", "")
+  assert(uv.fs_mkdir(dir .. "/a"))
+  assert(uv.fs_symlink("b", dir .. "/c"))
+  local function entries(req)
+    local out = {}
+    for name, kind in uv.fs_scandir_next, req do out[#out + 1] = name .. "=" .. kind end
+    return table.concat(out, " ")
+  end
+  local req = assert(uv.fs_scandir(dir))
+  assert(tostring(req):match("^uv_fs_t"))
+  assert(entries(req) == "a=directory b=file c=link", entries(req))
+  assert(uv.fs_scandir_next(req) == nil, "stays at the end")
+  local areq = uv.fs_scandir(dir, expect(function(err, r)
+    assert(not err)
+    assert(entries(r) == "a=directory b=file c=link")
+  end))
+  assert(areq:get_type() == "fs")
+  both_fail(expect, "fs_scandir", {dir .. "/none"}, "ENOENT", dir .. "/none")
+  both_fail(expect, "fs_scandir", {dir .. "/b"}, "ENOTDIR", dir .. "/b")
+  local empty = assert(uv.fs_scandir(dir .. "/a"))
+  assert(uv.fs_scandir_next(empty) == nil)
+end)
+
+test("opendir, readdir, closedir: sync and async", function(expect)
+  local dir = tmpdir()
+  for i = 1, 5 do write_file(dir .. "/f" .. i, "") end
+  local d = assert(uv.fs_opendir(dir, nil, 2))
+  assert(tostring(d):match("^uv_dir_t"))
+  local seen = {}
+  while true do
+    local ents = uv.fs_readdir(d)
+    if not ents then break end
+    assert(#ents <= 2)
+    for _, e in ipairs(ents) do
+      assert(e.type == "file")
+      seen[#seen + 1] = e.name
+    end
+  end
+  table.sort(seen)
+  assert(table.concat(seen, ",") == "f1,f2,f3,f4,f5")
+  assert(d:closedir() == true)
+  assert(select(3, d:closedir()) == "EBADF", "closed twice")
+  assert(select(3, uv.fs_readdir(d)) == "EBADF")
+  uv.fs_opendir(dir, expect(function(err, ad)
+    assert(not err and tostring(ad):match("^uv_dir_t"))
+    local names = {}
+    local function step()
+      ad:readdir(expect(function(rerr, ents)
+        assert(not rerr)
+        if ents then
+          for _, e in ipairs(ents) do names[#names + 1] = e.name end
+          return step()
+        end
+        assert(#names == 5)
+        ad:closedir(expect(function(cerr, ok)
+          assert(not cerr and ok == true)
+        end))
+      end), #names // 10 + 2)
+    end
+    step()
+    assert(select(3, ad:readdir()) == "EBUSY", "a readdir is in flight")
+  end), 10)
+  both_fail(expect, "fs_opendir", {dir .. "/none"}, "ENOENT", dir .. "/none")
+end)
+
+test("a sparse file with offsets beyond 4 GiB", function()
+  local dir = tmpdir()
+  local fd = assert(uv.fs_open(dir .. "/sparse", "w+"))
+  local far = 5 * (1 << 30) + 123
+  assert(uv.fs_write(fd, "far", far) == 3)
+  local st = uv.fs_fstat(fd)
+  assert(st.size == far + 3, st.size)
+  assert(uv.fs_read(fd, 3, far) == "far")
+  assert(uv.fs_read(fd, 4, 4 * (1 << 30)) == "\0\0\0\0")
+  assert(uv.fs_ftruncate(fd, 4 * (1 << 30) + 1))
+  assert(uv.fs_fstat(fd).size == 4 * (1 << 30) + 1)
+  assert(uv.fs_close(fd))
+end)
+
+test("a directory of 10,000 entries through scandir and opendir/readdir", function(expect)
+  local dir = tmpdir()
+  for i = 1, 10000 do
+    assert(uv.fs_close(assert(uv.fs_open(string.format("%s/e%05d", dir, i), "w"))))
+  end
+  local req = assert(uv.fs_scandir(dir))
+  local n, last = 0, ""
+  for name, kind in uv.fs_scandir_next, req do
+    n = n + 1
+    assert(kind == "file" and name > last, "sorted")
+    last = name
+  end
+  assert(n == 10000, n)
+  local d = assert(uv.fs_opendir(dir, nil, 1000))
+  local count = 0
+  local on_entries
+  on_entries = expect(function(err, ents)
+    assert(not err)
+    if not ents then
+      assert(count == 10000, count)
+      return d:closedir()
+    end
+    count = count + #ents
+    d:readdir(on_entries)
+  end, 11)
+  d:readdir(on_entries)
+end)
+
+test("100,000 async stats in flight at once", function(expect)
+  local dir = tmpdir()
+  write_file(dir .. "/f", "abc")
+  local n, done = 100000, 0
+  local cb = expect(function(err, st)
+    assert(not err and st.size == 3)
+    done = done + 1
+    
+  end, n)
+  for _ = 1, n do uv.fs_stat(dir .. "/f", cb) end
+end)
+
+test("cancel: queued requests get ECANCELED, running ones refuse (EBUSY)", function(expect)
+  local dir = tmpdir()
+  local fifo = dir .. "/fifo"
+  assert(os.execute("mkfifo " .. T.q(fifo)))
+  -- Occupy every pool thread with an open that blocks until a writer
+  -- appears.
+  local threads = tonumber(os.getenv("LOOM_THREADPOOL_SIZE") or
+                           os.getenv("UV_THREADPOOL_SIZE") or 4)
+  local blockers, fds = {}, {}
+  for i = 1, threads do
+    blockers[i] = uv.fs_open(fifo, "r", 0, expect(function(err, fd)
+      assert(not err, err)
+      fds[#fds + 1] = fd
+    end))
+  end
+  local cancelled = expect(function(err, st)
+    assert(err == "ECANCELED: operation canceled: " .. dir, tostring(err))
+    assert(st == nil)
+  end, 10)
+  for _ = 1, 10 do
+    local req = uv.fs_stat(dir, cancelled)
+    assert(uv.cancel(req) == 0)
+    local again = pack(req:cancel())
+    assert(again[1] == nil and again[3] == "EBUSY", "cancelled twice")
+  end
+  local t = uv.new_timer()
+  t:start(50, 0, function()
+    -- By now the blockers run: too late to cancel them.
+    assert(select(3, uv.cancel(blockers[1])) == "EBUSY")
+    -- Opening the fifo read-write counts as a writer and frees them all.
+    local w = assert(uv.fs_open(fifo, "r+"))
+    local check = uv.new_timer()
+    check:start(10, 10, function()
+      if #fds == threads then
+        check:close()
+        for _, fd in ipairs(fds) do uv.fs_close(fd) end
+        uv.fs_close(w)
+      end
+    end)
+    t:close()
+  end)
+end)
+
+test("exit and state close with fs requests pending", function()
+  local dir = tmpdir()
+  write_file(dir .. "/f", string.rep("x", 100000))
+  -- os.exit(0, true) closes the state from inside a callback while
+  -- thousands of requests are queued or running.
+  local out, err, code = T.loom([[
+    local uv = require "loom"
+    local path = ]] .. string.format("%q", dir .. "/f") .. [[
+    local fd = assert(uv.fs_open(path, "r"))
+    for i = 1, 2000 do
+      uv.fs_stat(path, function() end)
+      uv.fs_read(fd, 65536, 0, function() end)
+    end
+    uv.fs_stat(path, function() print("first") os.exit(0, true) end)
+    uv.run()
+  ]])
+  assert(code == 0, "exit status " .. tostring(code) .. ": " .. err)
+  assert(out == "first\n", out)
+  -- A plain Lua script that never runs the loop: the state closes with
+  -- the requests still queued or finished, and no callback may run.
+  local prefix = ("package.cpath = %q .. '/?.so;' .. package.cpath\n"):format(T.module_dir)
+  out, err, code = T.sh(T.q(T.lua) .. " -e " .. T.q(prefix .. [[
+    local uv = require "loom"
+    for i = 1, 1000 do uv.fs_stat("/", function() error("never") end) end
+  ]]))
+  assert(code == 0 and err == "", err)
+end)
+
+test("wrong argument types raise errors naming the argument", function()
+  local cases = {
+    {"fs_open", {}, "#1"}, {"fs_open", {"/x", {}}, "#2"},
+    {"fs_read", {1, "x"}, "#2"}, {"fs_read", {1, -1}, "#2"},
+    {"fs_write", {1, 5}, "#2"}, {"fs_write", {1, {1, 2}}, "#2"},
+    {"fs_stat", {"/", 5}, "#2"}, {"fs_mkdir", {"/x", "zz"}, "#2"},
+    {"fs_access", {"/", "q"}, "#2"}, {"fs_utime", {"/", {}, 1}, "#2"},
+    {"fs_copyfile", {"/a", "/b", "x"}, "#3"}, {"fs_chown", {"/", "u", 0}, "#2"},
+    {"fs_scandir_next", {{}}, "#1"}, {"fs_readdir", {{}}, "#1"},
+    {"fs_opendir", {"/", nil, 0}, "#3"}, {"fs_sendfile", {1, 2, 0, -1}, "#4"},
+  }
+  for _, c in ipairs(cases) do
+    local ok, err = pcall(uv[c[1]], table.unpack(c[2], 1, 4))
+    assert(not ok and err:match("bad argument " .. c[3]), c[1] .. ": " .. tostring(err))
+  end
+end)
+
+T.run()
