@@ -200,15 +200,22 @@ static int push_result(lua_State* L, loom_fs_t* req) {
 
 
 /* Completion of an asynchronous request: callback(err) or
- * callback(nil, results...). Directory requests finish in lfs_dir.c. */
+ * callback(nil, results...). Directory requests finish in lfs_dir.c.
+ * The request stays on the stack until its results are pushed: once
+ * lreq_finish drops the anchor, any allocation could collect it, and a
+ * read's bytes live inside it. */
 static void on_done(loom_fs_t* req) {
   lreq_t* r = LREQ_OF(req);
   lctx* ctx = loom_loop_get_data(req->loop);
   lua_State* L = ctx->L;
+  int base;
   int n;
 
-  if (!lreq_finish(ctx, r)) {                           /* cb */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->ref);            /* req */
+  base = lua_gettop(L);
+  if (!lreq_finish(ctx, r)) {                           /* req cb */
     loom_fs_req_cleanup(req);
+    lua_pop(L, 1);
     return;
   }
   if (req->result < 0) {
@@ -217,8 +224,9 @@ static void on_done(loom_fs_t* req) {
   } else {
     lua_pushnil(L);
     n = 1 + push_result(L, req);
-  }
+  }                                                     /* req cb args */
   loom_fs_req_cleanup(req);
+  lua_remove(L, base);                                  /* cb args */
   lctx_call(ctx, n);
 }
 

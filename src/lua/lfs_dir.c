@@ -59,9 +59,10 @@ static void on_scandir(loom_fs_t* req) {
   }                                                     /* req cb */
   lua_insert(L, -2);                                    /* cb req */
   if (req->result < 0) {
-    lua_pop(L, 1);
-    lfs_push_error_message(L, req, (int) req->result);  /* cb err */
+    /* The message reads the path inside the request: push it first. */
+    lfs_push_error_message(L, req, (int) req->result);  /* cb req err */
     loom_fs_req_cleanup(req);
+    lua_remove(L, -2);                                  /* cb err */
     lctx_call(ctx, 1);
     return;
   }
@@ -148,16 +149,19 @@ static int push_entries(lua_State* L, ldir* d, int64_t count) {
 
 
 /* Completion of opendir, readdir and closedir: the dir is the request's
- * user value 2. */
+ * user value 2. Both stay on the stack until the results are pushed (the
+ * entries live in the dir; the request holds the path). */
 static void on_dir_done(loom_fs_t* req) {
   lreq_t* r = LREQ_OF(req);
   lctx* ctx = loom_loop_get_data(req->loop);
   lua_State* L = ctx->L;
+  int base;
   ldir* d;
   int n = 1;
 
   lua_rawgeti(L, LUA_REGISTRYINDEX, r->ref);            /* req */
-  lua_getiuservalue(L, -1, 2);                          /* req dir */
+  base = lua_gettop(L);
+  lua_getiuservalue(L, base, 2);                        /* req dir */
   d = lua_touserdata(L, -1);
   d->busy = 0;
   if (req->fs_type == LOOM_FS_OPENDIR && req->result >= 0) {
@@ -165,29 +169,26 @@ static void on_dir_done(loom_fs_t* req) {
     d->dir->dirents = d->ents;
     d->dir->nentries = d->nentries;
   }
-  if (!lreq_finish(ctx, r)) {                           /* req dir cb */
+  if (!lreq_finish(ctx, r)) {
     loom_fs_req_cleanup(req);
     lua_pop(L, 2);
     return;
-  }
-  lua_replace(L, -3);                                   /* cb dir */
+  }                                                     /* req dir cb */
   if (req->result < 0) {
-    lua_pop(L, 1);
-    lfs_push_error_message(L, req, (int) req->result);  /* cb err */
+    lfs_push_error_message(L, req, (int) req->result);
   } else {
-    lua_pushnil(L);                                     /* cb dir nil */
-    if (req->fs_type == LOOM_FS_OPENDIR) {
-      lua_insert(L, -2);                                /* cb nil dir */
-    } else {
-      lua_remove(L, -2);                                /* cb nil */
-      if (req->fs_type == LOOM_FS_READDIR)
-        push_entries(L, d, req->result);
-      else
-        lua_pushboolean(L, 1);
-    }
+    lua_pushnil(L);
+    if (req->fs_type == LOOM_FS_OPENDIR)
+      lua_pushvalue(L, base + 1);
+    else if (req->fs_type == LOOM_FS_READDIR)
+      push_entries(L, d, req->result);
+    else
+      lua_pushboolean(L, 1);
     n = 2;
-  }
+  }                                                     /* req dir cb args */
   loom_fs_req_cleanup(req);
+  lua_rotate(L, base, -2);
+  lua_pop(L, 2);                                        /* cb args */
   lctx_call(ctx, n);
 }
 
