@@ -67,6 +67,16 @@ function T.loom(code, extra)
   return T.sh(T.q(T.runner) .. " " .. (extra or "") .. " -e " .. T.q(code))
 end
 
+-- Runs Lua code in the stock lua5.4 interpreter with loom.so on its
+-- cpath. In a sanitizer build the interpreter needs the sanitizer
+-- runtime preloaded to load an instrumented module.
+function T.plain_lua(code)
+  local preload = os.getenv("LOOM_LUA_PRELOAD")
+  local env = preload and ("LD_PRELOAD=" .. T.q(preload) .. " ") or ""
+  local prefix = ("package.cpath = %q .. '/?.so;' .. package.cpath\n"):format(T.module_dir)
+  return T.sh(env .. T.q(T.lua) .. " -e " .. T.q(prefix .. code))
+end
+
 uv.on_error(function(err, tb)
   fail("uncaught error in a callback: " .. tostring(err) .. "\n" .. tostring(tb))
 end)

@@ -4,15 +4,7 @@ local T = dofile((arg[0]:match("^(.*)/") or ".") .. "/tap.lua")
 local test = T.test
 local q = T.q
 
--- In a sanitizer build, the stock interpreter needs the sanitizer runtime
--- preloaded to load an instrumented module.
-local preload = os.getenv("LOOM_LUA_PRELOAD")
-local env = preload and ("LD_PRELOAD=" .. q(preload) .. " ") or ""
-
-local function lua(code)
-  local prefix = ("package.cpath = %q .. '/?.so;' .. package.cpath\n"):format(T.module_dir)
-  return T.sh(env .. q(T.lua) .. " -e " .. q(prefix .. code))
-end
+local lua = T.plain_lua
 
 local have_lua = (select(3, T.sh(q(T.lua) .. " -v")) == 0)
 
