@@ -183,7 +183,9 @@ int loom_loop_new(loom_loop_t** loop);
 int loom_loop_close(loom_loop_t* loop);
 /* For a host that is shutting down: detaches every handle still open
  * without calling any callback, releases the kernel resources and frees
- * the loop. Handle memory is not touched after this returns. */
+ * the loop. Handle memory is not touched after this returns. Thread pool
+ * requests not yet reported are waited for (if running) and handed to
+ * their after functions with LOOM_ECANCELED (see loom/work.h). */
 void loom_loop_teardown(loom_loop_t* loop);
 
 /* Runs the loop. DEFAULT: until nothing active and referenced is left or

@@ -35,7 +35,10 @@ struct loom_work_s {
 };
 
 /* Queues the request (the caller keeps it alive until after_work_cb).
- * work_cb may be NULL (only the after function runs). */
+ * work_cb may be NULL (only the after function runs).
+ * loom_loop_teardown gives every request not yet reported its after
+ * function once, with LOOM_ECANCELED, while loom_loop_tearing_down(loop)
+ * is true: the owner frees what the request holds and calls no one. */
 int loom_queue_work(loom_loop_t* loop, loom_work_t* req, loom_work_cb work_cb,
                     loom_after_work_cb after_work_cb);
 /* As loom_queue_work, for a given kind of work (the fs layer's entry). */
@@ -45,6 +48,7 @@ int loom_queue_work_kind(loom_loop_t* loop, loom_work_t* req,
 /* Cancels a work request that has not started: its after function gets
  * LOOM_ECANCELED. LOOM_EBUSY once it runs or ran. */
 int loom_work_cancel(loom_work_t* req);
+int loom_loop_tearing_down(const loom_loop_t* loop);
 /* The number of pool threads (starts the pool if it was not running). */
 unsigned int loom_threadpool_size(void);
 

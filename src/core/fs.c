@@ -321,6 +321,13 @@ static void fs_after(loom_work_t* w, int status) {
   loom_fs_t* req = loom__container_of(w, loom_fs_t, work);
   if (status == LOOM_ECANCELED)
     req->result = LOOM_ECANCELED;
+  /* At teardown nobody may be called back: only free the result. The
+   * request's memory is its owner's, and teardown promises not to touch
+   * the host's objects after it returns, which this respects. */
+  if (req->loop->tearing_down) {
+    loom_fs_req_cleanup(req);
+    return;
+  }
   req->cb(req);
 }
 

@@ -62,6 +62,7 @@ struct loom_loop_s {
   void* data;
   unsigned int active_handles; /* active and referenced */
   unsigned int active_reqs;
+  int tearing_down;            /* inside loom_loop_teardown */
   loom_queue_t handle_queue;   /* open handles */
   loom_queue_t closing_queue;  /* closing handles, FIFO, until the close phase */
   loom_queue_t pending_queue;  /* io watchers fed for the pending phase */

@@ -101,8 +101,14 @@ void loom_loop_teardown(loom_loop_t* loop) {
     q = loom__queue_head(&loop->closing_queue);
     loom__handle_detach(loom__queue_data(q, loom_handle_t, handle_queue));
   }
+  loop->tearing_down = 1;
   loom__work_loop_teardown(loop);
   release(loop);
+}
+
+
+int loom_loop_tearing_down(const loom_loop_t* loop) {
+  return loop->tearing_down;
 }
 
 

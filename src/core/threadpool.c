@@ -262,7 +262,9 @@ void loom__work_dispatch(loom_loop_t* loop) {
 }
 
 
-static void drop_lane(loom_loop_t* loop, loom_queue_t* lane) {
+/* Moves the loop's queued requests from a lane to `out`. */
+static void drop_lane(loom_loop_t* loop, loom_queue_t* lane,
+                      loom_queue_t* out) {
   loom_queue_t* q;
   loom_queue_t* next;
   loom_work_t* w;
@@ -273,27 +275,41 @@ static void drop_lane(loom_loop_t* loop, loom_queue_t* lane) {
     if (w->loop == loop) {
       loom__queue_remove(q);
       w->state = FINISHED;
-      loop->active_reqs--;
+      loom__queue_insert_tail(out, q);
     }
   }
 }
 
 
 void loom__work_loop_teardown(loom_loop_t* loop) {
+  loom_queue_t gone;
+  loom_work_t* w;
+
+  loom__queue_init(&gone);
   pthread_mutex_lock(&pool_lock);
   if (pool_started) {
-    drop_lane(loop, &quick_lane);
-    drop_lane(loop, &slow_lane);
+    drop_lane(loop, &quick_lane, &gone);
+    drop_lane(loop, &slow_lane, &gone);
   }
   pthread_mutex_unlock(&pool_lock);
-  /* Nothing of this loop can start now; wait for what runs. What finished
-   * is forgotten: no after function runs at teardown. */
+  /* Nothing of this loop can start now; wait for what runs. */
   pthread_mutex_lock(&loop->work_lock);
   while (loop->work_running > 0)
     pthread_cond_wait(&loop->work_idle, &loop->work_lock);
   while (!loom__queue_empty(&loop->work_done)) {
-    loom__queue_remove(loom__queue_head(&loop->work_done));
-    loop->active_reqs--;
+    loom_queue_t* q = loom__queue_head(&loop->work_done);
+    loom__queue_remove(q);
+    loom__queue_insert_tail(&gone, q);
   }
   pthread_mutex_unlock(&loop->work_lock);
+  /* Every request not yet reported gets its after function once, with
+   * ECANCELED and the loop marked as tearing down, so its owner can free
+   * what it holds without calling anyone (see loom_loop_teardown). */
+  while (!loom__queue_empty(&gone)) {
+    w = loom__queue_data(loom__queue_head(&gone), loom_work_t, queue);
+    loom__queue_remove(&w->queue);
+    loop->active_reqs--;
+    if (w->after_work_cb != NULL)
+      w->after_work_cb(w, LOOM_ECANCELED);
+  }
 }
