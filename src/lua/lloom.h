@@ -145,11 +145,16 @@ typedef struct {
   char* data;
   size_t len;
   int count; /* number of values */
+  int owned; /* data was allocated by xfer_encode */
 } xfer_t;
 /* Copies the values at [first, first+count) into x. Raises a Lua error
  * naming the argument for values that cannot cross (functions, userdata,
  * threads, cyclic tables). */
 void xfer_encode(lua_State* L, int first, int count, xfer_t* x);
+/* The same in two steps, for a caller that provides the memory: the
+ * encoded size (raises as xfer_encode does), then the bytes into buf. */
+size_t xfer_size(lua_State* L, int first, int count);
+void xfer_put(lua_State* L, int first, int count, char* buf, xfer_t* x);
 /* Pushes the values; returns how many. */
 int xfer_decode(lua_State* L, const xfer_t* x);
 void xfer_free(xfer_t* x);
@@ -171,6 +176,8 @@ extern const luaL_Reg lprocess_functions[];
 extern const luaL_Reg lfs_functions[];
 extern const luaL_Reg lfs_dir_functions[];
 void lfs_dir_register(lua_State* L);
+extern const luaL_Reg lwork_functions[];
+void lwork_register(lua_State* L);
 extern const lh_type ltimer_type, lidle_type, lprepare_type, lcheck_type,
     lasync_type, lsignal_type, ltcp_type, lpipe_type, ltty_type, ludp_type,
     lpoll_type, lprocess_type;

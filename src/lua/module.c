@@ -17,7 +17,7 @@ static const luaL_Reg* const function_tables[] = {
   lasync_functions, lsignal_functions, lmisc_functions, lreq_functions,
   lstream_functions, ltcp_functions, lpipe_functions, ltty_functions,
   ludp_functions, lpoll_functions, lprocess_functions, lfs_functions,
-  lfs_dir_functions,
+  lfs_dir_functions, lwork_functions,
 };
 
 
@@ -37,6 +37,7 @@ LOOM_LUA_EXPORT int luaopen_loom(lua_State* L) {
     lh_register_type(L, handle_types[i]);
   lreq_register(L);
   lfs_dir_register(L);
+  lwork_register(L);
 
   lua_newtable(L);                                      /* ctx module */
   for (i = 0; i < sizeof(function_tables) / sizeof(function_tables[0]); i++) {

@@ -116,32 +116,57 @@ static char* put(lua_State* L, int idx, char* p) {
 }
 
 
-void xfer_encode(lua_State* L, int first, int count, xfer_t* x) {
+size_t xfer_size(lua_State* L, int first, int count) {
   size_t size = 0;
-  char* p;
-  int seen_idx;
+  int seen_idx = 0;
   int i;
+
+  first = lua_absindex(L, first);
+  /* The cycle check needs a table only when a table is sent. */
+  for (i = 0; i < count; i++)
+    if (lua_type(L, first + i) == LUA_TTABLE) {
+      lua_newtable(L);
+      seen_idx = lua_gettop(L);
+      break;
+    }
+  for (i = 0; i < count; i++)
+    size += measure(L, first + i, first + i, seen_idx, 0);
+  if (seen_idx != 0)
+    lua_pop(L, 1);
+  return size;
+}
+
+
+void xfer_put(lua_State* L, int first, int count, char* buf, xfer_t* x) {
+  char* p = buf;
+  int i;
+
+  first = lua_absindex(L, first);
+  for (i = 0; i < count; i++)
+    p = put(L, first + i, p);
+  x->data = buf;
+  x->len = (size_t) (p - buf);
+  x->count = count;
+  x->owned = 0;
+}
+
+
+void xfer_encode(lua_State* L, int first, int count, xfer_t* x) {
+  size_t size;
+  char* buf;
 
   x->data = NULL;
   x->len = 0;
   x->count = 0;
+  x->owned = 0;
   if (count <= 0)
     return;
-  first = lua_absindex(L, first);
-  lua_newtable(L);
-  seen_idx = lua_gettop(L);
-  for (i = 0; i < count; i++)
-    size += measure(L, first + i, first + i, seen_idx, 0);
-  lua_pop(L, 1);
-
-  x->data = malloc(size);
-  if (x->data == NULL)
+  size = xfer_size(L, first, count);
+  buf = malloc(size > 0 ? size : 1);
+  if (buf == NULL)
     luaL_error(L, "not enough memory");
-  p = x->data;
-  for (i = 0; i < count; i++)
-    p = put(L, first + i, p);
-  x->len = size;
-  x->count = count;
+  xfer_put(L, first, count, buf, x);
+  x->owned = 1;
 }
 
 
@@ -198,7 +223,8 @@ int xfer_decode(lua_State* L, const xfer_t* x) {
 
 
 void xfer_free(xfer_t* x) {
-  free(x->data);
+  if (x->owned)
+    free(x->data);
   x->data = NULL;
   x->len = 0;
   x->count = 0;
