@@ -23,7 +23,10 @@
 enum { QUEUED = 1, RUNNING, FINISHED };
 
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Adaptive locks spin briefly before sleeping: the critical sections are
+ * a few list operations, and with many small jobs a futex sleep and
+ * wake-up per hand-off costs more than the work itself. */
+static pthread_mutex_t pool_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
 static loom_queue_t quick_lane;
 static loom_queue_t slow_lane;
@@ -227,9 +230,16 @@ int loom_work_cancel(loom_work_t* req) {
 
 
 int loom__work_loop_init(loom_loop_t* loop) {
+  pthread_mutexattr_t attr;
+  int err;
+
   loom__queue_init(&loop->work_done);
   loop->work_running = 0;
-  if (pthread_mutex_init(&loop->work_lock, NULL) != 0)
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+  err = pthread_mutex_init(&loop->work_lock, &attr);
+  pthread_mutexattr_destroy(&attr);
+  if (err != 0)
     return LOOM_ENOMEM;
   if (pthread_cond_init(&loop->work_idle, NULL) != 0) {
     pthread_mutex_destroy(&loop->work_lock);

@@ -89,27 +89,76 @@ static int fail(lua_State* L, const loom_fs_t* req, int err) {
 }
 
 
-static const char* mode_type_name(uint64_t mode) {
-  switch (mode & S_IFMT) {
-    case S_IFREG: return "file";
-    case S_IFDIR: return "directory";
-    case S_IFLNK: return "link";
-    case S_IFIFO: return "fifo";
-    case S_IFSOCK: return "socket";
-    case S_IFCHR: return "char";
-    case S_IFBLK: return "block";
-    default: return "unknown";
+/* Stat tables are built by a Lua function, compiled once per state:
+ * its table constructors have the keys as constants, where lua_setfield
+ * would look each key string up again for every field of every stat. */
+static const char stat_constructor[] =
+  "local t = ...\n"
+  "return function(dev, mode, nlink, uid, gid, rdev, ino, size, blksize,\n"
+  "                blocks, flags, gen, as, ans, ms, mns, cs, cns, bs, bns)\n"
+  "  return {dev = dev, mode = mode, nlink = nlink, uid = uid, gid = gid,\n"
+  "    rdev = rdev, ino = ino, size = size, blksize = blksize,\n"
+  "    blocks = blocks, flags = flags, gen = gen,\n"
+  "    atime = {sec = as, nsec = ans}, mtime = {sec = ms, nsec = mns},\n"
+  "    ctime = {sec = cs, nsec = cns}, birthtime = {sec = bs, nsec = bns},\n"
+  "    type = t[mode & 0xF000] or 'unknown'}\n"
+  "end\n";
+
+static char stat_constructor_key;
+
+
+static void push_type_names(lua_State* L) {
+  static const struct {
+    int bits;
+    const char* name;
+  } types[] = {
+    {S_IFREG, "file"}, {S_IFDIR, "directory"}, {S_IFLNK, "link"},
+    {S_IFIFO, "fifo"}, {S_IFSOCK, "socket"}, {S_IFCHR, "char"},
+    {S_IFBLK, "block"},
+  };
+  size_t i;
+
+  lua_createtable(L, 0, 7);
+  for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+    lua_pushstring(L, types[i].name);
+    lua_rawseti(L, -2, types[i].bits);
   }
 }
 
 
-static void set_time(lua_State* L, const char* key, const loom_timespec_t* t) {
-  lua_createtable(L, 0, 2);                             /* st t */
-  lua_pushinteger(L, t->sec);
-  lua_setfield(L, -2, "sec");
-  lua_pushinteger(L, t->nsec);
-  lua_setfield(L, -2, "nsec");
-  lua_setfield(L, -2, key);                             /* st */
+void lfs_push_stat(lua_State* L, const loom_stat_t* s) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &stat_constructor_key) !=
+      LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    if (luaL_loadstring(L, stat_constructor) != LUA_OK)
+      lua_error(L);
+    push_type_names(L);
+    lua_call(L, 1, 1);                                  /* ctor */
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &stat_constructor_key);
+  }
+  luaL_checkstack(L, 21, NULL);
+  lua_pushinteger(L, (lua_Integer) s->dev);
+  lua_pushinteger(L, (lua_Integer) s->mode);
+  lua_pushinteger(L, (lua_Integer) s->nlink);
+  lua_pushinteger(L, (lua_Integer) s->uid);
+  lua_pushinteger(L, (lua_Integer) s->gid);
+  lua_pushinteger(L, (lua_Integer) s->rdev);
+  lua_pushinteger(L, (lua_Integer) s->ino);
+  lua_pushinteger(L, (lua_Integer) s->size);
+  lua_pushinteger(L, (lua_Integer) s->blksize);
+  lua_pushinteger(L, (lua_Integer) s->blocks);
+  lua_pushinteger(L, (lua_Integer) s->flags);
+  lua_pushinteger(L, (lua_Integer) s->gen);
+  lua_pushinteger(L, s->atime.sec);
+  lua_pushinteger(L, s->atime.nsec);
+  lua_pushinteger(L, s->mtime.sec);
+  lua_pushinteger(L, s->mtime.nsec);
+  lua_pushinteger(L, s->ctime.sec);
+  lua_pushinteger(L, s->ctime.nsec);
+  lua_pushinteger(L, s->birthtime.sec);
+  lua_pushinteger(L, s->birthtime.nsec);
+  lua_call(L, 20, 1);                                   /* st */
 }
 
 
@@ -118,29 +167,6 @@ static void set_time(lua_State* L, const char* key, const loom_timespec_t* t) {
     lua_pushinteger((L), (lua_Integer) (s)->field);                           \
     lua_setfield((L), -2, #field);                                            \
   } while (0)
-
-void lfs_push_stat(lua_State* L, const loom_stat_t* s) {
-  lua_createtable(L, 0, 17);                            /* st */
-  SET_INT(L, s, dev);
-  SET_INT(L, s, mode);
-  SET_INT(L, s, nlink);
-  SET_INT(L, s, uid);
-  SET_INT(L, s, gid);
-  SET_INT(L, s, rdev);
-  SET_INT(L, s, ino);
-  SET_INT(L, s, size);
-  SET_INT(L, s, blksize);
-  SET_INT(L, s, blocks);
-  SET_INT(L, s, flags);
-  SET_INT(L, s, gen);
-  set_time(L, "atime", &s->atime);
-  set_time(L, "mtime", &s->mtime);
-  set_time(L, "ctime", &s->ctime);
-  set_time(L, "birthtime", &s->birthtime);
-  lua_pushstring(L, mode_type_name(s->mode));
-  lua_setfield(L, -2, "type");
-}
-
 
 static void push_statfs(lua_State* L, const loom_statfs_t* s) {
   lua_createtable(L, 0, 7);
