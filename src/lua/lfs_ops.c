@@ -205,7 +205,7 @@ static int fs_read(lua_State* L) {
 
   luaL_argcheck(L, size >= 0 && (uint64_t) size <= SIZE_MAX / 2, 2,
                 "size out of range");
-  req = lfs_begin(L, &c, cb, 1, cb ? (size_t) size : 0);
+  req = lfs_begin(L, &c, cb, 1, 0);
   bufs = lfs_bufs(&c, small);
   bufs[0].len = (size_t) size;
   if (cb == 0) {
@@ -217,8 +217,19 @@ static int fs_read(lua_State* L) {
     luaL_pushresultsize(&b, (size_t) req->result);
     return 1;
   }
-  bufs[0].base = lfs_take_extra(&c, (size_t) size);
+  /* The worker's buffer is C memory, freed as soon as the callback has
+   * its string: in the request userdata it would wait for the collector,
+   * and a stream of large reads would double the heap it churns. */
+  bufs[0].base = malloc(size > 0 ? (size_t) size : 1);
+  if (bufs[0].base == NULL)
+    return luaL_error(L, "not enough memory");
   ret = loom_fs_read(c.loop, req, fd, bufs, 1, off, lfs_callback(&c));
+  if (ret < 0) {
+    free(bufs[0].base);
+    return lfs_end(&c, ret, 0);
+  }
+  /* Safe after queueing: only the loop thread reads mem (cleanup). */
+  req->mem = bufs[0].base;
   return lfs_end(&c, ret, 0);
 }
 
