@@ -39,6 +39,7 @@ void lfs_push_stat(lua_State* L, const loom_stat_t* s);
 const char* lfs_dirent_type_name(loom_dirent_type type);
 
 /* Argument forms shared by several functions. */
+const char* lfs_check_path(lua_State* L, int idx, size_t* len);
 int lfs_check_fd(lua_State* L, int idx);
 int lfs_mode(lua_State* L, int idx, int def);
 

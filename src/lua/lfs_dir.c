@@ -75,7 +75,7 @@ static void on_scandir(loom_fs_t* req) {
 
 static int fs_scandir(lua_State* L) {
   size_t len;
-  const char* path = luaL_checklstring(L, 1, &len);
+  const char* path = lfs_check_path(L, 1, &len);
   int cb = lopt_callback(L, 2);
   loom_loop_t* loop = lctx_loop(L, LCTX(L));
   lreq_t* r;
@@ -83,7 +83,6 @@ static int fs_scandir(lua_State* L) {
   char* copy;
   int ret;
 
-  luaL_argcheck(L, strlen(path) == len, 1, "path contains a zero byte");
   r = lreq_new_extra(L, LOOM_FS, 0, len + 1);           /* req */
   req = &r->u.fs;
   copy = (char*) r->bufs;
@@ -205,7 +204,7 @@ static int dir_async(lua_State* L, lreq_t* r, int ret, int cb, int dir_idx) {
 
 static int fs_opendir(lua_State* L) {
   size_t len;
-  const char* path = luaL_checklstring(L, 1, &len);
+  const char* path = lfs_check_path(L, 1, &len);
   int cb = lopt_callback(L, 2);
   lua_Integer n = luaL_optinteger(L, 3, 1);
   loom_loop_t* loop = lctx_loop(L, LCTX(L));
@@ -216,7 +215,6 @@ static int fs_opendir(lua_State* L) {
   int dir_idx;
   int ret;
 
-  luaL_argcheck(L, strlen(path) == len, 1, "path contains a zero byte");
   luaL_argcheck(L, n >= 1 && n <= 65536, 3, "entries must be 1 to 65536");
   d = lua_newuserdatauv(L, sizeof(ldir) + (size_t) n * sizeof(loom_dirent_t),
                         0);                             /* dir */

@@ -15,7 +15,7 @@
 
 /* A path argument: a string without zero bytes (the kernel would see a
  * shorter path than the caller meant). */
-static const char* check_path(lua_State* L, int idx, size_t* len) {
+const char* lfs_check_path(lua_State* L, int idx, size_t* len) {
   const char* path = luaL_checklstring(L, idx, len);
   luaL_argcheck(L, strlen(path) == *len, idx, "path contains a zero byte");
   return path;
@@ -47,24 +47,11 @@ int lfs_mode(lua_State* L, int idx, int def) {
 }
 
 
-static int is_callable(lua_State* L, int idx) {
-  int t = lua_type(L, idx);
-  if (t == LUA_TFUNCTION)
-    return 1;
-  if ((t == LUA_TTABLE || t == LUA_TUSERDATA) &&
-      luaL_getmetafield(L, idx, "__call") != LUA_TNIL) {
-    lua_pop(L, 1);
-    return 1;
-  }
-  return 0;
-}
-
-
 /* For f(..., [opt], [callback]): a callable in opt's place is the
  * callback and opt was left out. Returns the callback's index or 0;
  * *opt_given tells whether the value at opt_idx is the option. */
 static int split_optional(lua_State* L, int opt_idx, int* opt_given) {
-  if (is_callable(L, opt_idx) && lua_isnoneornil(L, opt_idx + 1)) {
+  if (lh_is_callable(L, opt_idx) && lua_isnoneornil(L, opt_idx + 1)) {
     *opt_given = 0;
     return opt_idx;
   }
@@ -78,7 +65,7 @@ static int split_optional(lua_State* L, int opt_idx, int* opt_given) {
 #define PATH_FUNCTION(name)                                                   \
   static int fs_##name(lua_State* L) {                                        \
     size_t len;                                                               \
-    const char* path = check_path(L, 1, &len);                                \
+    const char* path = lfs_check_path(L, 1, &len);                            \
     int cb = lopt_callback(L, 2);                                             \
     lfs_call c;                                                               \
     loom_fs_t* req = lfs_begin(L, &c, cb, 0, len + 1);                        \
@@ -98,8 +85,8 @@ static int split_optional(lua_State* L, int opt_idx, int* opt_given) {
 #define TWO_PATH_FUNCTION(name)                                               \
   static int fs_##name(lua_State* L) {                                        \
     size_t len, new_len;                                                      \
-    const char* path = check_path(L, 1, &len);                                \
-    const char* new_path = check_path(L, 2, &new_len);                        \
+    const char* path = lfs_check_path(L, 1, &len);                            \
+    const char* new_path = lfs_check_path(L, 2, &new_len);                    \
     int cb = lopt_callback(L, 3);                                             \
     lfs_call c;                                                               \
     loom_fs_t* req = lfs_begin(L, &c, cb, 0, len + new_len + 2);              \
@@ -164,7 +151,7 @@ static int open_flags(lua_State* L, int idx) {
 
 static int fs_open(lua_State* L) {
   size_t len;
-  const char* path = check_path(L, 1, &len);
+  const char* path = lfs_check_path(L, 1, &len);
   int flags = open_flags(L, 2);
   int has_mode;
   int cb = split_optional(L, 3, &has_mode);
@@ -323,7 +310,7 @@ static int access_mode(lua_State* L, int idx) {
 
 static int fs_access(lua_State* L) {
   size_t len;
-  const char* path = check_path(L, 1, &len);
+  const char* path = lfs_check_path(L, 1, &len);
   int mode = access_mode(L, 2);
   int cb = lopt_callback(L, 3);
   lfs_call c;
@@ -336,7 +323,7 @@ static int fs_access(lua_State* L) {
 
 static int fs_mkdir(lua_State* L) {
   size_t len;
-  const char* path = check_path(L, 1, &len);
+  const char* path = lfs_check_path(L, 1, &len);
   int has_mode;
   int cb = split_optional(L, 2, &has_mode);
   int mode = has_mode ? lfs_mode(L, 2, 0777) : 0777;
@@ -350,7 +337,7 @@ static int fs_mkdir(lua_State* L) {
 
 static int fs_chmod(lua_State* L) {
   size_t len;
-  const char* path = check_path(L, 1, &len);
+  const char* path = lfs_check_path(L, 1, &len);
   int mode;
   int cb;
   lfs_call c;
@@ -400,7 +387,7 @@ static double time_arg(lua_State* L, int idx) {
 
 static int path_times(lua_State* L, int lutime) {
   size_t len;
-  const char* path = check_path(L, 1, &len);
+  const char* path = lfs_check_path(L, 1, &len);
   double atime = time_arg(L, 2);
   double mtime = time_arg(L, 3);
   int cb = lopt_callback(L, 4);
@@ -470,8 +457,8 @@ static int two_paths_with_flags(lua_State* L, int copy) {
                                     LOOM_FS_COPYFILE_FICLONE,
                                     LOOM_FS_COPYFILE_FICLONE_FORCE};
   size_t len, new_len;
-  const char* path = check_path(L, 1, &len);
-  const char* new_path = check_path(L, 2, &new_len);
+  const char* path = lfs_check_path(L, 1, &len);
+  const char* new_path = lfs_check_path(L, 2, &new_len);
   int has_flags;
   int cb = split_optional(L, 3, &has_flags);
   int flags = !has_flags ? 0
@@ -505,7 +492,7 @@ static int fs_copyfile(lua_State* L) {
 
 static int path_owner(lua_State* L, int lchown) {
   size_t len;
-  const char* path = check_path(L, 1, &len);
+  const char* path = lfs_check_path(L, 1, &len);
   lua_Integer uid = luaL_checkinteger(L, 2);
   lua_Integer gid = luaL_checkinteger(L, 3);
   int cb = lopt_callback(L, 4);

@@ -92,16 +92,22 @@ loom_handle_t* lh_check(lua_State* L, int idx, const lh_type* type) {
 }
 
 
-void lh_check_callable(lua_State* L, int idx) {
+int lh_is_callable(lua_State* L, int idx) {
   int t = lua_type(L, idx);
   if (t == LUA_TFUNCTION)
-    return;
+    return 1;
   if ((t == LUA_TTABLE || t == LUA_TUSERDATA) &&
       luaL_getmetafield(L, idx, "__call") != LUA_TNIL) {
     lua_pop(L, 1);
-    return;
+    return 1;
   }
-  luaL_typeerror(L, idx, "callable");
+  return 0;
+}
+
+
+void lh_check_callable(lua_State* L, int idx) {
+  if (!lh_is_callable(L, idx))
+    luaL_typeerror(L, idx, "callable");
 }
 
 

@@ -64,7 +64,9 @@ void lh_set_callback(lua_State* L, int handle_idx, int cb_idx);
 /* Pushes the handle's callback (nil if none) onto ctx->L. */
 void lh_push_callback(lua_State* L, loom_handle_t* h);
 void lh_push_handle(lua_State* L, loom_handle_t* h);
-/* Raises unless the value at idx is a function or has __call. */
+/* Whether the value at idx is a function or has __call; the check
+ * raises unless it is. */
+int lh_is_callable(lua_State* L, int idx);
 void lh_check_callable(lua_State* L, int idx);
 void lh_register_type(lua_State* L, const lh_type* type);
 /* close() with a different core closing function (tcp close_reset). */
