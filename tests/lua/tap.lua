@@ -70,7 +70,10 @@ end
 -- Runs Lua code in the stock lua5.4 interpreter with loom.so on its
 -- cpath. In a sanitizer build the interpreter needs the sanitizer
 -- runtime preloaded to load an instrumented module.
+-- Returns nil when LOOM_PLAIN_LUA=no: the ThreadSanitizer runtime cannot
+-- be preloaded into the stock interpreter, so that run leaves it out.
 function T.plain_lua(code)
+  if os.getenv("LOOM_PLAIN_LUA") == "no" then return nil end
   local preload = os.getenv("LOOM_LUA_PRELOAD")
   local env = preload and ("LD_PRELOAD=" .. T.q(preload) .. " ") or ""
   local prefix = ("package.cpath = %q .. '/?.so;' .. package.cpath\n"):format(T.module_dir)
