@@ -343,16 +343,7 @@ void lfs_dir_register(lua_State* L) {
     {NULL, NULL}
   };
 
-  luaL_newmetatable(L, LDIR_MT);                        /* ctx mt */
-  lua_pushcfunction(L, dir_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, dir_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_newtable(L);                                      /* ctx mt index */
-  lua_pushvalue(L, -3);
-  luaL_setfuncs(L, methods, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  lmeta_register(L, -1, LDIR_MT, dir_tostring, dir_gc, methods);
 }
 
 

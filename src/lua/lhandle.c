@@ -378,3 +378,25 @@ void lh_register_type(lua_State* L, const lh_type* type) {
   lua_setfield(L, -2, "__index");                       /* ctx mt */
   lua_pop(L, 1);                                        /* ctx */
 }
+
+
+/* A metatable for a non-handle userdata (dir, work ctx): __tostring, an
+ * optional __gc, and methods that get the context (at ctx_idx) as their
+ * upvalue, as the module's functions do. */
+void lmeta_register(lua_State* L, int ctx_idx, const char* name,
+                    lua_CFunction tostring, lua_CFunction gc,
+                    const luaL_Reg* methods) {
+  ctx_idx = lua_absindex(L, ctx_idx);
+  luaL_newmetatable(L, name);                           /* mt */
+  lua_pushcfunction(L, tostring);
+  lua_setfield(L, -2, "__tostring");
+  if (gc != NULL) {
+    lua_pushcfunction(L, gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_newtable(L);                                      /* mt index */
+  lua_pushvalue(L, ctx_idx);
+  luaL_setfuncs(L, methods, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}

@@ -75,6 +75,10 @@ int lh_close_with(lua_State* L, int idx, int cb_idx, lh_closer closer);
 /* The close callback every handle gets (releases the anchor, calls Lua). */
 void lh_on_close(loom_handle_t* h);
 extern const luaL_Reg lh_handle_functions[];
+/* Registers the metatable of a non-handle userdata type. */
+void lmeta_register(lua_State* L, int ctx_idx, const char* name,
+                    lua_CFunction tostring, lua_CFunction gc,
+                    const luaL_Reg* methods);
 /* The state is closing: release what the binding attached to handles. */
 void lh_release_all(lctx* ctx);
 

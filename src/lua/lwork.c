@@ -330,14 +330,7 @@ void lwork_register(lua_State* L) {
     {NULL, NULL}
   };
 
-  luaL_newmetatable(L, WORK_CTX_MT);                    /* ctx mt */
-  lua_pushcfunction(L, work_ctx_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_newtable(L);                                      /* ctx mt index */
-  lua_pushvalue(L, -3);
-  luaL_setfuncs(L, methods, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  lmeta_register(L, -1, WORK_CTX_MT, work_ctx_tostring, NULL, methods);
 }
 
 
