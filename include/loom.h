@@ -167,6 +167,7 @@ struct loom_signal_s {
 #include "loom/net.h"
 #include "loom/work.h"
 #include "loom/fs.h"
+#include "loom/fswatch.h"
 
 /* ---- loop ---------------------------------------------------------- */
 

@@ -134,6 +134,12 @@ static void stop_by_type(loom_handle_t* h) {
     case LOOM_PROCESS:
       loom__process_close((loom_process_t*) h);
       break;
+    case LOOM_FS_EVENT:
+      loom__fs_event_close((loom_fs_event_t*) h);
+      break;
+    case LOOM_FS_POLL:
+      loom__fs_poll_close((loom_fs_poll_t*) h);
+      break;
     default:
       assert(0 && "close of an unknown handle type");
       break;

@@ -112,6 +112,13 @@ struct loom_loop_s {
   void* udp_copy_free;
   unsigned int udp_copy_nfree;
 
+  /* The inotify descriptor and its watches (fs_event.c), made on the
+   * first fs_event start. */
+  struct loom__inotify_s* inotify;
+  /* Every fs_poll context (fs_poll.c): teardown frees the ones whose stat
+   * was still on the pool, which are called back no more. */
+  loom_queue_t fs_poll_ctxs;
+
   /* Child processes (process.c), reaped on SIGCHLD. */
   loom_queue_t process_handles;
   int child_watching;
@@ -166,6 +173,10 @@ void loom__udp_detach(loom_udp_t* u);
 void loom__udp_loop_free(loom_loop_t* loop);
 void loom__poll_close(loom_poll_t* p);
 void loom__process_close(loom_process_t* p);
+void loom__fs_event_close(loom_fs_event_t* h);
+void loom__fs_event_loop_free(loom_loop_t* loop);
+void loom__fs_poll_close(loom_fs_poll_t* h);
+void loom__fs_poll_loop_free(loom_loop_t* loop);
 void loom__process_reap(loom_loop_t* loop);
 int loom__signal_watch(loom_loop_t* loop, int signum);
 void loom__signal_unwatch(loom_loop_t* loop, int signum);

@@ -39,6 +39,7 @@ int loom_loop_new(loom_loop_t** out) {
   loom__queue_init(&loop->signal_handles);
   loom__queue_init(&loop->watcher_queue);
   loom__queue_init(&loop->process_handles);
+  loom__queue_init(&loop->fs_poll_ctxs);
   loom__heap_init(&loop->timer_heap);
   loop->run_mode = -1;
   loop->backend_fd = -1;
@@ -72,6 +73,8 @@ static void release(loom_loop_t* loop) {
   loom__wakeup_close(loop);
   loom__poller_close(loop);
   loom__udp_loop_free(loop);
+  loom__fs_event_loop_free(loop);
+  loom__fs_poll_loop_free(loop);
   free(loop->read_buf);
   free(loop->watchers);
   loom__work_loop_free(loop);
@@ -93,6 +96,9 @@ int loom_loop_close(loom_loop_t* loop) {
 void loom_loop_teardown(loom_loop_t* loop) {
   loom_queue_t* q;
 
+  /* Set first: handles that own requests (fs_poll) see it while they are
+   * detached and leave the requests to the pool's teardown. */
+  loop->tearing_down = 1;
   while (!loom__queue_empty(&loop->handle_queue)) {
     q = loom__queue_head(&loop->handle_queue);
     loom__handle_detach(loom__queue_data(q, loom_handle_t, handle_queue));
@@ -101,7 +107,6 @@ void loom_loop_teardown(loom_loop_t* loop) {
     q = loom__queue_head(&loop->closing_queue);
     loom__handle_detach(loom__queue_data(q, loom_handle_t, handle_queue));
   }
-  loop->tearing_down = 1;
   loom__work_loop_teardown(loop);
   release(loop);
 }

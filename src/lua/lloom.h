@@ -183,10 +183,11 @@ extern const luaL_Reg lfs_functions[];
 extern const luaL_Reg lfs_dir_functions[];
 void lfs_dir_register(lua_State* L);
 extern const luaL_Reg lwork_functions[];
+extern const luaL_Reg lfswatch_functions[];
 void lwork_register(lua_State* L);
 extern const lh_type ltimer_type, lidle_type, lprepare_type, lcheck_type,
     lasync_type, lsignal_type, ltcp_type, lpipe_type, ltty_type, ludp_type,
-    lpoll_type, lprocess_type;
+    lpoll_type, lprocess_type, lfs_event_type, lfs_poll_type;
 void lconstants_push(lua_State* L);
 /* Signal names ("sigint") <-> numbers. */
 int lsignal_parse(lua_State* L, int idx);

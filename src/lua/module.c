@@ -9,7 +9,7 @@ static char module_key;
 static const lh_type* const handle_types[] = {
   &ltimer_type, &lidle_type, &lprepare_type, &lcheck_type, &lasync_type,
   &lsignal_type, &ltcp_type, &lpipe_type, &ltty_type, &ludp_type,
-  &lpoll_type, &lprocess_type,
+  &lpoll_type, &lprocess_type, &lfs_event_type, &lfs_poll_type,
 };
 
 static const luaL_Reg* const function_tables[] = {
@@ -17,7 +17,7 @@ static const luaL_Reg* const function_tables[] = {
   lasync_functions, lsignal_functions, lmisc_functions, lreq_functions,
   lstream_functions, ltcp_functions, lpipe_functions, ltty_functions,
   ludp_functions, lpoll_functions, lprocess_functions, lfs_functions,
-  lfs_dir_functions, lwork_functions,
+  lfs_dir_functions, lwork_functions, lfswatch_functions,
 };
 
 
