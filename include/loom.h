@@ -168,6 +168,7 @@ struct loom_signal_s {
 #include "loom/work.h"
 #include "loom/fs.h"
 #include "loom/fswatch.h"
+#include "loom/thread.h"
 
 /* ---- loop ---------------------------------------------------------- */
 

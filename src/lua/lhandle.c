@@ -188,6 +188,7 @@ int lh_close_with(lua_State* L, int idx, int cb_idx, lh_closer closer) {
     return luaL_error(L, "handle %p is already closing", (void*) h);
   if (!lua_isnoneornil(L, cb_idx))
     lh_check_callable(L, cb_idx);
+  release_extra(h);
   err = closer(h, lh_on_close);
   if (err != 0)
     return lr_fail(L, err);
@@ -223,6 +224,7 @@ static int handle_close_mm(lua_State* L) {
   if (h == NULL || loom_is_closing(h))
     return 0;
   clear_callback(L, h);
+  release_extra(h);
   loom_close(h, lh_on_close);
   return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <lauxlib.h>
 #include <lua.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "loom.h"
@@ -146,16 +147,50 @@ int lr_fail(lua_State* L, int err);
 int lr_result(lua_State* L, int ret);
 void lr_push_errno_table(lua_State* L);
 
+/* ---- objects shared between states (lshared.c) ---- */
+typedef struct lshared_s lshared_t;
+typedef struct {
+  const char* mtname;   /* its userdata's metatable, in every state */
+  const char* display;  /* for tostring: "uv_sem_t" */
+  const luaL_Reg* methods;
+  lua_CFunction eq;     /* __eq, or NULL */
+  void (*destroy)(lshared_t* s); /* the last reference is gone */
+} lshared_kind;
+struct lshared_s {
+  atomic_int refs;
+  const lshared_kind* kind;
+};
+/* Finds the shared object in a userdata of a marked metatable. */
+typedef struct {
+  lshared_t* (*get)(void* ud);
+} lshared_getter;
+void lshared_ref(lshared_t* s);
+void lshared_unref(lshared_t* s);
+/* The object the value at idx stands for, or NULL. */
+lshared_t* lshared_test(lua_State* L, int idx);
+/* Marks the metatable at mt_idx as holding shareable objects. */
+void lshared_mark(lua_State* L, int mt_idx, const lshared_getter* getter);
+/* Creates the kind's metatable in this state if it is not there yet and
+ * leaves it on the stack. */
+void lshared_metatable(lua_State* L, const lshared_kind* kind);
+/* Pushes a new userdata holding a new reference to s. */
+void lshared_push(lua_State* L, lshared_t* s);
+/* The object of the kind at idx, or raises naming the argument. */
+lshared_t* lshared_check(lua_State* L, int idx, const lshared_kind* kind);
+
 /* ---- value transfer between states (xfer.c) ---- */
 typedef struct {
   char* data;
   size_t len;
-  int count; /* number of values */
-  int owned; /* data was allocated by xfer_encode */
+  int count;  /* number of values */
+  int owned;  /* data was allocated by xfer_encode */
+  int shared; /* references to shared objects held by data */
 } xfer_t;
 /* Copies the values at [first, first+count) into x. Raises a Lua error
- * naming the argument for values that cannot cross (functions, userdata,
- * threads, cyclic tables). */
+ * naming the argument for values that cannot cross (functions, userdata
+ * other than shared objects, threads, cyclic tables). A shared object
+ * crosses as a reference: x holds one until xfer_free, and decoding makes
+ * a new userdata with a reference of its own. */
 void xfer_encode(lua_State* L, int first, int count, xfer_t* x);
 /* The same in two steps, for a caller that provides the memory: the
  * encoded size (raises as xfer_encode does), then the bytes into buf. */
@@ -163,6 +198,8 @@ size_t xfer_size(lua_State* L, int first, int count);
 void xfer_put(lua_State* L, int first, int count, char* buf, xfer_t* x);
 /* Pushes the values; returns how many. */
 int xfer_decode(lua_State* L, const xfer_t* x);
+/* Drops the shared references and frees owned data; x becomes empty.
+ * Every encoded x must be freed, decoded or not. */
 void xfer_free(xfer_t* x);
 
 /* ---- per-section registration ---- */
@@ -193,6 +230,17 @@ void lconstants_push(lua_State* L);
 int lsignal_parse(lua_State* L, int idx);
 const char* lsignal_name(int signum);
 void lasync_release(loom_handle_t* h);
+void lasync_register(lua_State* L, int mt_idx);
+extern const luaL_Reg lthread_functions[];
+/* A fresh state for another thread: standard libraries, and require
+ * "loom"/"luv" preloaded (lwork.c). */
+void lstate_open(lua_State* L);
+/* Replaces the Lua function at idx by its bytecode (upvalues do not
+ * come along); raises for C functions (lwork.c). */
+void lcode_from_function(lua_State* L, int idx);
+/* A message handler for lua_pcall: the message with a traceback. */
+int ltraceback(lua_State* L);
+extern const luaL_Reg lsem_functions[];
 
 /* The runner's entry points (also used by luaopen_loom). */
 LOOM_LUA_EXPORT int luaopen_loom(lua_State* L);

@@ -52,13 +52,19 @@ static _Thread_local int worker_cache_size;
 
 /* ---- on the worker ---- */
 
-static int open_worker_state(lua_State* L) {
+void lstate_open(lua_State* L) {
   luaL_openlibs(L);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   lua_pushcfunction(L, luaopen_loom);
   lua_setfield(L, -2, "loom");
   lua_pushcfunction(L, luaopen_loom);
   lua_setfield(L, -2, "luv");
+  lua_pop(L, 1);
+}
+
+
+static int open_worker_state(lua_State* L) {
+  lstate_open(L);
   lua_newtable(L);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &worker_cache_key);
   return 0;
@@ -137,7 +143,7 @@ static int run_job(lua_State* L) {
 }
 
 
-static int traceback(lua_State* L) {
+int ltraceback(lua_State* L) {
   const char* msg = lua_tostring(L, 1);
   if (msg == NULL)
     msg = lua_pushfstring(L, "(error object is a %s value)",
@@ -163,7 +169,7 @@ static void work_cb(loom_work_t* w) {
     j->failed = 1;
     return;
   }
-  lua_pushcfunction(L, traceback);
+  lua_pushcfunction(L, ltraceback);
   lua_pushcfunction(L, run_job);
   lua_pushlightuserdata(L, j);
   if (lua_pcall(L, 1, 0, 1) != LUA_OK) {                /* tb msg */
@@ -176,6 +182,9 @@ static void work_cb(loom_work_t* w) {
       xfer_free(&j->results);
   }
   lua_settop(L, 0);
+  /* The arguments' shared objects (semaphores, async handles) were
+   * copied into the worker's state; their references here go now. */
+  xfer_free(&j->args);
 }
 
 
@@ -197,6 +206,7 @@ static void after_cb(loom_work_t* w, int status) {
   int n;
 
   (void) status;
+  xfer_free(&j->args); /* still held if the job was cancelled */
   if (loom_loop_tearing_down(w->loop)) {
     xfer_free(&j->results);
     return;
@@ -250,27 +260,33 @@ static int work_writer(lua_State* L, const void* p, size_t size, void* ud) {
 }
 
 
+void lcode_from_function(lua_State* L, int idx) {
+  dump_buf b = {NULL, 0, 0};
+  int failed;
+
+  idx = lua_absindex(L, idx);
+  luaL_argcheck(L, !lua_iscfunction(L, idx), idx,
+                "a C function cannot run in another state");
+  lua_pushvalue(L, idx);
+  failed = lua_dump(L, work_writer, &b, 0);
+  lua_pop(L, 1);
+  if (failed || b.len == 0) {
+    free(b.data);
+    luaL_error(L, "not enough memory");
+  }
+  lua_pushlstring(L, b.data, b.len);
+  free(b.data);
+  lua_replace(L, idx);
+}
+
+
 /* uv.new_work(work_fn, after_fn): work_fn is a Lua function (its upvalues
  * are not carried) or a string of source or bytecode. */
 static int new_work(lua_State* L) {
   lwork_ctx* wc;
 
   if (lua_type(L, 1) == LUA_TFUNCTION) {
-    dump_buf b = {NULL, 0, 0};
-    int failed;
-    luaL_argcheck(L, !lua_iscfunction(L, 1), 1,
-                  "a C function cannot run in another state");
-    lua_settop(L, 2);
-    lua_pushvalue(L, 1);                                /* fn after fn */
-    failed = lua_dump(L, work_writer, &b, 0);
-    lua_pop(L, 1);
-    if (failed || b.len == 0) {
-      free(b.data);
-      return luaL_error(L, "not enough memory");
-    }
-    lua_pushlstring(L, b.data, b.len);                  /* fn after code */
-    free(b.data);
-    lua_replace(L, 1);                                  /* code after */
+    lcode_from_function(L, 1);
   } else if (lua_type(L, 1) != LUA_TSTRING) {
     return luaL_typeerror(L, 1, "function or string");
   }
@@ -310,6 +326,7 @@ static int queue_work(lua_State* L) {
   ret = loom_queue_work(loop, &j->work, work_cb, after_cb);
   if (ret < 0) {
     luaL_unref(L, LUA_REGISTRYINDEX, j->ref);
+    xfer_free(&j->args);
     return lr_fail(L, ret);
   }
   lua_pushboolean(L, 1);

@@ -18,6 +18,7 @@ static const luaL_Reg* const function_tables[] = {
   lstream_functions, ltcp_functions, lpipe_functions, ltty_functions,
   ludp_functions, lpoll_functions, lprocess_functions, lfs_functions,
   lfs_dir_functions, lwork_functions, lfswatch_functions,
+  lthread_functions, lsem_functions,
 };
 
 
@@ -35,6 +36,9 @@ LOOM_LUA_EXPORT int luaopen_loom(lua_State* L) {
   ctx_idx = lua_gettop(L);
   for (i = 0; i < sizeof(handle_types) / sizeof(handle_types[0]); i++)
     lh_register_type(L, handle_types[i]);
+  lua_getiuservalue(L, ctx_idx, LOOM_ASYNC);             /* ctx async_mt */
+  lasync_register(L, -1);
+  lua_pop(L, 1);
   lreq_register(L);
   lfs_dir_register(L);
   lwork_register(L);

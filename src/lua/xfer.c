@@ -3,6 +3,8 @@
  *
  * Values cross as bytes: nil, booleans, integers and floats (kept
  * distinct), strings and, beyond luv, tables of those (nested, acyclic).
+ * Shared objects (semaphores, threads, async handles: lshared.c) cross as
+ * a pointer holding a reference.
  * Encoding runs in two passes. The first validates and measures and is the
  * only one that may raise, so a bad argument never leaks a half-built
  * buffer; the second fills a buffer of exactly the measured size.
@@ -15,7 +17,7 @@
 #define MAX_DEPTH 100
 
 enum { T_NIL = 'n', T_FALSE = 'f', T_TRUE = 't', T_INT = 'i', T_FLOAT = 'd',
-       T_STRING = 's', T_TABLE = '{', T_END = '}' };
+       T_STRING = 's', T_TABLE = '{', T_END = '}', T_SHARED = 'u' };
 
 
 /* Pass 1: returns the encoded size of the value at idx, or raises. The
@@ -56,6 +58,10 @@ static size_t measure(lua_State* L, int idx, int argn, int seen_idx,
       lua_pushnil(L);
       lua_rawset(L, seen_idx);
       return size + 1;
+    case LUA_TUSERDATA:
+      if (lshared_test(L, idx) != NULL)
+        return size + sizeof(lshared_t*);
+      /* fall through */
     default: {
       const char* msg = lua_pushfstring(L, "cannot transfer a %s value%s",
                                         luaL_typename(L, idx),
@@ -67,8 +73,10 @@ static size_t measure(lua_State* L, int idx, int argn, int seen_idx,
 }
 
 
-/* Pass 2: writes the value at idx; the buffer is large enough. */
-static char* put(lua_State* L, int idx, char* p) {
+/* Pass 2: writes the value at idx; the buffer is large enough. Counts
+ * the shared references taken in *shared. */
+static char* put(lua_State* L, int idx, char* p, int* shared) {
+  lshared_t* obj;
   lua_Integer i;
   lua_Number d;
   uint64_t len;
@@ -102,12 +110,19 @@ static char* put(lua_State* L, int idx, char* p) {
       p += sizeof(len);
       memcpy(p, s, slen);
       return p + slen;
-    default: /* a table: measure() let nothing else through */
+    case LUA_TUSERDATA: /* measure() let only shared objects through */
+      obj = lshared_test(L, idx);
+      lshared_ref(obj);
+      (*shared)++;
+      *p++ = T_SHARED;
+      memcpy(p, &obj, sizeof(obj));
+      return p + sizeof(obj);
+    default: /* a table */
       *p++ = T_TABLE;
       lua_pushnil(L);
       while (lua_next(L, idx) != 0) {
-        p = put(L, -2, p);
-        p = put(L, -1, p);
+        p = put(L, -2, p, shared);
+        p = put(L, -1, p, shared);
         lua_pop(L, 1);
       }
       *p++ = T_END;
@@ -139,15 +154,17 @@ size_t xfer_size(lua_State* L, int first, int count) {
 
 void xfer_put(lua_State* L, int first, int count, char* buf, xfer_t* x) {
   char* p = buf;
+  int shared = 0;
   int i;
 
   first = lua_absindex(L, first);
   for (i = 0; i < count; i++)
-    p = put(L, first + i, p);
+    p = put(L, first + i, p, &shared);
   x->data = buf;
   x->len = (size_t) (p - buf);
   x->count = count;
   x->owned = 0;
+  x->shared = shared;
 }
 
 
@@ -159,6 +176,7 @@ void xfer_encode(lua_State* L, int first, int count, xfer_t* x) {
   x->len = 0;
   x->count = 0;
   x->owned = 0;
+  x->shared = 0;
   if (count <= 0)
     return;
   size = xfer_size(L, first, count);
@@ -171,6 +189,7 @@ void xfer_encode(lua_State* L, int first, int count, xfer_t* x) {
 
 
 static const char* get(lua_State* L, const char* p, int depth) {
+  lshared_t* obj;
   lua_Integer i;
   lua_Number d;
   uint64_t len;
@@ -198,6 +217,10 @@ static const char* get(lua_State* L, const char* p, int depth) {
       p += sizeof(len);
       lua_pushlstring(L, p, (size_t) len);
       return p + len;
+    case T_SHARED:
+      memcpy(&obj, p, sizeof(obj));
+      lshared_push(L, obj);
+      return p + sizeof(obj);
     default: /* T_TABLE */
       luaL_checkstack(L, 3, "table nested too deeply");
       lua_newtable(L);
@@ -222,10 +245,43 @@ int xfer_decode(lua_State* L, const xfer_t* x) {
 }
 
 
+/* Steps over one encoded value, dropping the shared references in it. */
+static const char* release(const char* p) {
+  lshared_t* obj;
+  uint64_t len;
+
+  switch (*p++) {
+    case T_INT:
+    case T_FLOAT:
+      return p + 8;
+    case T_STRING:
+      memcpy(&len, p, sizeof(len));
+      return p + sizeof(len) + len;
+    case T_SHARED:
+      memcpy(&obj, p, sizeof(obj));
+      lshared_unref(obj);
+      return p + sizeof(obj);
+    case T_TABLE:
+      while (*p != T_END)
+        p = release(release(p));
+      return p + 1;
+    default: /* nil, false, true */
+      return p;
+  }
+}
+
+
 void xfer_free(xfer_t* x) {
+  const char* p = x->data;
+  int i;
+
+  if (x->shared > 0)
+    for (i = 0; i < x->count; i++)
+      p = release(p);
   if (x->owned)
     free(x->data);
   x->data = NULL;
   x->len = 0;
   x->count = 0;
+  x->shared = 0;
 }
