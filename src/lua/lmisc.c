@@ -501,11 +501,57 @@ static int os_setpriority(lua_State* L) {
 }
 
 
-/* random(len, flags[, callback]): the synchronous form. The callback form
- * runs on the thread pool, which a later issue adds; until then passing a
- * callback is refused rather than faked. */
+/* One asynchronous random(): the bytes are filled on the pool, straight
+ * into the job's own memory. User value 1: the callback. */
+typedef struct {
+  loom_work_t work;
+  int ref;   /* registry anchor until the callback */
+  int err;
+  size_t len;
+  char buf[];
+} lrandom_job;
+
+
+static void random_work(loom_work_t* w) {
+  lrandom_job* j = (lrandom_job*) w;
+  j->err = loom_random_fill(j->buf, j->len);
+}
+
+
+static void random_after(loom_work_t* w, int status) {
+  lrandom_job* j = (lrandom_job*) w;
+  lctx* ctx;
+  lua_State* L;
+
+  if (loom_loop_tearing_down(w->loop))
+    return; /* The state is closing; the job is ordinary garbage. */
+  ctx = loom_loop_get_data(w->loop);
+  L = ctx->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, j->ref);            /* job */
+  luaL_unref(L, LUA_REGISTRYINDEX, j->ref);
+  j->ref = LUA_NOREF;
+  lua_getiuservalue(L, -1, 1);                          /* job cb */
+  if (status == 0)
+    status = j->err;
+  if (status < 0) {
+    lua_pushstring(L, loom_err_name(status));
+    lua_pushnil(L);
+  } else {
+    lua_pushnil(L);
+    lua_pushlstring(L, j->buf, j->len);
+  }
+  lua_remove(L, -4);                                    /* cb err bytes */
+  lctx_call(ctx, 2);
+}
+
+
+/* random(len, flags[, callback]): flags is nil, 0 or a table (libuv
+ * defines none). Without a callback the bytes are returned; with one they
+ * are made on the thread pool, getrandom() may block until the kernel's
+ * pool is seeded, and the callback gets (err, bytes). */
 static int random_(lua_State* L) {
   lua_Integer len = luaL_checkinteger(L, 1);
+  lrandom_job* j;
   void* buf;
   int err;
 
@@ -513,14 +559,29 @@ static int random_(lua_State* L) {
   if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2) &&
       !(lua_isinteger(L, 2) && lua_tointeger(L, 2) == 0))
     luaL_typeerror(L, 2, "nil, 0 or table");
-  if (!lua_isnoneornil(L, 3))
-    return luaL_argerror(L, 3, "the callback form needs the thread pool, "
-                               "which this build does not have yet");
-  buf = lua_newuserdatauv(L, len > 0 ? (size_t) len : 1, 0);
-  err = loom_random_fill(buf, (size_t) len);
-  if (err != 0)
+  if (lua_isnoneornil(L, 3)) {
+    buf = lua_newuserdatauv(L, len > 0 ? (size_t) len : 1, 0);
+    err = loom_random_fill(buf, (size_t) len);
+    if (err != 0)
+      return lr_fail(L, err);
+    lua_pushlstring(L, buf, (size_t) len);
+    return 1;
+  }
+  lh_check_callable(L, 3);
+  j = lua_newuserdatauv(L, sizeof(*j) + (size_t) len, 1); /* job */
+  j->len = (size_t) len;
+  j->err = 0;
+  lua_pushvalue(L, 3);
+  lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, -1);
+  j->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  err = loom_queue_work(lctx_loop(L, LCTX(L)), &j->work, random_work,
+                        random_after);
+  if (err != 0) {
+    luaL_unref(L, LUA_REGISTRYINDEX, j->ref);
     return lr_fail(L, err);
-  lua_pushlstring(L, buf, (size_t) len);
+  }
+  lua_pushinteger(L, 0);
   return 1;
 }
 

@@ -161,14 +161,32 @@ test("priority", function(expect, uv)
   assert(ok == nil and name == "ESRCH")
 end)
 
-test("random (synchronous form)", function(expect, uv)
+test("random, both forms", function(expect, uv)
   local r = uv.random(64)
   assert(type(r) == "string" and #r == 64)
   assert(uv.random(64, {}) ~= r)
   assert(uv.random(0) == "")
   assert(not pcall(uv.random, -1))
-  local ok, err = pcall(uv.random, 8, nil, function() end)
-  assert(not ok and err:match("thread pool"), err)
+  local ok, err = pcall(uv.random, 8, nil, 42)
+  assert(not ok and err:match("bad argument #3"), err)
+  local seen = {}
+  for i = 1, 50 do
+    assert(uv.random(32, 0, expect(function(e, bytes)
+      assert(e == nil and #bytes == 32)
+      assert(not seen[bytes], "the same bytes twice")
+      seen[bytes] = true
+    end)) == 0)
+  end
+  assert(uv.random(0, nil, expect(function(e, bytes)
+    assert(e == nil and bytes == "")
+  end)) == 0)
+  -- Pending requests at exit are dropped cleanly.
+  local out, errs, code = T.loom([[
+    local uv = require "loom"
+    for i = 1, 100 do uv.random(1 << 16, nil, function() end) end
+    os.exit(0, true)
+  ]])
+  assert(code == 0, errs)
 end)
 
 test("translate_sys_error, errno, constants", function(expect, uv)
