@@ -169,6 +169,7 @@ struct loom_signal_s {
 #include "loom/fs.h"
 #include "loom/fswatch.h"
 #include "loom/thread.h"
+#include "loom/dns.h"
 
 /* ---- loop ---------------------------------------------------------- */
 

@@ -115,6 +115,8 @@ struct loom_loop_s {
   /* The inotify descriptor and its watches (fs_event.c), made on the
    * first fs_event start. */
   struct loom__inotify_s* inotify;
+  /* The c-ares channel and its watchers (dns.c), made on first use. */
+  struct loom__dns_s* dns;
   /* Every fs_poll context (fs_poll.c): teardown frees the ones whose stat
    * was still on the pool, which are called back no more. */
   loom_queue_t fs_poll_ctxs;
@@ -177,6 +179,7 @@ void loom__fs_event_close(loom_fs_event_t* h);
 void loom__fs_event_loop_free(loom_loop_t* loop);
 void loom__fs_poll_close(loom_fs_poll_t* h);
 void loom__fs_poll_loop_free(loom_loop_t* loop);
+void loom__dns_loop_free(loom_loop_t* loop);
 void loom__process_reap(loom_loop_t* loop);
 int loom__signal_watch(loom_loop_t* loop, int signum);
 void loom__signal_unwatch(loom_loop_t* loop, int signum);

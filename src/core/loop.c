@@ -68,6 +68,7 @@ int loom_loop_new(loom_loop_t** out) {
 
 
 static void release(loom_loop_t* loop) {
+  loom__dns_loop_free(loop); /* first: it detaches its internal timer */
   loom__timers_free(loop);
   loom__signal_loop_close(loop);
   loom__wakeup_close(loop);
@@ -82,10 +83,23 @@ static void release(loom_loop_t* loop) {
 }
 
 
+/* Whether a handle of the user's is open. The core's own internal
+ * handles (the DNS timer) go with the loop. */
+static int has_user_handles(loom_loop_t* loop) {
+  loom_queue_t* q;
+
+  for (q = loop->handle_queue.next; q != &loop->handle_queue; q = q->next)
+    if (!(loom__queue_data(q, loom_handle_t, handle_queue)->flags &
+          LOOM__HANDLE_INTERNAL))
+      return 1;
+  return 0;
+}
+
+
 int loom_loop_close(loom_loop_t* loop) {
   if (loop->run_mode != -1)
     return LOOM_EBUSY;
-  if (!loom__queue_empty(&loop->handle_queue) || loop->active_reqs != 0 ||
+  if (has_user_handles(loop) || loop->active_reqs != 0 ||
       !loom__queue_empty(&loop->closing_queue))
     return LOOM_EBUSY;
   release(loop);

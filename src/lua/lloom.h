@@ -97,6 +97,8 @@ typedef struct {
     loom_shutdown_t shutdown;
     loom_udp_send_t send;
     loom_fs_t fs;
+    loom_getaddrinfo_t getaddrinfo;
+    loom_getnameinfo_t getnameinfo;
   } u;
 } lreq_t;
 
@@ -133,6 +135,10 @@ void laddr_check(lua_State* L, int host_idx, int port_idx,
 void laddr_push(lua_State* L, const struct sockaddr* addr);
 const char* lfamily_name(int family);
 int lfamily_check(lua_State* L, int idx);
+/* A socket type by name ("stream", "dgram", ...) or number; nil: stream. */
+int lsocktype_check(lua_State* L, int idx);
+/* A protocol by name (getprotobyname) or number; nil: 0. */
+int lprotocol_check(lua_State* L, int idx);
 int lflag(lua_State* L, int idx, const char* name);
 int lopt_callback(lua_State* L, int idx);
 
@@ -241,6 +247,7 @@ void lcode_from_function(lua_State* L, int idx);
 /* A message handler for lua_pcall: the message with a traceback. */
 int ltraceback(lua_State* L);
 extern const luaL_Reg lsem_functions[];
+extern const luaL_Reg ldns_functions[];
 
 /* The runner's entry points (also used by luaopen_loom). */
 LOOM_LUA_EXPORT int luaopen_loom(lua_State* L);

@@ -147,7 +147,7 @@ static int tcp_close_reset(lua_State* L) {
 }
 
 
-static int socket_type(lua_State* L, int idx) {
+int lsocktype_check(lua_State* L, int idx) {
   static const char* const names[] = {"stream", "dgram", "raw", "rdm",
                                       "seqpacket", NULL};
   static const int values[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_RDM,
@@ -160,7 +160,7 @@ static int socket_type(lua_State* L, int idx) {
 }
 
 
-static int protocol_number(lua_State* L, int idx) {
+int lprotocol_check(lua_State* L, int idx) {
   struct protoent* p;
 
   if (lua_isnoneornil(L, idx))
@@ -184,8 +184,8 @@ static int pipe_flags(lua_State* L, int idx) {
 
 /* socketpair([socktype], [protocol], [flags1], [flags2]) -> {fd1, fd2} */
 static int socketpair_(lua_State* L) {
-  int type = socket_type(L, 1);
-  int protocol = protocol_number(L, 2);
+  int type = lsocktype_check(L, 1);
+  int protocol = lprotocol_check(L, 2);
   int f0 = pipe_flags(L, 3);
   int f1 = pipe_flags(L, 4);
   int fds[2];

@@ -18,7 +18,7 @@ static const luaL_Reg* const function_tables[] = {
   lstream_functions, ltcp_functions, lpipe_functions, ltty_functions,
   ludp_functions, lpoll_functions, lprocess_functions, lfs_functions,
   lfs_dir_functions, lwork_functions, lfswatch_functions,
-  lthread_functions, lsem_functions,
+  lthread_functions, lsem_functions, ldns_functions,
 };
 
 

@@ -1,0 +1,164 @@
+-- test-dns.lua: luv's dns section: getaddrinfo and getnameinfo, both
+-- forms. Only names that need no network: numeric hosts, localhost from
+-- /etc/hosts, service names from /etc/services.
+local T = dofile((arg[0]:match("^(.*)/") or ".") .. "/tap.lua")
+local test = T.test
+local uv = T.uv
+
+local function raises(pattern, fn, ...)
+  local ok, err = pcall(fn, ...)
+  assert(not ok, "did not raise: " .. pattern)
+  assert(tostring(err):match(pattern), tostring(err))
+end
+
+local function has(list, want)
+  for _, e in ipairs(list) do
+    local all = true
+    for k, v in pairs(want) do
+      if e[k] ~= v then all = false end
+    end
+    if all then return true end
+  end
+  return false
+end
+
+test("numeric hosts, both forms", function(expect)
+  local res = assert(uv.getaddrinfo("127.0.0.1", "8080", {socktype = "stream"}))
+  assert(#res == 1, #res)
+  assert(res[1].addr == "127.0.0.1" and res[1].family == "inet")
+  assert(res[1].port == 8080 and res[1].socktype == "stream")
+  assert(res[1].protocol == "tcp")
+  local called = false
+  local req = uv.getaddrinfo("::1", "8080", {socktype = "dgram"},
+    expect(function(err, list)
+      called = true
+      assert(err == nil, err)
+      assert(#list == 1 and list[1].addr == "::1" and list[1].family == "inet6")
+      assert(list[1].port == 8080 and list[1].socktype == "dgram")
+      assert(list[1].protocol == "udp")
+    end))
+  -- Never called back from inside the call, even when c-ares answers at once.
+  assert(not called)
+  assert(tostring(req):match("^uv_getaddrinfo_t: ") and req:get_type() == "getaddrinfo")
+  -- Without a socket type each address comes as stream, dgram and raw.
+  uv.getaddrinfo("10.1.2.3", nil, nil, expect(function(err, list)
+    assert(err == nil and #list == 3, err)
+    assert(has(list, {socktype = "stream", protocol = "tcp"}))
+    assert(has(list, {socktype = "dgram", protocol = "udp"}))
+    assert(list[1].port == nil)
+  end))
+end)
+
+test("localhost from /etc/hosts, service names, canonname", function(expect)
+  local sync = assert(uv.getaddrinfo("localhost", "http", {family = "inet", socktype = "stream"}))
+  assert(has(sync, {addr = "127.0.0.1", port = 80}), #sync)
+  uv.getaddrinfo("localhost", "http", {family = "inet", socktype = "stream"},
+    expect(function(err, list)
+      assert(err == nil, err)
+      assert(has(list, {addr = "127.0.0.1", port = 80, family = "inet"}))
+    end))
+  uv.getaddrinfo("127.0.0.1", "https", {canonname = true, socktype = "stream"},
+    expect(function(err, list)
+      assert(err == nil, err)
+      assert(list[1].port == 443 and list[1].canonname == "127.0.0.1")
+    end))
+  uv.getaddrinfo(nil, "ssh", {socktype = "stream", family = "inet"},
+    expect(function(err, list)
+      assert(err == nil, err)
+      assert(list[1].port == 22)
+    end))
+end)
+
+test("errors: EAI names, sync fail triple, async name only", function(expect)
+  local v, msg, code = uv.getaddrinfo("localhost", "no-such-service")
+  assert(v == nil and code == "EAI_SERVICE", msg)
+  assert(msg:match("^EAI_SERVICE: "))
+  v, msg, code = uv.getaddrinfo("not-a-number", nil, {numerichost = true})
+  assert(v == nil and code == "EAI_NONAME", msg)
+  uv.getaddrinfo("localhost", "no-such-service", nil, expect(function(err, list)
+    assert(err == "EAI_SERVICE" and list == nil, err)
+  end))
+  uv.getaddrinfo("not-a-number", nil, {numerichost = true},
+    expect(function(err) assert(err == "EAI_NONAME", err) end))
+end)
+
+test("cancel: the callback runs once with EAI_CANCELED", function(expect)
+  local req = uv.getaddrinfo("127.0.0.1", "80", nil, expect(function(err, list)
+    assert(err == "EAI_CANCELED" and list == nil, err)
+  end))
+  assert(req:cancel() == 0)
+  local req2 = uv.getnameinfo({ip = "127.0.0.1", port = 80}, expect(function(err)
+    assert(err == "EAI_CANCELED", err)
+  end))
+  assert(uv.cancel(req2) == 0)
+  -- Cancelling a finished lookup is refused.
+  local done
+  done = uv.getaddrinfo("127.0.0.1", nil, nil, expect(function()
+    local v, _, code = done:cancel()
+    assert(v == nil and code == "EINVAL")
+  end))
+end)
+
+test("getnameinfo, both forms", function(expect)
+  local host, service = uv.getnameinfo({ip = "127.0.0.1", port = 80})
+  assert(host == "localhost" and service == "http", tostring(host))
+  local called = false
+  uv.getnameinfo({ip = "127.0.0.1", port = 22}, expect(function(err, h, s)
+    called = true
+    assert(err == nil, err)
+    assert(h == "localhost" and s == "ssh", tostring(h) .. " " .. tostring(s))
+  end))
+  assert(not called)
+  uv.getnameinfo({ip = "::1", port = 443, family = "inet6"}, expect(function(err, h, s)
+    assert(err == nil, err)
+    assert(type(h) == "string" and #h > 0 and s == "https")
+  end))
+end)
+
+test("1,000 lookups in flight", function(expect)
+  local left = 1000
+  local check = expect(function() end)
+  for i = 1, 1000 do
+    uv.getaddrinfo("localhost", tostring(i), {family = "inet", socktype = "stream"},
+      function(err, list)
+        assert(err == nil, err)
+        assert(list[1].port == i)
+        left = left - 1
+        if left == 0 then check() end
+      end)
+  end
+end)
+
+test("exit and state close with lookups in flight", function()
+  local code = [[
+    local uv = require "loom"
+    for i = 1, 200 do
+      uv.getaddrinfo("localhost", "80", nil, function() end)
+      uv.getnameinfo({ip = "127.0.0.1", port = i}, function() end)
+    end
+    uv.run("nowait")
+    print("done")
+  ]]
+  local out, err, status = T.loom(code .. "os.exit(0, true)")
+  assert(status == 0 and out == "done\n", err)
+  out, err, status = T.plain_lua(code)
+  if out then assert(status == 0 and out == "done\n", err) end
+end)
+
+test("argument errors", function()
+  local cb = function() end
+  raises("both be nil", uv.getaddrinfo, nil, nil)
+  raises("bad argument #3", uv.getaddrinfo, "localhost", nil, "hints")
+  raises("invalid option", uv.getaddrinfo, "localhost", nil, {family = "martian"})
+  raises("invalid option", uv.getaddrinfo, "localhost", nil, {socktype = "tube"})
+  raises("unknown protocol", uv.getaddrinfo, "localhost", nil, {protocol = "nope"})
+  raises("bad argument #1", uv.getaddrinfo, {}, nil)
+  raises("bad argument #4", uv.getaddrinfo, "localhost", nil, nil, 42)
+  raises("bad argument #1", uv.getnameinfo, "127.0.0.1")
+  raises("ip field", uv.getnameinfo, {port = 80})
+  raises("invalid IP address", uv.getnameinfo, {ip = "not an ip"})
+  raises("bad argument #2", uv.getnameinfo, {ip = "127.0.0.1"}, "cb")
+  assert(cb)
+end)
+
+T.run()
