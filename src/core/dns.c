@@ -47,6 +47,7 @@ typedef struct loom__dns_query_s {
   char* host;               /* getnameinfo's results */
   char* service;
   char* want_canon;         /* AI_CANONNAME: the name asked for */
+  int port;                 /* a numeric service, set here; else -1 */
   int ares_done;            /* c-ares called back */
   int queued;               /* in dns->ready */
   int delivered;            /* the caller's callback ran (or never will) */
@@ -160,8 +161,17 @@ static int copy_libc_result(const struct addrinfo* src, struct addrinfo** out) {
 
 /* Converts c-ares's result. A node without a socket type stands for all
  * three, as getaddrinfo(3) lists them: stream/tcp, dgram/udp, raw. */
+static void set_port(struct addrinfo* ai, int port) {
+  if (ai->ai_family == AF_INET)
+    ((struct sockaddr_in*) ai->ai_addr)->sin_port = htons((uint16_t) port);
+  else if (ai->ai_family == AF_INET6)
+    ((struct sockaddr_in6*) ai->ai_addr)->sin6_port = htons((uint16_t) port);
+}
+
+
 static int copy_ares_result(const struct ares_addrinfo* src,
-                            const char* want_canon, struct addrinfo** out) {
+                            const char* want_canon, int port,
+                            struct addrinfo** out) {
   static const int kinds[3][2] = {{SOCK_STREAM, IPPROTO_TCP},
                                   {SOCK_DGRAM, IPPROTO_UDP},
                                   {SOCK_RAW, 0}};
@@ -195,6 +205,8 @@ static int copy_ares_result(const struct ares_addrinfo* src,
         loom_freeaddrinfo(head);
         return LOOM_EAI_MEMORY;
       }
+      if (port >= 0)
+        set_port(*tail, port);
       tail = &(*tail)->ai_next;
     }
   }
@@ -409,7 +421,8 @@ static void on_addrinfo(void* arg, int status, int timeouts,
   if (!q->delivered && !q->queued && !q->dns->loop->tearing_down) {
     q->status = map_ares_status(status);
     if (q->status == 0)
-      q->status = copy_ares_result(result, q->want_canon, &q->res);
+      q->status = copy_ares_result(result, q->want_canon, q->port,
+                                   &q->res);
   }
   ares_freeaddrinfo(result);
   query_done(q);
@@ -441,9 +454,26 @@ static query_t* query_new(struct loom__dns_s* dns, loom_req_t* req) {
     return NULL;
   q->req = req;
   q->dns = dns;
+  q->port = -1;
   loom__queue_init(&q->node);
   dns->loop->active_reqs++;
   return q;
+}
+
+
+/* The port a service string names by number, or -1. */
+static int numeric_port(const char* service) {
+  long port = 0;
+  const char* p;
+
+  if (service == NULL || *service == '\0')
+    return -1;
+  for (p = service; *p != '\0'; p++) {
+    if (*p < '0' || *p > '9' || p - service >= 5)
+      return -1;
+    port = port * 10 + (*p - '0');
+  }
+  return port <= 65535 ? (int) port : -1;
 }
 
 
@@ -502,6 +532,11 @@ int loom_getaddrinfo(loom_loop_t* loop, loom_getaddrinfo_t* req,
     else
       node = v6 ? "::1" : "127.0.0.1";
   }
+  /* A numeric port is set on the results here: c-ares 1.18 would scan
+   * /etc/services for it on every lookup. */
+  q->port = numeric_port(service);
+  if (q->port >= 0)
+    service = NULL;
   req->query = q;
   dns->submitting = 1;
   ares_getaddrinfo(dns->channel, node, service, &ah, on_addrinfo, q);
