@@ -105,13 +105,11 @@ static void on_addrinfo(loom_getaddrinfo_t* req, int status,
     loom_freeaddrinfo(res);
     return;
   }
-  if (status < 0) {
-    lua_pushstring(L, loom_err_name(status));
+  lr_push_status(L, status);
+  if (status < 0)
     lua_pushnil(L);
-  } else {
-    lua_pushnil(L);
+  else
     push_addrinfo(L, res);
-  }
   loom_freeaddrinfo(res);
   lctx_call(ctx, 2);
 }
@@ -159,15 +157,9 @@ static void on_nameinfo(loom_getnameinfo_t* req, int status,
 
   if (loom_loop_tearing_down(req->loop) || !lreq_finish(ctx, r))
     return;
-  if (status < 0) {
-    lua_pushstring(L, loom_err_name(status));
-    lua_pushnil(L);
-    lua_pushnil(L);
-  } else {
-    lua_pushnil(L);
-    lua_pushstring(L, host);
-    lua_pushstring(L, service);
-  }
+  lr_push_status(L, status);
+  lua_pushstring(L, status < 0 ? NULL : host);
+  lua_pushstring(L, status < 0 ? NULL : service);
   lctx_call(ctx, 3);
 }
 

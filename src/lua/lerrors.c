@@ -12,6 +12,14 @@ int lr_fail(lua_State* L, int err) {
 }
 
 
+void lr_push_status(lua_State* L, int status) {
+  if (status < 0)
+    lua_pushstring(L, loom_err_name(status));
+  else
+    lua_pushnil(L);
+}
+
+
 int lr_result(lua_State* L, int ret) {
   if (ret < 0)
     return lr_fail(L, ret);

@@ -27,10 +27,7 @@ static void on_fs_event(loom_fs_event_t* h, const char* filename, int events,
   lua_State* L = ctx->L;
 
   lh_push_callback(L, (loom_handle_t*) h);
-  if (status < 0)
-    lua_pushstring(L, loom_err_name(status));
-  else
-    lua_pushnil(L);
+  lr_push_status(L, status);
   lua_pushstring(L, filename);
   lua_createtable(L, 0, 2);
   if (events & LOOM_FS_EVENT_RENAME) {
@@ -118,10 +115,7 @@ static void on_fs_poll(loom_fs_poll_t* h, int status, const loom_stat_t* prev,
   lua_State* L = ctx->L;
 
   lh_push_callback(L, (loom_handle_t*) h);
-  if (status < 0)
-    lua_pushstring(L, loom_err_name(status));
-  else
-    lua_pushnil(L);
+  lr_push_status(L, status);
   push_stat_or_nil(L, prev);
   push_stat_or_nil(L, curr);
   lctx_call(ctx, 3);

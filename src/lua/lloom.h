@@ -149,6 +149,9 @@ extern const luaL_Reg lstream_methods[];
 /* ---- results (lerrors.c) ---- */
 /* Pushes nil, "ENAME: message", "ENAME" and returns 3. */
 int lr_fail(lua_State* L, int err);
+/* A callback's first value: nil, or the error's name ("ECONNREFUSED"),
+ * as luv passes it to every callback but the fs ones. */
+void lr_push_status(lua_State* L, int status);
 /* 0 or positive: pushes the integer; negative: lr_fail. */
 int lr_result(lua_State* L, int ret);
 void lr_push_errno_table(lua_State* L);

@@ -533,13 +533,11 @@ static void random_after(loom_work_t* w, int status) {
   lua_getiuservalue(L, -1, 1);                          /* job cb */
   if (status == 0)
     status = j->err;
-  if (status < 0) {
-    lua_pushstring(L, loom_err_name(status));
+  lr_push_status(L, status);
+  if (status < 0)
     lua_pushnil(L);
-  } else {
-    lua_pushnil(L);
+  else
     lua_pushlstring(L, j->buf, j->len);
-  }
   lua_remove(L, -4);                                    /* cb err bytes */
   lctx_call(ctx, 2);
 }

@@ -50,15 +50,14 @@ static void on_poll(loom_poll_t* p, int status, int events) {
   int n = 0;
 
   lh_push_callback(L, (loom_handle_t*) p);
+  lr_push_status(L, status);
   if (status < 0) {
-    lua_pushstring(L, loom_err_name(status));
     lua_pushnil(L);
   } else {
     if (events & LOOM_POLL_READABLE) buf[n++] = 'r';
     if (events & LOOM_POLL_WRITABLE) buf[n++] = 'w';
     if (events & LOOM_POLL_DISCONNECT) buf[n++] = 'd';
     if (events & LOOM_POLL_PRIORITIZED) buf[n++] = 'p';
-    lua_pushnil(L);
     lua_pushlstring(L, buf, (size_t) n);
   }
   lctx_call(ctx, 2);

@@ -125,10 +125,7 @@ void lreq_status_callback(lreq_t* r, loom_loop_t* loop, int status) {
 
   if (!lreq_finish(ctx, r))
     return;
-  if (status < 0)
-    lua_pushstring(ctx->L, loom_err_name(status));
-  else
-    lua_pushnil(ctx->L);
+  lr_push_status(ctx->L, status);
   lctx_call(ctx, 1);
 }
 

@@ -17,10 +17,7 @@ loom_stream_t* lstream_check(lua_State* L, int idx) {
 static void on_connection(loom_stream_t* server, int status) {
   lctx* ctx = loom_loop_get_data(server->loop);
   lh_push_callback(ctx->L, (loom_handle_t*) server);
-  if (status < 0)
-    lua_pushstring(ctx->L, loom_err_name(status));
-  else
-    lua_pushnil(ctx->L);
+  lr_push_status(ctx->L, status);
   lctx_call(ctx, 1);
 }
 
