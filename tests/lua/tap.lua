@@ -44,6 +44,13 @@ function T.after(fn)
   current.after[#current.after + 1] = fn
 end
 
+-- Calls fn(...) and checks that it raises an error matching pattern.
+function T.raises(pattern, fn, ...)
+  local ok, err = pcall(fn, ...)
+  assert(not ok, "did not raise: " .. pattern)
+  assert(tostring(err):match(pattern), tostring(err))
+end
+
 -- Shell-quotes a string for io.popen / os.execute.
 function T.q(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"

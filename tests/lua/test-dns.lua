@@ -5,11 +5,7 @@ local T = dofile((arg[0]:match("^(.*)/") or ".") .. "/tap.lua")
 local test = T.test
 local uv = T.uv
 
-local function raises(pattern, fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert(not ok, "did not raise: " .. pattern)
-  assert(tostring(err):match(pattern), tostring(err))
-end
+local raises = T.raises
 
 local function has(list, want)
   for _, e in ipairs(list) do

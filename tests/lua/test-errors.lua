@@ -15,6 +15,15 @@ local raisers = {
   signal = [[local h = uv.new_signal(); h:start("sigusr1", function() h:close(); error("boom-signal") end)
              os.execute("kill -s USR1 " .. uv.os_getpid())]],
   close = [[local h = uv.new_timer(); h:close(function() error("boom-close") end)]],
+  fs_event = [[local dir = uv.fs_mkdtemp("/tmp/loom-err-XXXXXX")
+               local h = uv.new_fs_event()
+               h:start(dir, {}, function() h:close(); os.execute("rm -rf " .. dir); error("boom-fs_event") end)
+               uv.fs_close(uv.fs_open(dir .. "/f", "w", 420))]],
+  fs_poll = [[local h = uv.new_fs_poll()
+              h:start("/nonexistent/loom-poll", 10, function() h:close(); error("boom-fs_poll") end)]],
+  getaddrinfo = [[uv.getaddrinfo("127.0.0.1", nil, nil, function() error("boom-getaddrinfo") end)]],
+  getnameinfo = [[uv.getnameinfo({ip = "127.0.0.1", port = 80}, function() error("boom-getnameinfo") end)]],
+  random = [[uv.random(8, nil, function() error("boom-random") end)]],
 }
 
 for kind, code in pairs(raisers) do
@@ -31,7 +40,7 @@ for kind, code in pairs(raisers) do
     local out, err, status = T.loom("local uv = require 'loom'\n" .. [[
       uv.on_error(function(e, tb)
         assert(type(tb) == "string" and tb:match("stack traceback"))
-        print("handled " .. tostring(e):match("boom%-%a+"))
+        print("handled " .. tostring(e):match("boom%-[%a_]+"))
       end)
     ]] .. code .. "\nlocal t = uv.new_timer(); t:start(100, 0, function() print('after') t:close() end)")
     assert(status == 0, "exit status " .. tostring(status) .. ": " .. err)

@@ -273,10 +273,7 @@ end)
 
 test("fs_event and fs_poll argument errors", function()
   local e, p = uv.new_fs_event(), uv.new_fs_poll()
-  local function raises(pattern, fn, ...)
-    local ok, err = pcall(fn, ...)
-    assert(not ok and tostring(err):match(pattern), tostring(err))
-  end
+  local raises = T.raises
   raises("bad argument #1", uv.fs_event_start, p, "/tmp", {}, print)
   raises("bad argument #2", e.start, e, 42 == 0, {}, print)
   raises("bad argument #3", e.start, e, "/tmp", "recursive", print)

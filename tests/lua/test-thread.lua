@@ -6,11 +6,7 @@ local T = dofile((arg[0]:match("^(.*)/") or ".") .. "/tap.lua")
 local test = T.test
 local uv = T.uv
 
-local function raises(pattern, fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert(not ok, "did not raise: " .. pattern)
-  assert(tostring(err):match(pattern), tostring(err))
-end
+local raises = T.raises
 
 test("arguments and results cross both ways, every type", function()
   local t = uv.new_thread(function(...)
