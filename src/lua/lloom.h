@@ -204,6 +204,10 @@ void xfer_encode(lua_State* L, int first, int count, xfer_t* x);
 /* The same in two steps, for a caller that provides the memory: the
  * encoded size (raises as xfer_encode does), then the bytes into buf. */
 size_t xfer_size(lua_State* L, int first, int count);
+/* Encodes the values from first to the top, popping them, without
+ * raising: returns the lua_pcall status, the error message on top when
+ * it is not LUA_OK (results of code run in another state). */
+int xfer_encode_rest(lua_State* L, int first, xfer_t* x);
 void xfer_put(lua_State* L, int first, int count, char* buf, xfer_t* x);
 /* Pushes the values; returns how many. */
 int xfer_decode(lua_State* L, const xfer_t* x);

@@ -86,14 +86,6 @@ static void thread_destroy(lshared_t* base) {
 
 /* ---- in the new thread ---- */
 
-/* Protected: encodes the values above index 1 (the record). */
-static int encode_results(lua_State* L) {
-  lthread_t* t = lua_touserdata(L, 1);
-  xfer_encode(L, 2, lua_gettop(L) - 1, &t->results);
-  return 0;
-}
-
-
 /* Protected: runs the entry, keeps its results, runs the state's loop. */
 static int run_entry(lua_State* L) {
   lthread_t* t = lua_touserdata(L, 1);
@@ -106,11 +98,7 @@ static int run_entry(lua_State* L) {
   n = xfer_decode(L, &t->args);
   xfer_free(&t->args);
   lua_call(L, n, LUA_MULTRET);
-  n = lua_gettop(L) - base + 1;
-  lua_pushcfunction(L, encode_results);
-  lua_pushlightuserdata(L, t);
-  lua_rotate(L, base, 2);                               /* enc t results */
-  if (lua_pcall(L, n + 1, 0, 0) != LUA_OK)
+  if (xfer_encode_rest(L, base, &t->results) != LUA_OK)
     return luaL_error(L, "a result of the thread entry cannot cross to the "
                          "joining thread: %s", lua_tostring(L, -1));
   loom_lua_run_loop(L);

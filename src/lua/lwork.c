@@ -113,14 +113,6 @@ static void push_work_function(lua_State* L, const ljob* j) {
 }
 
 
-/* Protected: encodes the values above index 1 (the job). */
-static int encode_results(lua_State* L) {
-  ljob* j = lua_touserdata(L, 1);
-  xfer_encode(L, 2, lua_gettop(L) - 1, &j->results);
-  return 0;
-}
-
-
 /* Protected: runs the job and encodes its results. */
 static int run_job(lua_State* L) {
   ljob* j = lua_touserdata(L, 1);
@@ -132,11 +124,7 @@ static int run_job(lua_State* L) {
   n = xfer_decode(L, &j->args);
   lua_call(L, n, LUA_MULTRET);
   /* xfer names a bad value by its stack slot; say what it really is. */
-  n = lua_gettop(L) - base + 1;
-  lua_pushcfunction(L, encode_results);
-  lua_pushlightuserdata(L, j);
-  lua_rotate(L, base, 2);                               /* enc job results */
-  if (lua_pcall(L, n + 1, 0, 0) != LUA_OK)
+  if (xfer_encode_rest(L, base, &j->results) != LUA_OK)
     return luaL_error(L, "a result of the work function cannot cross to the "
                          "loop thread: %s", lua_tostring(L, -1));
   return 0;

@@ -188,6 +188,24 @@ void xfer_encode(lua_State* L, int first, int count, xfer_t* x) {
 }
 
 
+/* Protected: encodes the values above index 1 (the xfer_t). */
+static int encode_above(lua_State* L) {
+  xfer_t* x = lua_touserdata(L, 1);
+  xfer_encode(L, 2, lua_gettop(L) - 1, x);
+  return 0;
+}
+
+
+int xfer_encode_rest(lua_State* L, int first, xfer_t* x) {
+  int n = lua_gettop(L) - first + 1;
+
+  lua_pushcfunction(L, encode_above);
+  lua_pushlightuserdata(L, x);
+  lua_rotate(L, first, 2);                              /* enc x values */
+  return lua_pcall(L, n + 1, 0, 0);
+}
+
+
 static const char* get(lua_State* L, const char* p, int depth) {
   lshared_t* obj;
   lua_Integer i;
