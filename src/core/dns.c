@@ -36,6 +36,7 @@ struct loom__dns_s {
   sock_watch_t* socks;
   loom_queue_t ready;       /* results to deliver on the next pass */
   int submitting;           /* inside an ares_get*info call */
+  int destroying;           /* ares_destroy is calling every query back */
 };
 
 typedef struct loom__dns_query_s {
@@ -396,7 +397,7 @@ static void query_done(query_t* q) {
   struct loom__dns_s* dns = q->dns;
 
   q->ares_done = 1;
-  if (dns->loop->tearing_down || q->delivered) {
+  if (dns->destroying || q->delivered) {
     /* Nobody is called; a queued record goes with the queue. */
     if (!q->queued)
       query_free(q);
@@ -418,7 +419,7 @@ static void on_addrinfo(void* arg, int status, int timeouts,
   query_t* q = arg;
   (void) timeouts;
 
-  if (!q->delivered && !q->queued && !q->dns->loop->tearing_down) {
+  if (!q->delivered && !q->queued && !q->dns->destroying) {
     q->status = map_ares_status(status);
     if (q->status == 0)
       q->status = copy_ares_result(result, q->want_canon, q->port,
@@ -434,7 +435,7 @@ static void on_nameinfo(void* arg, int status, int timeouts, char* node,
   query_t* q = arg;
   (void) timeouts;
 
-  if (!q->delivered && !q->queued && !q->dns->loop->tearing_down) {
+  if (!q->delivered && !q->queued && !q->dns->destroying) {
     q->status = map_ares_status(status);
     if (q->status == 0) {
       q->host = strdup(node != NULL ? node : "");
@@ -634,7 +635,7 @@ void loom__dns_loop_free(loom_loop_t* loop) {
 
   if (dns == NULL)
     return;
-  loop->tearing_down = 1;
+  dns->destroying = 1;
   ares_destroy(dns->channel);
   while (!loom__queue_empty(&dns->ready)) {
     head = loom__queue_head(&dns->ready);
