@@ -31,6 +31,14 @@
 #define LOOM__EAI_SOCKTYPE (-3011)
 #define LOOM__EAI_BADHINTS (-3013)
 #define LOOM__EAI_PROTOCOL (-3014)
+#define LOOM__ENOTFOUND (-3100)
+#define LOOM__ESERVFAIL (-3101)
+#define LOOM__EREFUSED (-3102)
+#define LOOM__EFORMERR (-3103)
+#define LOOM__ENOTIMP (-3104)
+#define LOOM__EBADRESP (-3105)
+#define LOOM__EBADNAME (-3106)
+#define LOOM__EBADQUERY (-3107)
 
 /* X(name, code, message) */
 #define LOOM_ERRNO_MAP(X)                                                     \
@@ -118,7 +126,15 @@
   X(ESOCKTNOSUPPORT, -ESOCKTNOSUPPORT, "socket type not supported")           \
   X(ENODATA, -ENODATA, "no data available")                                   \
   X(EUNATCH, -EUNATCH, "protocol driver not attached")                        \
-  X(ENOEXEC, -ENOEXEC, "exec format error")
+  X(ENOEXEC, -ENOEXEC, "exec format error")                                   \
+  X(ENOTFOUND, LOOM__ENOTFOUND, "domain name not found")                      \
+  X(ESERVFAIL, LOOM__ESERVFAIL, "server failed to answer")                    \
+  X(EREFUSED, LOOM__EREFUSED, "server refused the query")                     \
+  X(EFORMERR, LOOM__EFORMERR, "server found the query malformed")             \
+  X(ENOTIMP, LOOM__ENOTIMP, "server does not implement the query")            \
+  X(EBADRESP, LOOM__EBADRESP, "malformed DNS reply")                          \
+  X(EBADNAME, LOOM__EBADNAME, "malformed domain name")                        \
+  X(EBADQUERY, LOOM__EBADQUERY, "malformed DNS query")
 
 typedef enum {
 #define LOOM__ERR_ENUM(name, code, msg) LOOM_##name = code,

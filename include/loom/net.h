@@ -30,6 +30,7 @@ typedef enum {
   LOOM_GETADDRINFO,
   LOOM_GETNAMEINFO,
   LOOM_RANDOM,
+  LOOM_DNS_QUERY, /* beyond libuv: a resolver's query (loom/dns.h) */
   LOOM_REQ_TYPE_MAX
 } loom_req_type;
 

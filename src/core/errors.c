@@ -55,6 +55,7 @@ static const char* const req_type_names[LOOM_REQ_TYPE_MAX] = {
   [LOOM_GETADDRINFO] = "getaddrinfo",
   [LOOM_GETNAMEINFO] = "getnameinfo",
   [LOOM_RANDOM] = "random",
+  [LOOM_DNS_QUERY] = "dns_query",
 };
 
 

@@ -115,8 +115,10 @@ struct loom_loop_s {
   /* The inotify descriptor and its watches (fs_event.c), made on the
    * first fs_event start. */
   struct loom__inotify_s* inotify;
-  /* The c-ares channel and its watchers (dns.c), made on first use. */
+  /* The c-ares channel for getaddrinfo/getnameinfo (dns.c), made on first
+   * use, and every resolver's channel, open or closing. */
   struct loom__dns_s* dns;
+  loom_queue_t dns_resolvers;
   /* Every fs_poll context (fs_poll.c): teardown frees the ones whose stat
    * was still on the pool, which are called back no more. */
   loom_queue_t fs_poll_ctxs;
