@@ -89,6 +89,10 @@ typedef struct loom_resolver_options_s {
   int udp_max_size;           /* > 0: EDNS0 with this payload size */
   int tcp;                    /* 1: always query over TCP */
   int no_tcp_fallback;        /* 1: keep truncated UDP replies */
+  /* 1: on SERVFAIL, REFUSED or NOTIMP try the next server (when every
+   * server fails so, c-ares 1.18 reports LOOM_ECONNREFUSED). 0: such a
+   * reply is the answer, reported as what it is. */
+  int servfail_failover;
 } loom_resolver_options_t;
 
 struct loom_resolver_s {

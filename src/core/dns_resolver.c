@@ -50,7 +50,9 @@ static void on_reply(void* arg, int status, int timeouts,
 static int fill_options(const loom_resolver_options_t* opts,
                         struct ares_options* ao, int* mask) {
   memset(ao, 0, sizeof(*ao));
-  *mask = 0;
+  *mask = ARES_OPT_FLAGS;
+  if (opts == NULL || !opts->servfail_failover)
+    ao->flags |= ARES_FLAG_NOCHECKRESP;
   if (opts == NULL)
     return 0;
   if (opts->timeout_ms < 0 || opts->tries < 0 || opts->udp_max_size < 0 ||
@@ -86,8 +88,6 @@ static int fill_options(const loom_resolver_options_t* opts,
     ao->flags |= ARES_FLAG_USEVC;
   if (opts->no_tcp_fallback)
     ao->flags |= ARES_FLAG_IGNTC;
-  if (ao->flags != 0)
-    *mask |= ARES_OPT_FLAGS;
   return 0;
 }
 

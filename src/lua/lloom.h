@@ -99,6 +99,7 @@ typedef struct {
     loom_fs_t fs;
     loom_getaddrinfo_t getaddrinfo;
     loom_getnameinfo_t getnameinfo;
+    loom_dns_query_t dns_query;
   } u;
 } lreq_t;
 
@@ -255,6 +256,10 @@ void lcode_from_function(lua_State* L, int idx);
 int ltraceback(lua_State* L);
 extern const luaL_Reg lsem_functions[];
 extern const luaL_Reg ldns_functions[];
+
+/* ---- resolvers (lresolver.c) ---- */
+void lresolver_register(lua_State* L);
+extern const luaL_Reg lresolver_functions[];
 
 /* The runner's entry points (also used by luaopen_loom). */
 LOOM_LUA_EXPORT int luaopen_loom(lua_State* L);

@@ -23,6 +23,7 @@ static size_t req_size(loom_req_type type) {
     case LOOM_FS: return sizeof(loom_fs_t);
     case LOOM_GETADDRINFO: return sizeof(loom_getaddrinfo_t);
     case LOOM_GETNAMEINFO: return sizeof(loom_getnameinfo_t);
+    case LOOM_DNS_QUERY: return sizeof(loom_dns_query_t);
     default: return sizeof(((lreq_t*) 0)->u);
   }
 }
@@ -162,7 +163,8 @@ static int req_cancel(lua_State* L) {
   if (r->u.req.type == LOOM_FS)
     ret = loom_fs_cancel(&r->u.fs);
   else if (r->u.req.type == LOOM_GETADDRINFO ||
-           r->u.req.type == LOOM_GETNAMEINFO)
+           r->u.req.type == LOOM_GETNAMEINFO ||
+           r->u.req.type == LOOM_DNS_QUERY)
     ret = loom_dns_cancel(&r->u.req);
   return lr_result(L, ret);
 }

@@ -18,8 +18,13 @@ T.lua = os.getenv("LOOM_LUA") or "lua5.4"
 T.module_dir = os.getenv("LOOM_MODULE_DIR") or "."
 T.dir = (arg and arg[0] and arg[0]:match("^(.*)/")) or "."
 
+-- LOOM_TEST_ONLY=pattern runs only the tests whose name matches it.
+local only = os.getenv("LOOM_TEST_ONLY")
+
 function T.test(name, fn)
-  tests[#tests + 1] = {name = name, fn = fn}
+  if only == nil or name:find(only) then
+    tests[#tests + 1] = {name = name, fn = fn}
+  end
 end
 
 -- Returns a wrapper that counts its calls; the test fails unless it was
@@ -89,6 +94,9 @@ end
 
 uv.on_error(function(err, tb)
   fail("uncaught error in a callback: " .. tostring(err) .. "\n" .. tostring(tb))
+  -- The test has failed: close its servers so that its loop ends instead
+  -- of waiting for steps that will never come.
+  uv.walk(function(h) if not h:is_closing() then h:close() end end)
 end)
 
 function T.run()
