@@ -226,13 +226,20 @@ end
 function M.start(uv, port)
   local fx = {seen = {}, clients = {}, truncated = 0, tcp_queries = 0}
   local udp, tcp
-  -- UDP and TCP on one port: try ephemeral ports until both bind.
+  local function on_connection(err)
+    if err then return end
+    local client = uv.new_tcp()
+    tcp:accept(client)
+    serve_tcp_client(fx, client)
+  end
+  -- UDP and TCP on one port: try ephemeral ports until both bind (a TCP
+  -- bind error may only show at listen).
   for _ = 1, 20 do
     udp = uv.new_udp()
     assert(udp:bind("127.0.0.1", port or 0))
     local p = udp:getsockname().port
     tcp = uv.new_tcp()
-    if tcp:bind("127.0.0.1", p) then
+    if tcp:bind("127.0.0.1", p) and tcp:listen(64, on_connection) then
       fx.port = p
       break
     end
@@ -253,12 +260,6 @@ function M.start(uv, port)
     local out = answer(fx, q, false)
     if out then udp:send(out, addr.ip, addr.port) end
   end)
-  assert(tcp:listen(64, function(err)
-    if err then return end
-    local client = uv.new_tcp()
-    tcp:accept(client)
-    serve_tcp_client(fx, client)
-  end))
   function fx.close()
     udp:close()
     tcp:close()

@@ -141,6 +141,27 @@ test("exit and state close with lookups in flight", function()
   if out then assert(status == 0 and out == "done\n", err) end
 end)
 
+test("a name only in a test hosts file (CARES_HOSTS)", function(expect)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write("192.0.2.44 only-in-test-hosts.loom.test\n2001:db8::44 only-in-test-hosts.loom.test\n")
+  f:close()
+  local before = uv.os_getenv("CARES_HOSTS")
+  assert(uv.os_setenv("CARES_HOSTS", path))
+  uv.getaddrinfo("only-in-test-hosts.loom.test", "80", {family = "inet", socktype = "stream"},
+    expect(function(err, list)
+      assert(err == nil, err)
+      assert(#list == 1 and list[1].addr == "192.0.2.44" and list[1].port == 80)
+    end))
+  uv.getaddrinfo("only-in-test-hosts.loom.test", nil, {family = "inet6", socktype = "dgram"},
+    expect(function(err, list)
+      assert(err == nil, err)
+      assert(#list == 1 and list[1].addr == "2001:db8::44")
+      if before then uv.os_setenv("CARES_HOSTS", before) else uv.os_unsetenv("CARES_HOSTS") end
+      os.remove(path)
+    end))
+end)
+
 test("argument errors", function()
   local cb = function() end
   raises("both be nil", uv.getaddrinfo, nil, nil)

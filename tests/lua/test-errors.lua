@@ -24,6 +24,8 @@ local raisers = {
   getaddrinfo = [[uv.getaddrinfo("127.0.0.1", nil, nil, function() error("boom-getaddrinfo") end)]],
   getnameinfo = [[uv.getnameinfo({ip = "127.0.0.1", port = 80}, function() error("boom-getnameinfo") end)]],
   random = [[uv.random(8, nil, function() error("boom-random") end)]],
+  resolver = [[uv.new_resolver({servers = {"127.0.0.1:1"}, tries = 1, timeout = 50})
+               :query("x.test", "A", function() error("boom-resolver") end)]],
 }
 
 for kind, code in pairs(raisers) do
