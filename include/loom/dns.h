@@ -88,6 +88,8 @@ typedef struct loom_resolver_options_s {
   int ndots;                  /* -1: resolv.conf's */
   int udp_max_size;           /* > 0: EDNS0 with this payload size */
   int tcp;                    /* 1: always query over TCP */
+  int recv_buffer_size;       /* > 0: SO_RCVBUF of its sockets, for */
+  int send_buffer_size;       /* bursts of thousands of queries */
   int no_tcp_fallback;        /* 1: keep truncated UDP replies */
   /* 1: on SERVFAIL, REFUSED or NOTIMP try the next server (when every
    * server fails so, c-ares 1.18 reports LOOM_ECONNREFUSED). 0: such a

@@ -56,6 +56,7 @@ static int fill_options(const loom_resolver_options_t* opts,
   if (opts == NULL)
     return 0;
   if (opts->timeout_ms < 0 || opts->tries < 0 || opts->udp_max_size < 0 ||
+      opts->recv_buffer_size < 0 || opts->send_buffer_size < 0 ||
       opts->udp_max_size > 65535 || opts->nsearch < 0)
     return LOOM_EINVAL;
   if (opts->timeout_ms > 0) {
@@ -83,6 +84,14 @@ static int fill_options(const loom_resolver_options_t* opts,
     ao->ednspsz = opts->udp_max_size;
     ao->flags |= ARES_FLAG_EDNS;
     *mask |= ARES_OPT_EDNSPSZ;
+  }
+  if (opts->recv_buffer_size > 0) {
+    ao->socket_receive_buffer_size = opts->recv_buffer_size;
+    *mask |= ARES_OPT_SOCK_RCVBUF;
+  }
+  if (opts->send_buffer_size > 0) {
+    ao->socket_send_buffer_size = opts->send_buffer_size;
+    *mask |= ARES_OPT_SOCK_SNDBUF;
   }
   if (opts->tcp)
     ao->flags |= ARES_FLAG_USEVC;

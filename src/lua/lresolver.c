@@ -435,6 +435,10 @@ static int new_resolver(lua_State* L) {
     opts.ndots = (int) opt_integer(L, 1, "ndots", -1, 0, 15);
     opts.udp_max_size = (int) opt_integer(L, 1, "udp_max_size", 0, 512,
                                           65535);
+    opts.recv_buffer_size = (int) opt_integer(L, 1, "recv_buffer_size", 0, 1,
+                                              1 << 30);
+    opts.send_buffer_size = (int) opt_integer(L, 1, "send_buffer_size", 0, 1,
+                                              1 << 30);
     if (lua_getfield(L, 1, "rotate") != LUA_TNIL)
       opts.rotate = lua_toboolean(L, -1);
     lua_pop(L, 1);
