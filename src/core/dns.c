@@ -385,6 +385,11 @@ void loom__dns_query_fail(loom__dns_query_t* q, int status) {
   loom_freeaddrinfo(q->res);
   q->res = NULL;
   q->status = status;
+  loom__dns_query_ready(q);
+}
+
+
+void loom__dns_query_ready(loom__dns_query_t* q) {
   if (!q->queued) {
     q->queued = 1;
     loom__queue_insert_tail(&q->dns->ready, &q->node);

@@ -14,6 +14,7 @@
  */
 #include "dns_internal.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,8 +122,6 @@ static int copy_libc_result(const struct addrinfo* src, struct addrinfo** out) {
 }
 
 
-/* Converts c-ares's result. A node without a socket type stands for all
- * three, as getaddrinfo(3) lists them: stream/tcp, dgram/udp, raw. */
 static void set_port(struct addrinfo* ai, int port) {
   if (ai->ai_family == AF_INET)
     ((struct sockaddr_in*) ai->ai_addr)->sin_port = htons((uint16_t) port);
@@ -131,17 +130,58 @@ static void set_port(struct addrinfo* ai, int port) {
 }
 
 
-static int copy_ares_result(const struct ares_addrinfo* src,
-                            const char* want_canon, int port,
-                            struct addrinfo** out) {
+/* A result list being built; the canonical name goes on its first node. */
+typedef struct {
+  struct addrinfo* head;
+  struct addrinfo** tail;
+  const char* canon;
+  int port;                 /* set on every node, or -1 */
+} result_t;
+
+
+/* Appends an address. Without a socket type it stands for all three, as
+ * getaddrinfo(3) lists them: stream/tcp, dgram/udp, raw. A protocol left
+ * 0 is named where getaddrinfo(3) names it. */
+static int result_add(result_t* r, int family, int socktype, int protocol,
+                      const struct sockaddr* sa, socklen_t salen) {
   static const int kinds[3][2] = {{SOCK_STREAM, IPPROTO_TCP},
                                   {SOCK_DGRAM, IPPROTO_UDP},
                                   {SOCK_RAW, 0}};
-  struct addrinfo* head = NULL;
-  struct addrinfo** tail = &head;
+  int count = socktype == 0 ? 3 : 1;
+  int i, type, proto;
+
+  for (i = 0; i < count; i++) {
+    type = socktype == 0 ? kinds[i][0] : socktype;
+    proto = socktype == 0 ? kinds[i][1] : protocol;
+    if (proto == 0 && type == SOCK_STREAM) proto = IPPROTO_TCP;
+    if (proto == 0 && type == SOCK_DGRAM) proto = IPPROTO_UDP;
+    *r->tail = node_new(family, type, proto, sa, salen,
+                        r->head == NULL ? r->canon : NULL);
+    if (*r->tail == NULL)
+      return LOOM_EAI_MEMORY;
+    if (r->port >= 0)
+      set_port(*r->tail, r->port);
+    r->tail = &(*r->tail)->ai_next;
+  }
+  return 0;
+}
+
+
+static void result_init(result_t* r, const char* canon, int port) {
+  r->head = NULL;
+  r->tail = &r->head;
+  r->canon = canon;
+  r->port = port;
+}
+
+
+/* Converts c-ares's result. */
+static int copy_ares_result(const struct ares_addrinfo* src,
+                            const char* want_canon, int port,
+                            struct addrinfo** out) {
   const struct ares_addrinfo_node* n;
   const char* canon = NULL;
-  int i, first, count;
+  result_t r;
 
   if (want_canon) {
     const struct ares_addrinfo_cname* c;
@@ -152,28 +192,96 @@ static int copy_ares_result(const struct ares_addrinfo* src,
     if (canon == NULL)
       canon = want_canon; /* a numeric host names itself */
   }
+  result_init(&r, canon, port);
   for (n = src->nodes; n != NULL; n = n->ai_next) {
-    first = n->ai_socktype == 0 ? 0 : -1;
-    count = n->ai_socktype == 0 ? 3 : 1;
-    for (i = 0; i < count; i++) {
-      int type = first < 0 ? n->ai_socktype : kinds[i][0];
-      int proto = first < 0 ? n->ai_protocol : kinds[i][1];
-      /* c-ares leaves the protocol 0 where getaddrinfo(3) names it. */
-      if (proto == 0 && type == SOCK_STREAM) proto = IPPROTO_TCP;
-      if (proto == 0 && type == SOCK_DGRAM) proto = IPPROTO_UDP;
-      *tail = node_new(n->ai_family, type, proto, n->ai_addr, n->ai_addrlen,
-                       head == NULL ? canon : NULL);
-      if (*tail == NULL) {
-        loom_freeaddrinfo(head);
-        return LOOM_EAI_MEMORY;
-      }
-      if (port >= 0)
-        set_port(*tail, port);
-      tail = &(*tail)->ai_next;
+    if (result_add(&r, n->ai_family, n->ai_socktype, n->ai_protocol,
+                   n->ai_addr, n->ai_addrlen) != 0) {
+      loom_freeaddrinfo(r.head);
+      return LOOM_EAI_MEMORY;
     }
   }
-  *out = head;
-  return head != NULL ? 0 : LOOM_EAI_NODATA;
+  *out = r.head;
+  return r.head != NULL ? 0 : LOOM_EAI_NODATA;
+}
+
+
+/* ---- answers without c-ares: numeric hosts and the hosts file ---- */
+
+typedef struct {
+  result_t r;
+  const struct addrinfo* hints;
+  int want_canon;
+} local_t;
+
+
+static int local_add(void* arg, int family, const unsigned char* addr,
+                     const char* canon) {
+  local_t* l = arg;
+  struct sockaddr_storage ss;
+  socklen_t len;
+
+  if (l->hints->ai_family != AF_UNSPEC && l->hints->ai_family != family)
+    return 0;
+  memset(&ss, 0, sizeof(ss));
+  if (family == AF_INET) {
+    struct sockaddr_in* sin = (struct sockaddr_in*) &ss;
+    sin->sin_family = AF_INET;
+    memcpy(&sin->sin_addr, addr, 4);
+    len = sizeof(*sin);
+  } else {
+    struct sockaddr_in6* sin6 = (struct sockaddr_in6*) &ss;
+    sin6->sin6_family = AF_INET6;
+    memcpy(&sin6->sin6_addr, addr, 16);
+    len = sizeof(*sin6);
+  }
+  if (l->want_canon && l->r.head == NULL)
+    l->r.canon = canon;
+  if (result_add(&l->r, family, l->hints->ai_socktype,
+                 l->hints->ai_protocol, (struct sockaddr*) &ss, len) != 0)
+    return LOOM_EAI_MEMORY;
+  return 1;
+}
+
+
+/* Answers a lookup that needs neither DNS nor c-ares's own rules: a
+ * numeric host, or a name in the hosts file, with a numeric or no
+ * service and plain hints. Returns 1 with *out set (or an error in
+ * *status), 0 to leave the lookup to c-ares. */
+static int answer_locally(loom_loop_t* loop, const char* node, int port,
+                          const char* service, const struct addrinfo* hints,
+                          int* status, struct addrinfo** out) {
+  static const struct addrinfo no_hints;
+  unsigned char addr[16];
+  local_t l;
+  int found;
+
+  if (hints == NULL)
+    hints = &no_hints;
+  if ((service != NULL && port < 0) ||
+      (hints->ai_flags & ~(AI_CANONNAME | AI_PASSIVE | AI_NUMERICSERV)) ||
+      (hints->ai_family != AF_UNSPEC && hints->ai_family != AF_INET &&
+       hints->ai_family != AF_INET6))
+    return 0;
+  memset(&l, 0, sizeof(l));
+  result_init(&l.r, NULL, port);
+  l.hints = hints;
+  l.want_canon = (hints->ai_flags & AI_CANONNAME) != 0;
+  if (inet_pton(AF_INET, node, addr) == 1)
+    found = local_add(&l, AF_INET, addr, node);
+  else if (inet_pton(AF_INET6, node, addr) == 1)
+    found = local_add(&l, AF_INET6, addr, node);
+  else
+    found = loom__hosts_find(loop, node, local_add, &l);
+  if (found < 0) {
+    loom_freeaddrinfo(l.r.head);
+    *status = found;
+    return 1;
+  }
+  if (found == 0)
+    return 0; /* none of the wanted family: c-ares decides */
+  *status = 0;
+  *out = l.r.head;
+  return 1;
 }
 
 
@@ -322,9 +430,16 @@ int loom_getaddrinfo(loom_loop_t* loop, loom_getaddrinfo_t* req,
   /* A numeric port is set on the results here: c-ares 1.18 would scan
    * /etc/services for it on every lookup. */
   q->port = numeric_port(service);
+  req->query = q;
+  if (answer_locally(loop, node, q->port, service, hints, &q->status,
+                     &q->res)) {
+    /* Delivered on the next pass, as c-ares's in-call answers are. */
+    q->ares_done = 1;
+    loom__dns_query_ready(q);
+    return 0;
+  }
   if (q->port >= 0)
     service = NULL;
-  req->query = q;
   loom__dns_submit_begin(dns);
   ares_getaddrinfo(dns->channel, node, service, &ah, on_addrinfo, q);
   loom__dns_submit_end(dns);

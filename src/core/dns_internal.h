@@ -70,6 +70,8 @@ void loom__dns_query_done(loom__dns_query_t* q);
 int loom__dns_query_wanted(const loom__dns_query_t* q);
 /* Queues the record's delivery with this status (a cancellation). */
 void loom__dns_query_fail(loom__dns_query_t* q, int status);
+/* Queues the record's delivery with the results it has. */
+void loom__dns_query_ready(loom__dns_query_t* q);
 
 /* Brackets a call that starts a lookup: results given inside it wait. */
 void loom__dns_submit_begin(loom__dns_t* dns);
@@ -80,6 +82,15 @@ void loom__dns_submit_end(loom__dns_t* dns);
  * pass, the destroy waits until it is over and the cancel is left out. */
 void loom__dns_channel_cancel(loom__dns_t* dns);
 void loom__dns_channel_close(loom__dns_t* dns);
+
+/* The hosts file (dns_hosts.c): calls visit for every address of name,
+ * in the file's order; visit returns how many results it made, or an
+ * error to stop. Returns the total, 0 when the name is not there. */
+typedef int (*loom__hosts_visit)(void* arg, int family,
+                                 const unsigned char* addr, const char* canon);
+int loom__hosts_find(loom_loop_t* loop, const char* name,
+                     loom__hosts_visit visit, void* arg);
+void loom__hosts_free(loom_loop_t* loop);
 
 /* c-ares statuses as loom's errors, for resolver queries. */
 int loom__dns_map_ares(int status);

@@ -119,6 +119,8 @@ struct loom_loop_s {
    * use, and every resolver's channel, open or closing. */
   struct loom__dns_s* dns;
   loom_queue_t dns_resolvers;
+  /* The parsed hosts file (dns_hosts.c), made on first use. */
+  struct loom__hosts_s* hosts;
   /* Every fs_poll context (fs_poll.c): teardown frees the ones whose stat
    * was still on the pool, which are called back no more. */
   loom_queue_t fs_poll_ctxs;
@@ -182,6 +184,7 @@ void loom__fs_event_loop_free(loom_loop_t* loop);
 void loom__fs_poll_close(loom_fs_poll_t* h);
 void loom__fs_poll_loop_free(loom_loop_t* loop);
 void loom__dns_loop_free(loom_loop_t* loop);
+void loom__hosts_free(loom_loop_t* loop);
 void loom__process_reap(loom_loop_t* loop);
 int loom__signal_watch(loom_loop_t* loop, int signum);
 void loom__signal_unwatch(loom_loop_t* loop, int signum);

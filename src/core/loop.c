@@ -70,6 +70,7 @@ int loom_loop_new(loom_loop_t** out) {
 
 static void release(loom_loop_t* loop) {
   loom__dns_loop_free(loop); /* first: it detaches its internal timer */
+  loom__hosts_free(loop);
   loom__timers_free(loop);
   loom__signal_loop_close(loop);
   loom__wakeup_close(loop);

@@ -21,6 +21,26 @@ static const char* socktype_name(int type) {
 }
 
 
+/* A protocol's name as /etc/protocols gives it; the usual ones without
+ * reading the file for every result. */
+static const char* protocol_name(int protocol) {
+  struct protoent* p;
+
+  switch (protocol) {
+    case IPPROTO_IP: return "ip";
+    case IPPROTO_ICMP: return "icmp";
+    case IPPROTO_TCP: return "tcp";
+    case IPPROTO_UDP: return "udp";
+    case IPPROTO_IPV6: return "ipv6";
+    case IPPROTO_ICMPV6: return "ipv6-icmp";
+    case IPPROTO_SCTP: return "sctp";
+    default:
+      p = getprotobynumber(protocol);
+      return p != NULL ? p->p_name : NULL;
+  }
+}
+
+
 /* luv's hints table: {family, socktype, protocol} and boolean flags. */
 static void check_hints(lua_State* L, int idx, struct addrinfo* hints) {
   static const struct {
@@ -55,7 +75,6 @@ static void check_hints(lua_State* L, int idx, struct addrinfo* hints) {
  * socktype, protocol, canonname}. */
 static void push_addrinfo(lua_State* L, const struct addrinfo* ai) {
   char ip[INET6_ADDRSTRLEN];
-  struct protoent* proto;
   int port;
   int i = 0;
 
@@ -81,9 +100,8 @@ static void push_addrinfo(lua_State* L, const struct addrinfo* ai) {
       lua_pushstring(L, socktype_name(ai->ai_socktype));
       lua_setfield(L, -2, "socktype");
     }
-    proto = getprotobynumber(ai->ai_protocol);
-    if (proto != NULL) {
-      lua_pushstring(L, proto->p_name);
+    if (protocol_name(ai->ai_protocol) != NULL) {
+      lua_pushstring(L, protocol_name(ai->ai_protocol));
       lua_setfield(L, -2, "protocol");
     }
     if (ai->ai_canonname != NULL) {

@@ -153,12 +153,27 @@ test("a name only in a test hosts file (CARES_HOSTS)", function(expect)
       assert(err == nil, err)
       assert(#list == 1 and list[1].addr == "192.0.2.44" and list[1].port == 80)
     end))
-  uv.getaddrinfo("only-in-test-hosts.loom.test", nil, {family = "inet6", socktype = "dgram"},
+  uv.getaddrinfo("ONLY-in-test-hosts.loom.test", nil, {family = "inet6", socktype = "dgram", canonname = true},
     expect(function(err, list)
       assert(err == nil, err)
       assert(#list == 1 and list[1].addr == "2001:db8::44")
-      if before then uv.os_setenv("CARES_HOSTS", before) else uv.os_unsetenv("CARES_HOSTS") end
-      os.remove(path)
+      assert(list[1].canonname == "only-in-test-hosts.loom.test", list[1].canonname)
+      -- The file is parsed once and kept; a change is seen on a later tick.
+      f = assert(io.open(path, "w"))
+      f:write("# changed\n192.0.2.45 only-in-test-hosts.loom.test alias.loom.test\n")
+      f:close()
+      local t = uv.new_timer()
+      t:start(20, 0, expect(function()
+        t:close()
+        uv.getaddrinfo("alias.loom.test", nil, {family = "inet", socktype = "stream", canonname = true},
+          expect(function(err2, list2)
+            assert(err2 == nil, err2)
+            assert(#list2 == 1 and list2[1].addr == "192.0.2.45")
+            assert(list2[1].canonname == "only-in-test-hosts.loom.test")
+            if before then uv.os_setenv("CARES_HOSTS", before) else uv.os_unsetenv("CARES_HOSTS") end
+            os.remove(path)
+          end))
+      end))
     end))
 end)
 
