@@ -100,7 +100,8 @@ test("the examples run and end by themselves", function()
   for _, ex in ipairs({"demo.lua", "timers.lua", "signals.lua --self-test",
                        "echo-server.lua --self-test", "udp.lua --self-test",
                        "walk.lua --self-test", "offload.lua --self-test",
-                       "watch.lua --self-test", "threads.lua --self-test"}) do
+                       "watch.lua --self-test", "threads.lua --self-test",
+                       "resolve.lua --self-test"}) do
     local out, err, code = T.sh(q(T.runner) .. " " .. examples .. ex)
     assert(code == 0, ex .. ": " .. err)
     assert(#out > 0, ex .. " printed nothing")
