@@ -125,6 +125,7 @@ static int table_parse(struct loom__hosts_s* h) {
   size_t cap = 0;
   char* line = h->text;
   char* end;
+  char* rest;
   char* word;
   char* canon;
   int family;
@@ -135,7 +136,7 @@ static int table_parse(struct loom__hosts_s* h) {
     if (*end == '\n')
       *end++ = '\0';
     line[strcspn(line, "#")] = '\0';
-    word = strtok_r(line, " \t\r", &line);
+    word = strtok_r(line, " \t\r", &rest);
     if (word == NULL)
       continue;
     if (inet_pton(AF_INET, word, addr) == 1)
@@ -145,7 +146,7 @@ static int table_parse(struct loom__hosts_s* h) {
     else
       continue; /* as c-ares: a line it cannot read is left out */
     canon = NULL;
-    while ((word = strtok_r(NULL, " \t\r", &line)) != NULL) {
+    while ((word = strtok_r(NULL, " \t\r", &rest)) != NULL) {
       if (canon == NULL)
         canon = word;
       err = add_entry(h, &cap, word, canon, family, addr);

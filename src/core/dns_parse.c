@@ -248,7 +248,9 @@ int loom_dns_parse(const unsigned char* reply, size_t len, int rrtype,
     if (pos + 10 > len)
       return LOOM_EBADRESP;
     rr.type = (int) get16(reply + pos);
-    rr.ttl = get32(reply + pos + 4) & 0x7FFFFFFFu; /* RFC 2181 §8 */
+    rr.ttl = get32(reply + pos + 4);
+    if (rr.ttl > 0x7FFFFFFFu)
+      rr.ttl = 0; /* RFC 2181 §8: a TTL with the top bit set means 0 */
     end = pos + 10 + get16(reply + pos + 8);
     if (end > len)
       return LOOM_EBADRESP;
