@@ -1,7 +1,7 @@
 -- dns_fixture.lua: a DNS server for tests, written with loom's own UDP and
 -- TCP, on 127.0.0.1 (UDP and TCP on the same port, as c-ares expects).
 -- It serves a small zone under example.test and, for names that say so,
--- misbehaves: no reply, a wrong ID, an empty datagram, a pointer loop, an
+-- misbehaves (on ::1 too, with fixture.start(uv, nil, "::1")): no reply, a wrong ID, an empty datagram, a pointer loop, an
 -- absurd record count, an oversize name, a truncated UDP reply that only
 -- TCP answers in full.
 --
@@ -223,7 +223,8 @@ local function serve_tcp_client(fx, client)
   end)
 end
 
-function M.start(uv, port)
+function M.start(uv, port, host)
+  host = host or "127.0.0.1"
   local fx = {seen = {}, clients = {}, truncated = 0, tcp_queries = 0}
   local udp, tcp
   local function on_connection(err)
@@ -236,10 +237,10 @@ function M.start(uv, port)
   -- bind error may only show at listen).
   for _ = 1, 20 do
     udp = uv.new_udp()
-    assert(udp:bind("127.0.0.1", port or 0))
+    assert(udp:bind(host, port or 0))
     local p = udp:getsockname().port
     tcp = uv.new_tcp()
-    if tcp:bind("127.0.0.1", p) and tcp:listen(64, on_connection) then
+    if tcp:bind(host, p) and tcp:listen(64, on_connection) then
       fx.port = p
       break
     end
@@ -248,7 +249,7 @@ function M.start(uv, port)
     assert(port == nil, "port in use")
   end
   assert(fx.port, "no port for both UDP and TCP")
-  fx.server = "127.0.0.1:" .. fx.port
+  fx.server = (host:find(":") and "[" .. host .. "]" or host) .. ":" .. fx.port
   -- Room for a burst: the tests send thousands of queries at once from
   -- the same thread, before the fixture reads any.
   udp:recv_buffer_size(4 * 1024 * 1024)
