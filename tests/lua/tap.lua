@@ -92,6 +92,16 @@ function T.plain_lua(code)
   return T.sh(env .. T.q(T.lua) .. " -e " .. T.q(prefix .. code))
 end
 
+-- Runs code that ends by printing "done" with work still in flight, in
+-- the runner (closing the state with os.exit) and in stock lua5.4 (the
+-- state closes at exit): both must exit 0 having printed only that.
+function T.exits_cleanly(code)
+  local out, err, status = T.loom(code .. "\nos.exit(0, true)")
+  assert(status == 0 and out == "done\n", err)
+  out, err, status = T.plain_lua(code)
+  if out then assert(status == 0 and out == "done\n", err) end
+end
+
 uv.on_error(function(err, tb)
   fail("uncaught error in a callback: " .. tostring(err) .. "\n" .. tostring(tb))
   -- The test has failed: close its servers so that its loop ends instead
