@@ -211,6 +211,7 @@ typedef struct {
   result_t r;
   const struct addrinfo* hints;
   int want_canon;
+  int map_v4;               /* this pass takes IPv4 addresses, mapped */
 } local_t;
 
 
@@ -220,10 +221,15 @@ static int local_add(void* arg, int family, const unsigned char* addr,
   struct sockaddr_storage ss;
   socklen_t len;
 
-  if (l->hints->ai_family != AF_UNSPEC && l->hints->ai_family != family)
+  if (l->map_v4) {
+    if (family != AF_INET)
+      return 0;
+  } else if (l->hints->ai_family != AF_UNSPEC &&
+             l->hints->ai_family != family) {
     return 0;
+  }
   memset(&ss, 0, sizeof(ss));
-  if (family == AF_INET) {
+  if (family == AF_INET && !l->map_v4) {
     struct sockaddr_in* sin = (struct sockaddr_in*) &ss;
     sin->sin_family = AF_INET;
     memcpy(&sin->sin_addr, addr, 4);
@@ -231,8 +237,16 @@ static int local_add(void* arg, int family, const unsigned char* addr,
   } else {
     struct sockaddr_in6* sin6 = (struct sockaddr_in6*) &ss;
     sin6->sin6_family = AF_INET6;
-    memcpy(&sin6->sin6_addr, addr, 16);
+    if (l->map_v4) {
+      /* ::ffff:a.b.c.d */
+      sin6->sin6_addr.s6_addr[10] = 0xFF;
+      sin6->sin6_addr.s6_addr[11] = 0xFF;
+      memcpy(&sin6->sin6_addr.s6_addr[12], addr, 4);
+    } else {
+      memcpy(&sin6->sin6_addr, addr, 16);
+    }
     len = sizeof(*sin6);
+    family = AF_INET6;
   }
   if (l->want_canon && l->r.head == NULL)
     l->r.canon = canon;
@@ -243,22 +257,38 @@ static int local_add(void* arg, int family, const unsigned char* addr,
 }
 
 
-/* Answers a lookup that needs neither DNS nor c-ares's own rules: a
- * numeric host, or a name in the hosts file, with a numeric or no
- * service and plain hints. Returns 1 with *out set (or an error in
- * *status), 0 to leave the lookup to c-ares. */
+/* One pass over a numeric host or the hosts file. */
+static int local_pass(loom_loop_t* loop, const char* node, local_t* l) {
+  unsigned char addr[16];
+
+  if (inet_pton(AF_INET, node, addr) == 1)
+    return local_add(l, AF_INET, addr, node);
+  if (inet_pton(AF_INET6, node, addr) == 1)
+    return local_add(l, AF_INET6, addr, node);
+  if (l->hints->ai_flags & AI_NUMERICHOST)
+    return LOOM_EAI_NONAME;
+  return loom__hosts_find(loop, node, local_add, l);
+}
+
+
+/* Answers a lookup that needs no DNS: a numeric host, or a name in the
+ * hosts file, with a numeric or no service. Follows getaddrinfo(3) for
+ * numerichost, and for v4mapped/all with family inet6 (IPv4 addresses
+ * as ::ffff:a.b.c.d when there is no IPv6 one, or always with all).
+ * Returns 1 with *out set (or an error in *status), 0 to leave the
+ * lookup to c-ares. */
 static int answer_locally(loom_loop_t* loop, const char* node, int port,
                           const char* service, const struct addrinfo* hints,
                           int* status, struct addrinfo** out) {
   static const struct addrinfo no_hints;
-  unsigned char addr[16];
+  const int handled = AI_CANONNAME | AI_PASSIVE | AI_NUMERICSERV |
+                      AI_NUMERICHOST | AI_V4MAPPED | AI_ALL;
   local_t l;
-  int found;
+  int found, more;
 
   if (hints == NULL)
     hints = &no_hints;
-  if ((service != NULL && port < 0) ||
-      (hints->ai_flags & ~(AI_CANONNAME | AI_PASSIVE | AI_NUMERICSERV)) ||
+  if ((service != NULL && port < 0) || (hints->ai_flags & ~handled) ||
       (hints->ai_family != AF_UNSPEC && hints->ai_family != AF_INET &&
        hints->ai_family != AF_INET6))
     return 0;
@@ -266,19 +296,23 @@ static int answer_locally(loom_loop_t* loop, const char* node, int port,
   result_init(&l.r, NULL, port);
   l.hints = hints;
   l.want_canon = (hints->ai_flags & AI_CANONNAME) != 0;
-  if (inet_pton(AF_INET, node, addr) == 1)
-    found = local_add(&l, AF_INET, addr, node);
-  else if (inet_pton(AF_INET6, node, addr) == 1)
-    found = local_add(&l, AF_INET6, addr, node);
-  else
-    found = loom__hosts_find(loop, node, local_add, &l);
+  found = local_pass(loop, node, &l);
+  if (found >= 0 && hints->ai_family == AF_INET6 &&
+      (hints->ai_flags & AI_V4MAPPED) &&
+      (found == 0 || (hints->ai_flags & AI_ALL))) {
+    l.map_v4 = 1;
+    more = local_pass(loop, node, &l);
+    found = more < 0 ? more : found + more;
+  }
   if (found < 0) {
     loom_freeaddrinfo(l.r.head);
     *status = found;
     return 1;
   }
-  if (found == 0)
+  if (found == 0) {
+    loom_freeaddrinfo(l.r.head);
     return 0; /* none of the wanted family: c-ares decides */
+  }
   *status = 0;
   *out = l.r.head;
   return 1;

@@ -138,6 +138,34 @@ test("exit and state close with lookups in flight", function()
   T.exits_cleanly(code)
 end)
 
+test("the async form agrees with getaddrinfo(3) on hints", function(expect)
+  local cases = {
+    {"127.0.0.1", {family = "inet6", v4mapped = true, socktype = "stream"}},
+    {"localhost", {family = "inet6", v4mapped = true, all = true, socktype = "stream"}},
+    {"localhost", {numerichost = true, socktype = "stream"}},
+    {"::1", {numerichost = true, socktype = "dgram"}},
+    {"192.0.2.1", {family = "inet", socktype = "dgram", protocol = "udp"}},
+    {"localhost", {family = "inet", socktype = "stream", canonname = true}},
+  }
+  local function flat(list)
+    local out = {}
+    for _, a in ipairs(list or {}) do
+      out[#out + 1] = a.addr .. "/" .. a.family .. "/" .. a.socktype .. "/" .. tostring(a.protocol)
+    end
+    -- glibc sorts by RFC 6724, loom keeps the hosts file's order.
+    table.sort(out)
+    return table.concat(out, " ")
+  end
+  for i, c in ipairs(cases) do
+    local sync, _, sync_err = uv.getaddrinfo(c[1], nil, c[2])
+    uv.getaddrinfo(c[1], nil, c[2], expect(function(err, list)
+      assert(err == sync_err, ("case %d: %s vs %s"):format(i, tostring(err), tostring(sync_err)))
+      assert(flat(list) == flat(sync), ("case %d: %s vs %s"):format(i, flat(list), flat(sync)))
+      if c[2].canonname then assert(list[1].canonname == sync[1].canonname, list[1].canonname) end
+    end))
+  end
+end)
+
 test("a name only in a test hosts file (CARES_HOSTS)", function(expect)
   local path = os.tmpname()
   local f = assert(io.open(path, "w"))
