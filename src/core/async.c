@@ -18,12 +18,15 @@ static void wakeup_cb(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
   uint64_t count;
   ssize_t r;
 
-  (void) events;
   /* Drain before dispatching: a send that lands after the read sets its
-   * flag and writes again, so it is seen on this pass or the next. */
-  do
-    r = read(w->fd, &count, sizeof(count));
-  while (r < 0 && errno == EINTR);
+   * flag and writes again, so it is seen on this pass or the next. Fed
+   * to the pending phase (work the loop thread finished itself), there is
+   * nothing to drain. */
+  if (!(events & LOOM__IO_PENDING)) {
+    do
+      r = read(w->fd, &count, sizeof(count));
+    while (r < 0 && errno == EINTR);
+  }
 
   loom__signal_dispatch(loop);
   loom__work_dispatch(loop);

@@ -347,11 +347,61 @@ static void prepare(loom_fs_t* req, loom_loop_t* loop, loom_fs_type type) {
 }
 
 
+/* An asynchronous positional read whose bytes are all in the page cache
+ * is done here, on the loop thread: preadv2 with RWF_NOWAIT copies them
+ * or fails with EAGAIN without waiting for the disk. That saves the two
+ * thread hand-offs of a pool request (most of the cost of a cached
+ * read). Only a read that gets every byte (or is at end of file) counts;
+ * a partial one is done again by the pool from the same offset, which a
+ * positional read allows. Requests over READ_INLINE_MAX, and reads past
+ * READ_INLINE_BUDGET bytes in one millisecond, go to the pool, so that a
+ * burst of large reads does not hold the loop. The callback still runs
+ * later, from the loop, like any pool completion. */
+#define READ_INLINE_MAX (256u << 10)
+#define READ_INLINE_BUDGET (8u << 20)
+
+static int read_without_waiting(loom_fs_t* req) {
+#ifdef RWF_NOWAIT
+  const struct iovec* iov = (const struct iovec*) req->bufs;
+  loom_loop_t* loop = req->loop;
+  size_t total = 0;
+  unsigned int i;
+  long n;
+
+  if (req->fs_type != LOOM_FS_READ || req->off < 0 || req->nbufs > 8)
+    return 0;
+  for (i = 0; i < req->nbufs; i++)
+    total += iov[i].iov_len;
+  if (total > READ_INLINE_MAX)
+    return 0;
+  if (loop->inline_read_tick != loop->time) {
+    loop->inline_read_tick = loop->time;
+    loop->inline_read_bytes = 0;
+  }
+  if (loop->inline_read_bytes + total > READ_INLINE_BUDGET)
+    return 0;
+  n = RETRY(preadv2(req->file, iov, (int) req->nbufs, req->off, RWF_NOWAIT));
+  if (n < 0 || (n > 0 && (size_t) n < total))
+    return 0; /* not cached, not supported here, or partly cached */
+  loop->inline_read_bytes += (size_t) n;
+  req->result = n;
+  return 1;
+#else
+  (void) req;
+  return 0;
+#endif
+}
+
+
 static int submit(loom_fs_t* req, loom_fs_cb cb) {
   req->cb = cb;
   if (cb == NULL) {
     req->result = run_op(req);
     return req->result > INT_MAX ? INT_MAX : (int) req->result;
+  }
+  if (read_without_waiting(req)) {
+    loom__work_post_finished(req->loop, &req->work, fs_after);
+    return 0;
   }
   return loom_queue_work_kind(req->loop, &req->work, kind_of(req->fs_type),
                               fs_work, fs_after);

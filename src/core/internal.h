@@ -121,6 +121,10 @@ struct loom_loop_s {
   loom_queue_t dns_resolvers;
   /* The parsed hosts file (dns_hosts.c), made on first use. */
   struct loom__hosts_s* hosts;
+  /* Bytes read on the loop thread from the page cache this millisecond
+   * (fs.c): past a budget, reads go to the pool again. */
+  uint64_t inline_read_tick;
+  size_t inline_read_bytes;
   /* Every fs_poll context (fs_poll.c): teardown frees the ones whose stat
    * was still on the pool, which are called back no more. */
   loom_queue_t fs_poll_ctxs;
@@ -184,6 +188,8 @@ void loom__fs_event_loop_free(loom_loop_t* loop);
 void loom__fs_poll_close(loom_fs_poll_t* h);
 void loom__fs_poll_loop_free(loom_loop_t* loop);
 void loom__dns_loop_free(loom_loop_t* loop);
+void loom__work_post_finished(loom_loop_t* loop, loom_work_t* req,
+                              loom_after_work_cb after_work_cb);
 void loom__hosts_free(loom_loop_t* loop);
 void loom__process_reap(loom_loop_t* loop);
 int loom__signal_watch(loom_loop_t* loop, int signum);

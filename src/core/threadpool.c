@@ -207,6 +207,29 @@ int loom_queue_work_kind(loom_loop_t* loop, loom_work_t* req,
 }
 
 
+/* A request its submitter already completed on the loop thread (a read
+ * the page cache could answer at once): reported like any completion,
+ * from the loop, in order with the pool's. The wake-up watcher is fed to
+ * the pending phase instead of writing the eventfd, which would cost a
+ * system call on each side. It never runs on a worker, so cancel finds
+ * it busy. */
+void loom__work_post_finished(loom_loop_t* loop, loom_work_t* req,
+                              loom_after_work_cb after_work_cb) {
+  req->type = LOOM_WORK;
+  req->loop = loop;
+  req->work_cb = NULL;
+  req->after_work_cb = after_work_cb;
+  req->kind = LOOM_WORK_FAST_IO;
+  req->state = FINISHED;
+  req->status = 0;
+  loop->active_reqs++;
+  pthread_mutex_lock(&loop->work_lock);
+  loom__queue_insert_tail(&loop->work_done, &req->queue);
+  pthread_mutex_unlock(&loop->work_lock);
+  loom__io_feed(loop, &loop->wakeup_watcher);
+}
+
+
 int loom_queue_work(loom_loop_t* loop, loom_work_t* req, loom_work_cb work_cb,
                     loom_after_work_cb after_work_cb) {
   return loom_queue_work_kind(loop, req, LOOM_WORK_CPU, work_cb,

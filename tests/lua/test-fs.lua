@@ -108,6 +108,47 @@ test("open, write, read, close: sync and async, positional and current offset",
   end))
 end)
 
+-- Reads of cached data are done on the loop thread (RWF_NOWAIT), partial
+-- ones by the pool: either way the bytes are exact and the callback comes
+-- later.
+test("cached positional reads: reported later, exact at EOF", function(expect)
+  local dir = tmpdir()
+  local path = dir .. "/cached"
+  local data = {}
+  for i = 1, 4096 do data[i] = string.format("%07d\n", i) end
+  data = table.concat(data) -- 32 KiB, in the page cache once written
+  write_file(path, data)
+  local fd = assert(uv.fs_open(path, "r", 0))
+  local called = false
+  local reads = {
+    {0, 100}, {1000, 5000}, {#data - 10, 100}, {#data, 10}, {#data + 50, 10}, {0, #data},
+  }
+  local left = #reads
+  for _, r in ipairs(reads) do
+    local off, size = r[1], r[2]
+    uv.fs_read(fd, size, off, expect(function(err, chunk)
+      called = true
+      assert(err == nil, err)
+      assert(chunk == data:sub(off + 1, off + size), ("read %d at %d: %d bytes"):format(size, off, #chunk))
+      left = left - 1
+      if left == 0 then
+        uv.fs_close(fd)
+        rmrf(dir)
+      end
+    end))
+  end
+  assert(not called, "a callback ran inside fs_read")
+  -- The current-offset form goes to the pool as before.
+  local fd2 = assert(uv.fs_open(path, "r", 0))
+  uv.fs_read(fd2, 8, expect(function(err, chunk)
+    assert(err == nil and chunk == "0000001\n", err)
+    uv.fs_read(fd2, 8, expect(function(err2, chunk2)
+      assert(err2 == nil and chunk2 == "0000002\n", err2)
+      uv.fs_close(fd2)
+    end))
+  end))
+end)
+
 test("open errors: ENOENT, EEXIST, ENOTDIR, EISDIR; bad descriptors", function(expect)
   local dir = tmpdir()
   write_file(dir .. "/file", "x")
