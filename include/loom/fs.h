@@ -151,12 +151,18 @@ struct loom_fs_s {
   unsigned int nbufs;
   const loom_buf_t* bufs;
   int64_t off;           /* < 0: the file's current position */
-  uint64_t len;
-  int64_t uid;
-  int64_t gid;
-  double atime;
-  double mtime;
-  loom_stat_t statbuf;   /* stat, lstat, fstat */
+  /* No operation uses both the stat buffer and the other arguments, so
+   * they share memory: 100,000 stats in flight are 4 MB less heap. */
+  union {
+    loom_stat_t statbuf; /* stat, lstat, fstat */
+    struct {
+      uint64_t len;      /* ftruncate, sendfile; scandir's position */
+      int64_t uid;       /* chown */
+      int64_t gid;
+      double atime;      /* utime */
+      double mtime;
+    };
+  };
   void* mem;             /* private: what loom_fs_req_cleanup frees */
   loom_work_t work;
 };
