@@ -17,7 +17,8 @@ end
 local names = {"example.test", "alias.example.test", "_sip._udp.example.test",
                "big.example.test", "loop.example.test", "forward.example.test",
                "absurd.example.test", "longname.example.test", "badrdata.example.test",
-               "cutshort.example.test", "escape.example.test", "nx.example.test"}
+               "cutshort.example.test", "escape.example.test", "nx.example.test",
+               "chain100.example.test", "chain200.example.test", "huge.example.test"}
 local n = 0
 for _, name in ipairs(names) do
   for tname, t in pairs(types) do

@@ -3,9 +3,11 @@
  * without allocating: names are expanded into stack buffers, strings
  * point into the reply. Every read is bounds-checked. A compression
  * pointer must point before the label sequence it was read from, so the
- * targets strictly decrease and a loop cannot be followed; a name longer
- * than 255 bytes on the wire is refused. Either makes the reply
- * LOOM_EBADRESP.
+ * targets strictly decrease and a loop cannot be followed; a chain of
+ * more pointers than a name can have labels (127) is refused, so that a
+ * reply of thousands of records cannot make each name cost thousands of
+ * steps; a name longer than 255 bytes on the wire is refused. Each makes
+ * the reply LOOM_EBADRESP.
  */
 #include "internal.h"
 
@@ -62,7 +64,7 @@ static int read_name(const reply_t* r, size_t* pos, char out[NAME_MAX_TEXT]) {
   size_t limit = *pos; /* a pointer must go before this */
   size_t wire = 1;     /* the root label's byte */
   size_t o = 0;
-  int jumped = 0;
+  int jumps = 0;
   unsigned int c;
 
   for (;;) {
@@ -74,11 +76,10 @@ static int read_name(const reply_t* r, size_t* pos, char out[NAME_MAX_TEXT]) {
       if (p + 1 >= r->len)
         return LOOM_EBADRESP;
       target = (size_t) (c & 0x3F) << 8 | r->msg[p + 1];
-      if (target >= limit)
+      if (target >= limit || ++jumps > 127)
         return LOOM_EBADRESP;
-      if (!jumped)
+      if (jumps == 1)
         *pos = p + 2;
-      jumped = 1;
       limit = target;
       p = target;
       continue;
@@ -95,7 +96,7 @@ static int read_name(const reply_t* r, size_t* pos, char out[NAME_MAX_TEXT]) {
     o = put_label(out, o, r->msg + p + 1, c);
     p += 1 + c;
   }
-  if (!jumped)
+  if (jumps == 0)
     *pos = p + 1;
   out[o] = '\0';
   return 0;

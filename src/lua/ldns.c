@@ -137,7 +137,7 @@ static void on_addrinfo(loom_getaddrinfo_t* req, int status,
 static int getaddrinfo_(lua_State* L) {
   lctx* ctx = LCTX(L);
   loom_loop_t* loop = lctx_loop(L, ctx);
-  const char* host = luaL_optstring(L, 1, NULL);
+  const char* host = lua_isnoneornil(L, 1) ? NULL : lcheck_name(L, 1);
   const char* service = luaL_optstring(L, 2, NULL);
   int cb = lopt_callback(L, 4);
   struct addrinfo hints;

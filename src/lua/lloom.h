@@ -259,6 +259,8 @@ extern const luaL_Reg ldns_functions[];
 
 /* ---- resolvers (lresolver.c) ---- */
 void lresolver_register(lua_State* L);
+/* A host or domain name argument; one with a NUL byte inside raises. */
+const char* lcheck_name(lua_State* L, int idx);
 extern const luaL_Reg lresolver_functions[];
 
 /* The runner's entry points (also used by luaopen_loom). */

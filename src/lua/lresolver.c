@@ -222,10 +222,22 @@ static int start_query(lua_State* L, loom_resolver_t* res, const char* name,
 }
 
 
+/* A name as C sees it: one with a NUL inside would be cut short there and
+ * another name looked up, so it is refused. */
+const char* lcheck_name(lua_State* L, int idx) {
+  size_t len;
+  const char* name = luaL_checklstring(L, idx, &len);
+
+  if (strlen(name) != len)
+    luaL_argerror(L, idx, "name contains a NUL byte");
+  return name;
+}
+
+
 /* resolver:query(name, type, callback) -> req */
 static int resolver_query(lua_State* L) {
   loom_resolver_t* res = check_core(L, 1);
-  const char* name = luaL_checkstring(L, 2);
+  const char* name = lcheck_name(L, 2);
   int rrtype = check_rrtype(L, 3);
 
   return start_query(L, res, name, rrtype, 4);

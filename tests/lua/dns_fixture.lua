@@ -86,6 +86,9 @@ add("nodata.example.test", "TXT", 60, str("only text here"))
 for i = 1, 200 do
   add("big.example.test", "A", 60, ipv4("198.51.100." .. (i % 250)))
 end
+for i = 1, 2000 do
+  add("huge.example.test", "A", 60, ipv4(("10.%d.%d.%d"):format(i >> 16, (i >> 8) & 255, i & 255)))
+end
 M.zone = zone
 
 -- The question at offset 13: name (uncompressed), type, class; and where
@@ -146,6 +149,21 @@ local function answer(fx, q, over_tcp)
     -- A pointer forward, into the record's own data.
     local base = 12 + #q.question
     return reply(0, {pack(">I2", 0xC000 | (base + 12)) .. pack(">I2I2I4I2", TYPE.CNAME, 1, 60, 2) .. "\192\12"})
+  end
+  local chain = tonumber(name:match("^chain(%d+)%.example%.test$"))
+  if chain then
+    -- A first record of a type nobody asks for holds "test" and then a
+    -- chain of pointers, each to the one before; the A record's owner
+    -- is the last of them: `chain` jumps to read one name.
+    local x0 = 12 + #q.question + 12
+    local data = {"\4test\0"}
+    local prev = x0
+    for i = 1, chain do
+      data[#data + 1] = pack(">I2", 0xC000 | prev)
+      prev = x0 + 6 + 2 * (i - 1)
+    end
+    local filler = table.concat(data)
+    return reply(0, {rr(99, 60, filler), rr(TYPE.A, 60, ipv4("192.0.2.8"), pack(">I2", 0xC000 | prev))})
   end
   if name == "absurd.example.test" then
     return header(q.id, q.rd, 0, 1, 65535) .. q.question .. rr(TYPE.A, 60, ipv4("192.0.2.6"))

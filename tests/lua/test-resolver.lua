@@ -193,12 +193,13 @@ test("hostile replies: each query ends once with a clear error", function(expect
     ["longname.example.test"] = "EBADRESP",
     ["badrdata.example.test"] = "EBADRESP",
     ["cutshort.example.test"] = "EBADRESP",
+    ["chain200.example.test"] = "EBADRESP",
     ["wrongid.example.test"] = "ETIMEDOUT",
     ["empty.example.test"] = true, -- any error
   }
   local n = 0
   for _ in pairs(cases) do n = n + 1 end
-  local finish = countdown(n + 1, function() r:close() fx:close() end)
+  local finish = countdown(n + 3, function() r:close() fx:close() end)
   for name, code in pairs(cases) do
     local rtype = name:match("^forward") and "CNAME" or name:match("^longname") and "CNAME" or "A"
     r:query(name, rtype, expect(function(err, rs)
@@ -211,6 +212,16 @@ test("hostile replies: each query ends once with a clear error", function(expect
       finish()
     end))
   end
+  -- A chain of 100 pointers is still a name; 2,000 records come whole.
+  r:query("chain100.example.test", "A", expect(function(err, rs)
+    assert(err == nil and #rs == 1 and rs[1].addr == "192.0.2.8", err)
+    finish()
+  end))
+  r:query("huge.example.test", "A", expect(function(err, rs)
+    assert(err == nil and #rs == 2000, err)
+    assert(rs[2000].addr == "10.0.7.208" and rs[1].ttl == 60)
+    finish()
+  end))
   -- Odd bytes in labels come escaped, as in zone files.
   r:query("escape.example.test", "CNAME", expect(function(err, rs)
     assert(err == nil, err)
@@ -253,6 +264,19 @@ test("a server on ::1; rotate spreads queries, servfail_failover", function(expe
     assert(fx1.seen["servfail.example.test"] == 1 and fx2.seen["servfail.example.test"] == 1)
     finish()
   end))
+end)
+
+test("names c-ares cannot send: EBADNAME, once", function(expect)
+  local r = assert(uv.new_resolver({servers = {"127.0.0.1:9"}, tries = 1, timeout = 100}))
+  local left = 3
+  local bad = expect(function(err, rs)
+    assert(err == "EBADNAME" and rs == nil, err)
+    left = left - 1
+    if left == 0 then r:close() end
+  end, 3)
+  r:query(string.rep("a", 64) .. ".test", "A", bad)       -- a 64-octet label
+  r:query(string.rep("abcdefg.", 32) .. "test", "A", bad) -- a 260-octet name
+  r:query("a..b", "A", bad)                                -- an empty label
 end)
 
 test("search domains and ndots", function(expect)
@@ -430,6 +454,8 @@ test("argument errors", function()
   raises("bad option 'servers' %(servers must be strings", uv.new_resolver, {servers = {53}})
   local r = assert(uv.new_resolver({servers = {"127.0.0.1:53"}}))
   raises("bad argument #2", r.query, r, nil, "A", cb)
+  raises("NUL byte", r.query, r, "example.test\0.evil", "A", cb)
+  raises("NUL byte", uv.getaddrinfo, "localhost\0.evil", nil, nil, cb)
   raises("unknown record type 'BOGUS'", r.query, r, "example.test", "BOGUS", cb)
   raises("out of range", r.query, r, "example.test", 0, cb)
   raises("bad argument #3", r.query, r, "example.test", {}, cb)
