@@ -379,13 +379,22 @@ void loom__dns_query_done(loom__dns_query_t* q) {
 }
 
 
-void loom__dns_query_fail(loom__dns_query_t* q, int status) {
+void loom__dns_query_mark_failed(loom__dns_query_t* q, int status) {
   free(q->answer);
   q->answer = NULL;
   loom_freeaddrinfo(q->res);
   q->res = NULL;
   q->status = status;
-  loom__dns_query_ready(q);
+  if (!q->queued) {
+    q->queued = 1;
+    loom__queue_insert_tail(&q->dns->ready, &q->node);
+  }
+}
+
+
+void loom__dns_query_fail(loom__dns_query_t* q, int status) {
+  loom__dns_query_mark_failed(q, status);
+  dns_settle(q->dns);
 }
 
 

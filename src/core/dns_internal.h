@@ -70,6 +70,9 @@ void loom__dns_query_done(loom__dns_query_t* q);
 int loom__dns_query_wanted(const loom__dns_query_t* q);
 /* Queues the record's delivery with this status (a cancellation). */
 void loom__dns_query_fail(loom__dns_query_t* q, int status);
+/* The same without re-arming the timer: for marking many records, with
+ * one loom__dns_channel_cancel after. */
+void loom__dns_query_mark_failed(loom__dns_query_t* q, int status);
 /* Queues the record's delivery with the results it has. */
 void loom__dns_query_ready(loom__dns_query_t* q);
 
@@ -90,7 +93,6 @@ typedef int (*loom__hosts_visit)(void* arg, int family,
                                  const unsigned char* addr, const char* canon);
 int loom__hosts_find(loom_loop_t* loop, const char* name,
                      loom__hosts_visit visit, void* arg);
-void loom__hosts_free(loom_loop_t* loop);
 
 /* c-ares statuses as loom's errors, for resolver queries. */
 int loom__dns_map_ares(int status);

@@ -164,7 +164,7 @@ int loom_resolver_cancel(loom_resolver_t* resolver) {
   for (it = dns->queries.next; it != &dns->queries; it = it->next) {
     q = loom__queue_data(it, query_t, link);
     if (!q->delivered && !(q->queued && q->status == LOOM_ECANCELED)) {
-      loom__dns_query_fail(q, LOOM_ECANCELED);
+      loom__dns_query_mark_failed(q, LOOM_ECANCELED);
       count++;
     }
   }

@@ -41,6 +41,18 @@ static const char* protocol_name(int protocol) {
 }
 
 
+/* A name as C sees it: one with a NUL inside would be cut short there and
+ * another name looked up, so it is refused. */
+const char* lcheck_name(lua_State* L, int idx) {
+  size_t len;
+  const char* name = luaL_checklstring(L, idx, &len);
+
+  if (strlen(name) != len)
+    luaL_argerror(L, idx, "name contains a NUL byte");
+  return name;
+}
+
+
 /* luv's hints table: {family, socktype, protocol} and boolean flags. */
 static void check_hints(lua_State* L, int idx, struct addrinfo* hints) {
   static const struct {

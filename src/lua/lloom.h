@@ -256,11 +256,11 @@ void lcode_from_function(lua_State* L, int idx);
 int ltraceback(lua_State* L);
 extern const luaL_Reg lsem_functions[];
 extern const luaL_Reg ldns_functions[];
+/* A host or domain name argument; one with a NUL byte inside raises. */
+const char* lcheck_name(lua_State* L, int idx);
 
 /* ---- resolvers (lresolver.c) ---- */
 void lresolver_register(lua_State* L);
-/* A host or domain name argument; one with a NUL byte inside raises. */
-const char* lcheck_name(lua_State* L, int idx);
 extern const luaL_Reg lresolver_functions[];
 
 /* The runner's entry points (also used by luaopen_loom). */

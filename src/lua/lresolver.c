@@ -222,18 +222,6 @@ static int start_query(lua_State* L, loom_resolver_t* res, const char* name,
 }
 
 
-/* A name as C sees it: one with a NUL inside would be cut short there and
- * another name looked up, so it is refused. */
-const char* lcheck_name(lua_State* L, int idx) {
-  size_t len;
-  const char* name = luaL_checklstring(L, idx, &len);
-
-  if (strlen(name) != len)
-    luaL_argerror(L, idx, "name contains a NUL byte");
-  return name;
-}
-
-
 /* resolver:query(name, type, callback) -> req */
 static int resolver_query(lua_State* L) {
   loom_resolver_t* res = check_core(L, 1);
