@@ -22,6 +22,11 @@ typedef struct {
   pthread_mutex_t lock;
   lasync_t* handle; /* NULL once the handle is closing */
   xfer_t args;      /* the last send's values, until the callback */
+  /* A send happened since the last callback. The core coalesces wake-ups
+   * on its own flag, which a send can set again after a callback has
+   * already taken that send's values: such a wake-up has nothing left to
+   * deliver and calls nobody. */
+  int sent;
 } lasync_shared;
 
 struct lasync_s {
@@ -68,12 +73,17 @@ static void on_async(loom_async_t* a) {
   lctx* ctx = loom_loop_get_data(a->loop);
   lua_State* L = ctx->L;
   xfer_t args;
+  int sent;
   int n;
 
   pthread_mutex_lock(&la->shared->lock);
   args = la->shared->args;
+  sent = la->shared->sent;
   la->shared->args = (xfer_t){0};
+  la->shared->sent = 0;
   pthread_mutex_unlock(&la->shared->lock);
+  if (!sent)
+    return;
 
   lh_push_callback(L, (loom_handle_t*) a);
   n = xfer_decode(L, &args);
@@ -140,6 +150,7 @@ static int send_shared(lua_State* L, lasync_shared* s) {
   }
   old = s->args;
   s->args = args;
+  s->sent = 1;
   ret = loom_async_send(&s->handle->handle);
   pthread_mutex_unlock(&s->lock);
   xfer_free(&old);

@@ -141,6 +141,10 @@ test("async_send from threads: values arrive, sends coalesce", function(expect)
   local received, last = 0, nil
   local async
   async = uv.new_async(function(from, n)
+    -- Every call carries the values of a send not yet delivered: a
+    -- wake-up left over from a send an earlier call already took must
+    -- call nobody.
+    assert(from == "t" and n > (last or 0), "a call without a new send")
     received = received + 1
     last = n
     if n == 1000 then async:close() end
