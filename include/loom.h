@@ -103,17 +103,19 @@ typedef struct loom_heap_node_s {
 } loom_heap_node_t;
 
 /* An I/O watcher: interest in one fd, owned by a handle (private to the
- * core; public only so handles that embed one can be declared here). */
+ * core; public only so handles that embed one can be declared here).
+ * Every connection embeds one, so it is kept to 16 bytes: the callback is
+ * a kind byte that io.c dispatches on, the event sets are packed into a
+ * byte each, and the list of fds whose interest changed lives in the
+ * loop, keyed by fd. */
 typedef struct loom__io_s loom__io_t;
-typedef void (*loom__io_cb)(loom_loop_t* loop, loom__io_t* w,
-                            unsigned int events);
 struct loom__io_s {
-  loom__io_cb cb;
-  loom_queue_t change_queue;  /* queued while the kernel's view is stale */
-  loom_queue_t pending_queue; /* queued when fed for the pending phase */
-  unsigned int pevents;       /* events wanted (POLLIN, POLLOUT, ...) */
-  unsigned int events;        /* events the kernel was last told */
+  loom__io_t* pending_next; /* next in the loop's pending list, if fed */
   int fd;
+  uint8_t pevents; /* events wanted (packed, see io.c) */
+  uint8_t events;  /* events the kernel was last told (packed) */
+  uint8_t kind;    /* whose callback runs: a loom__io_kind */
+  uint8_t state;   /* fed for the pending phase; closed while fed */
 };
 
 /* The fields every handle starts with, so any handle is a loom_handle_t.

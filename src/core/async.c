@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 
-static void wakeup_cb(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
+void loom__wakeup_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
   uint64_t count;
   ssize_t r;
 
@@ -39,7 +39,7 @@ int loom__wakeup_init(loom_loop_t* loop) {
   if (fd < 0)
     return LOOM__ERR(errno);
   loop->wakeup_fd = fd;
-  loom__io_init(&loop->wakeup_watcher, wakeup_cb, fd);
+  loom__io_init(&loop->wakeup_watcher, LOOM__IO_WAKEUP, fd);
   return loom__io_start(loop, &loop->wakeup_watcher, POLLIN);
 }
 

@@ -58,7 +58,7 @@ int loom__dns_map_ares(int status) {
 
 /* ---- sockets and the timer ---- */
 
-static void sock_io(loom_loop_t* loop, loom__io_t* io, unsigned int events) {
+void loom__dns_io(loom_loop_t* loop, loom__io_t* io, unsigned int events) {
   loom__dns_sock_t* w = loom__queue_data(io, loom__dns_sock_t, io);
   loom__dns_t* dns = w->dns;
   int fd = io->fd;
@@ -104,7 +104,7 @@ static void sock_state(void* data, ares_socket_t fd, int readable,
     if (w == NULL)
       return; /* The query times out instead. */
     w->dns = dns;
-    loom__io_init(&w->io, sock_io, fd);
+    loom__io_init(&w->io, LOOM__IO_DNS, fd);
     w->next = dns->socks;
     dns->socks = w;
   }

@@ -57,7 +57,6 @@ struct loom__inotify_s {
   unsigned int nwatches;
 };
 
-static void inotify_io(loom_loop_t* loop, loom__io_t* w, unsigned int events);
 
 
 static int inotify_open(loom_loop_t* loop) {
@@ -80,7 +79,7 @@ static int inotify_open(loom_loop_t* loop) {
     free(in);
     return err;
   }
-  loom__io_init(&in->io, inotify_io, in->fd);
+  loom__io_init(&in->io, LOOM__IO_INOTIFY, in->fd);
   err = loom__io_start(loop, &in->io, POLLIN);
   if (err != 0) {
     loom__close(in->fd);
@@ -469,7 +468,7 @@ static void dispatch_watch(struct loom__inotify_s* in, watch_t* w,
 }
 
 
-static void inotify_io(loom_loop_t* loop, loom__io_t* io, unsigned int events) {
+void loom__inotify_io(loom_loop_t* loop, loom__io_t* io, unsigned int events) {
   struct loom__inotify_s* in = loom__queue_data(io, struct loom__inotify_s, io);
   char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
   const struct inotify_event* e;

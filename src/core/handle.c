@@ -189,6 +189,9 @@ int loom__run_closing_handles(loom_loop_t* loop) {
   if (loom__queue_empty(&loop->closing_queue))
     return 0;
   loom__queue_move(&loop->closing_queue, &snapshot);
+  /* Close callbacks may free the handles: none may stay in the pending
+   * list. Handles closed from here on are freed a phase later. */
+  loom__io_purge_closed(loop);
   while (!loom__queue_empty(&snapshot)) {
     q = loom__queue_head(&snapshot);
     h = loom__queue_data(q, loom_handle_t, handle_queue);

@@ -65,7 +65,11 @@ struct loom_loop_s {
   int tearing_down;            /* inside loom_loop_teardown */
   loom_queue_t handle_queue;   /* open handles */
   loom_queue_t closing_queue;  /* closing handles, FIFO, until the close phase */
-  loom_queue_t pending_queue;  /* io watchers fed for the pending phase */
+  /* io watchers fed for the pending phase, FIFO, linked through the
+   * watchers; pending_dead counts those closed while still linked. */
+  loom__io_t* pending_head;
+  loom__io_t* pending_tail;
+  unsigned int pending_dead;
   loom_queue_t idle_handles;
   loom_queue_t prepare_handles;
   loom_queue_t check_handles;
@@ -84,10 +88,14 @@ struct loom_loop_s {
 
   /* The poller (poll_epoll.c). */
   int backend_fd;
-  loom__io_t** watchers; /* indexed by fd */
+  /* Indexed by fd. The low bit of an entry marks an fd that is in the
+   * change list, so an fd is listed at most once, whoever watches it. */
+  uintptr_t* watchers;
   unsigned int nwatchers;
   unsigned int nfds; /* watchers in the table */
-  loom_queue_t watcher_queue; /* watchers whose interest changed */
+  int* changes;      /* fds whose watcher's interest changed */
+  unsigned int nchanges;
+  unsigned int changes_cap;
   void* poll_batch;           /* the batch being dispatched, or NULL */
   int poll_batch_len;
 
@@ -213,8 +221,41 @@ void loom__run_idle(loom_loop_t* loop);
 void loom__run_prepare(loom_loop_t* loop);
 void loom__run_check(loom_loop_t* loop);
 
-/* I/O watchers (io.c). */
-void loom__io_init(loom__io_t* w, loom__io_cb cb, int fd);
+/* I/O watchers (io.c). A watcher's kind names the callback io.c calls
+ * for it, with POLL* events or LOOM__IO_PENDING. */
+typedef enum {
+  LOOM__IO_WAKEUP,
+  LOOM__IO_STREAM,
+  LOOM__IO_UDP,
+  LOOM__IO_POLL,
+  LOOM__IO_INOTIFY,
+  LOOM__IO_DNS
+} loom__io_kind;
+void loom__wakeup_io(loom_loop_t* loop, loom__io_t* w, unsigned int events);
+void loom__stream_io(loom_loop_t* loop, loom__io_t* w, unsigned int events);
+void loom__udp_io(loom_loop_t* loop, loom__io_t* w, unsigned int events);
+void loom__poll_io(loom_loop_t* loop, loom__io_t* w, unsigned int events);
+void loom__inotify_io(loom_loop_t* loop, loom__io_t* w, unsigned int events);
+void loom__dns_io(loom_loop_t* loop, loom__io_t* w, unsigned int events);
+
+void loom__io_init(loom__io_t* w, loom__io_kind kind, int fd);
+void loom__io_dispatch(loom_loop_t* loop, loom__io_t* w, unsigned int events);
+/* The watcher at fd, or NULL. */
+loom__io_t* loom__io_at(const loom_loop_t* loop, int fd);
+/* The events w wants, as POLL* bits. */
+unsigned int loom__io_wanted(const loom__io_t* w);
+/* The events the kernel was last told for w, as POLL* bits. */
+unsigned int loom__io_registered(const loom__io_t* w);
+/* Called when the kernel has been told w's wish. */
+void loom__io_registered_now(loom__io_t* w);
+/* Takes the next fd from the change list (-1 when empty); its watcher, if
+ * any, is left in *w. */
+int loom__io_next_change(loom_loop_t* loop, loom__io_t** w);
+/* The closing phase frees handles: watchers closed while fed leave the
+ * pending list first. */
+void loom__io_purge_closed(loom_loop_t* loop);
+int loom__io_pending(const loom_loop_t* loop);
+void loom__io_loop_free(loom_loop_t* loop);
 int loom__io_start(loom_loop_t* loop, loom__io_t* w, unsigned int events);
 void loom__io_stop(loom_loop_t* loop, loom__io_t* w, unsigned int events);
 void loom__io_close(loom_loop_t* loop, loom__io_t* w);
@@ -227,6 +268,8 @@ void loom__poller_close(loom_loop_t* loop);
 void loom__poll(loom_loop_t* loop, int timeout);
 void loom__poller_invalidate_fd(loom_loop_t* loop, int fd);
 void loom__poller_forget(loom_loop_t* loop, loom__io_t* w);
+/* Tells the kernel w's wish at once (when the change list cannot grow). */
+void loom__poller_update(loom_loop_t* loop, loom__io_t* w);
 
 /* Wake-up, async and signals (async.c, signal.c). */
 int loom__wakeup_init(loom_loop_t* loop);

@@ -31,13 +31,11 @@ int loom_loop_new(loom_loop_t** out) {
     return LOOM_ENOMEM;
   loom__queue_init(&loop->handle_queue);
   loom__queue_init(&loop->closing_queue);
-  loom__queue_init(&loop->pending_queue);
   loom__queue_init(&loop->idle_handles);
   loom__queue_init(&loop->prepare_handles);
   loom__queue_init(&loop->check_handles);
   loom__queue_init(&loop->async_handles);
   loom__queue_init(&loop->signal_handles);
-  loom__queue_init(&loop->watcher_queue);
   loom__queue_init(&loop->process_handles);
   loom__queue_init(&loop->fs_poll_ctxs);
   loom__queue_init(&loop->dns_resolvers);
@@ -59,7 +57,7 @@ int loom_loop_new(loom_loop_t** out) {
     loom__wakeup_close(loop);
     loom__poller_close(loop);
     loom__work_loop_free(loop);
-    free(loop->watchers);
+    loom__io_loop_free(loop);
     free(loop);
     return err;
   }
@@ -79,7 +77,7 @@ static void release(loom_loop_t* loop) {
   loom__fs_event_loop_free(loop);
   loom__fs_poll_loop_free(loop);
   free(loop->read_buf);
-  free(loop->watchers);
+  loom__io_loop_free(loop);
   loom__work_loop_free(loop);
   free(loop);
 }
@@ -161,7 +159,7 @@ int loom_backend_timeout(const loom_loop_t* loop) {
     return 0;
   if (!loom__queue_empty(&loop->idle_handles))
     return 0;
-  if (!loom__queue_empty(&loop->pending_queue))
+  if (loom__io_pending(loop))
     return 0;
   if (!loom__queue_empty(&loop->closing_queue))
     return 0;

@@ -7,7 +7,6 @@
 #include <poll.h>
 #include <sys/stat.h>
 
-static void poll_io(loom_loop_t* loop, loom__io_t* w, unsigned int events);
 
 
 int loom_poll_init(loom_loop_t* loop, loom_poll_t* p, int fd) {
@@ -22,14 +21,14 @@ int loom_poll_init(loom_loop_t* loop, loom_poll_t* p, int fd) {
    * ready, and the kernel refuses them. */
   if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
     return LOOM_EPERM;
-  if ((unsigned int) fd < loop->nwatchers && loop->watchers[fd] != NULL)
+  if (loom__io_at(loop, fd) != NULL)
     return LOOM_EEXIST;
   err = loom__nonblock(fd, 1);
   if (err != 0)
     return err;
   loom__handle_init(loop, (loom_handle_t*) p, LOOM_POLL);
   p->poll_cb = NULL;
-  loom__io_init(&p->io, poll_io, fd);
+  loom__io_init(&p->io, LOOM__IO_POLL, fd);
   return 0;
 }
 
@@ -68,7 +67,7 @@ int loom_poll_stop(loom_poll_t* p) {
 }
 
 
-static void poll_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
+void loom__poll_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
   loom_poll_t* p = loom__queue_data(w, loom_poll_t, io);
   int pevents = 0;
   (void) loop;
@@ -87,11 +86,12 @@ static void poll_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
   if (events & POLLPRI) pevents |= LOOM_POLL_PRIORITIZED;
   /* Report only what was asked for (HUP is implied by readable). */
   {
+    unsigned int wanted = loom__io_wanted(w);
     int asked = 0;
-    if (w->pevents & POLLIN) asked |= LOOM_POLL_READABLE;
-    if (w->pevents & POLLOUT) asked |= LOOM_POLL_WRITABLE;
-    if (w->pevents & POLLRDHUP) asked |= LOOM_POLL_DISCONNECT;
-    if (w->pevents & POLLPRI) asked |= LOOM_POLL_PRIORITIZED;
+    if (wanted & POLLIN) asked |= LOOM_POLL_READABLE;
+    if (wanted & POLLOUT) asked |= LOOM_POLL_WRITABLE;
+    if (wanted & POLLRDHUP) asked |= LOOM_POLL_DISCONNECT;
+    if (wanted & POLLPRI) asked |= LOOM_POLL_PRIORITIZED;
     pevents &= asked;
   }
   if (pevents != 0)

@@ -68,43 +68,55 @@ void loom__poller_invalidate_fd(loom_loop_t* loop, int fd) {
 }
 
 
-/* Brings the kernel's interest sets up to date in one batch. */
-static void apply_changes(loom_loop_t* loop) {
+/* Tells the kernel w's wish. Returns 0 or the epoll_ctl error. */
+static int update(loom_loop_t* loop, loom__io_t* w) {
   struct epoll_event ev;
-  loom_queue_t* q;
-  loom__io_t* w;
+  unsigned int wanted = loom__io_wanted(w);
   int op;
 
-  while (!loom__queue_empty(&loop->watcher_queue)) {
-    q = loom__queue_head(&loop->watcher_queue);
-    loom__queue_remove(q);
-    w = loom__queue_data(q, loom__io_t, change_queue);
-    if (w->pevents == w->events)
-      continue;
-    if (w->events == 0)
-      op = EPOLL_CTL_ADD;
-    else if (w->pevents == 0)
-      op = EPOLL_CTL_DEL;
-    else
-      op = EPOLL_CTL_MOD;
-    ev.events = to_epoll(w->pevents);
-    ev.data.u64 = 0;
-    ev.data.fd = w->fd;
-    if (epoll_ctl(loop->backend_fd, op, w->fd, &ev) != 0) {
-      if (op == EPOLL_CTL_ADD && errno == EEXIST &&
-          epoll_ctl(loop->backend_fd, EPOLL_CTL_MOD, w->fd, &ev) == 0) {
-        w->events = w->pevents;
-        continue;
-      }
-      /* The fd cannot be watched (a regular file, or already closed):
-       * tell its owner through an error event instead of failing later. */
-      if (op != EPOLL_CTL_DEL) {
-        w->events = 0;
-        w->cb(loop, w, POLLERR);
-        continue;
-      }
+  if (w->pevents == w->events)
+    return 0;
+  if (w->events == 0)
+    op = EPOLL_CTL_ADD;
+  else if (w->pevents == 0)
+    op = EPOLL_CTL_DEL;
+  else
+    op = EPOLL_CTL_MOD;
+  ev.events = to_epoll(wanted);
+  ev.data.u64 = 0;
+  ev.data.fd = w->fd;
+  if (epoll_ctl(loop->backend_fd, op, w->fd, &ev) != 0) {
+    if (op == EPOLL_CTL_ADD && errno == EEXIST &&
+        epoll_ctl(loop->backend_fd, EPOLL_CTL_MOD, w->fd, &ev) == 0) {
+      loom__io_registered_now(w);
+      return 0;
     }
-    w->events = w->pevents;
+    if (op != EPOLL_CTL_DEL) {
+      w->events = 0;
+      return LOOM__ERR(errno);
+    }
+  }
+  loom__io_registered_now(w);
+  return 0;
+}
+
+
+void loom__poller_update(loom_loop_t* loop, loom__io_t* w) {
+  update(loop, w);
+}
+
+
+/* Brings the kernel's interest sets up to date in one batch. */
+static void apply_changes(loom_loop_t* loop) {
+  loom__io_t* w;
+
+  while (loom__io_next_change(loop, &w) >= 0) {
+    if (w == NULL)
+      continue; /* its watcher was closed after the change */
+    /* The fd cannot be watched (a regular file, or already closed): tell
+     * its owner through an error event instead of failing later. */
+    if (update(loop, w) != 0)
+      loom__io_dispatch(loop, w, POLLERR);
   }
 }
 
@@ -145,18 +157,19 @@ void loom__poll(loom_loop_t* loop, int timeout) {
     fd = batch[i].data.fd;
     if (fd < 0)
       continue; /* invalidated by an earlier callback in this batch */
-    w = (unsigned int) fd < loop->nwatchers ? loop->watchers[fd] : NULL;
+    w = loom__io_at(loop, fd);
     if (w == NULL) {
       /* Registered but no longer watched: forget it in the kernel. */
       struct epoll_event dummy = {0};
       epoll_ctl(loop->backend_fd, EPOLL_CTL_DEL, fd, &dummy);
       continue;
     }
-    events = from_epoll(batch[i].events) & (w->pevents | POLLERR | POLLHUP);
+    events = from_epoll(batch[i].events) &
+             (loom__io_wanted(w) | POLLERR | POLLHUP);
     if (events == 0)
       continue;
     loop->metrics.events++;
-    w->cb(loop, w, events);
+    loom__io_dispatch(loop, w, events);
   }
   loop->poll_batch = NULL;
   loop->poll_batch_len = 0;

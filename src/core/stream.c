@@ -31,8 +31,6 @@ _Static_assert(sizeof(loom_buf_t) == sizeof(struct iovec) &&
                offsetof(loom_buf_t, len) == offsetof(struct iovec, iov_len),
                "loom_buf_t must be laid out as struct iovec");
 
-static void stream_io(loom_loop_t* loop, loom__io_t* w, unsigned int events);
-
 /* A descriptor held open so that accept can still make progress when the
  * process runs out of descriptors (see emfile_drain). */
 static int reserve_fd = -1;
@@ -42,7 +40,7 @@ void loom__stream_init(loom_loop_t* loop, loom_stream_t* s,
                        loom_handle_type type) {
   loom__handle_init(loop, (loom_handle_t*) s, type);
   s->u.read_cb = NULL;
-  loom__io_init(&s->io, stream_io, -1);
+  loom__io_init(&s->io, LOOM__IO_STREAM, -1);
   loom__queue_init(&s->write_queue);
   loom__queue_init(&s->write_completed);
   s->write_queue_size = 0;
@@ -693,7 +691,7 @@ static void connect_ready(loom_stream_t* s) {
 
 /* ---- the watcher ------------------------------------------------------- */
 
-static void stream_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
+void loom__stream_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
   loom_stream_t* s = loom__queue_data(w, loom_stream_t, io);
   (void) loop;
 

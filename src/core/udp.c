@@ -19,7 +19,6 @@
 #define DGRAM_MAX 65536
 #define MMSGS_MAX 256
 
-static void udp_io(loom_loop_t* loop, loom__io_t* w, unsigned int events);
 
 
 static int udp_fd(const loom_udp_t* u) {
@@ -42,7 +41,7 @@ int loom_udp_init_ex(loom_loop_t* loop, loom_udp_t* u, int family,
   }
   loom__handle_init(loop, (loom_handle_t*) u, LOOM_UDP);
   u->recv_cb = NULL;
-  loom__io_init(&u->io, udp_io, fd);
+  loom__io_init(&u->io, LOOM__IO_UDP, fd);
   loom__queue_init(&u->send_queue);
   loom__queue_init(&u->send_completed);
   u->send_queue_size = 0;
@@ -652,7 +651,7 @@ static int recv_one(loom_udp_t* u) {
 }
 
 
-static void udp_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
+void loom__udp_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
   loom_udp_t* u = loom__queue_data(w, loom_udp_t, io);
   int count;
   (void) loop;
@@ -670,7 +669,7 @@ static void udp_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
     if (loom__is_closing((loom_handle_t*) u))
       return;
     if (!loom__queue_empty(&u->send_queue) &&
-        !(u->io.pevents & POLLOUT)) {
+        !(loom__io_wanted(&u->io) & POLLOUT)) {
       if (!drain_send_queue(u))
         loom__io_start(u->loop, &u->io, POLLOUT);
     }
