@@ -125,8 +125,8 @@ struct loom_udp_send_s {
     loom_connection_cb connection_cb;                                         \
   } u;                                                                        \
   loom__io_t io;                                                              \
-  loom_queue_t write_queue;     /* writes not fully written, in order */      \
-  loom_queue_t write_completed; /* written or failed, callback not yet run */ \
+  loom_queue_t write_queue; /* finished writes awaiting callbacks, then    \
+                               unfinished ones, in order */                 \
   size_t write_queue_size;      /* bytes not yet written */                   \
   loom_connect_t* connect_req;                                                \
   loom_shutdown_t* shutdown_req;                                              \

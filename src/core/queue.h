@@ -28,6 +28,10 @@ static inline loom_queue_t* loom__queue_head(const loom_queue_t* q) {
   return q->next;
 }
 
+static inline loom_queue_t* loom__queue_tail(const loom_queue_t* q) {
+  return q->prev;
+}
+
 static inline void loom__queue_insert_tail(loom_queue_t* h, loom_queue_t* q) {
   q->next = h;
   q->prev = h->prev;

@@ -42,7 +42,6 @@ void loom__stream_init(loom_loop_t* loop, loom_stream_t* s,
   s->u.read_cb = NULL;
   loom__io_init(&s->io, LOOM__IO_STREAM, -1);
   loom__queue_init(&s->write_queue);
-  loom__queue_init(&s->write_completed);
   s->write_queue_size = 0;
   s->connect_req = NULL;
   s->shutdown_req = NULL;
@@ -123,28 +122,69 @@ int loom_recv_buffer_size(loom_handle_t* h, int* value) {
 
 /* ---- completions ---------------------------------------------------- */
 
-static void finish_write(loom_stream_t* s, loom_write_t* req, int error) {
-  req->error = error;
-  loom__queue_remove(&req->queue);
-  loom__queue_insert_tail(&s->write_completed, &req->queue);
+/* A queued write's `error` until it finishes (with 0 or an error). */
+#define WRITE_UNFINISHED 1
+
+/* Writes finish in order, so the write queue is a run of finished writes
+ * waiting for their callbacks followed by the unfinished ones. */
+static int write_finished(const loom_write_t* req) {
+  return req->error != WRITE_UNFINISHED;
 }
 
 
-/* Calls back every write that finished, in order. A callback may close
- * the stream; what it closed is cancelled and reported by the close. */
-static void run_write_callbacks(loom_stream_t* s) {
-  loom_queue_t done;
-  loom_write_t* req;
+static loom_write_t* write_at(loom_queue_t* q) {
+  return loom__queue_data(q, loom_write_t, queue);
+}
 
-  if (loom__queue_empty(&s->write_completed))
-    return;
-  loom__queue_move(&s->write_completed, &done);
-  while (!loom__queue_empty(&done)) {
-    req = loom__queue_data(loom__queue_head(&done), loom_write_t, queue);
+
+/* The first unfinished write, or NULL. The finished ones before it are
+ * few: they are called back on the next pending phase. */
+static loom_write_t* first_unfinished(loom_stream_t* s) {
+  loom_queue_t* q;
+
+  if (loom__queue_empty(&s->write_queue) ||
+      write_finished(write_at(loom__queue_tail(&s->write_queue))))
+    return NULL;
+  for (q = loom__queue_head(&s->write_queue);; q = q->next)
+    if (!write_finished(write_at(q)))
+      return write_at(q);
+}
+
+
+static int has_unfinished(loom_stream_t* s) {
+  return !loom__queue_empty(&s->write_queue) &&
+         !write_finished(write_at(loom__queue_tail(&s->write_queue)));
+}
+
+
+static int has_finished(loom_stream_t* s) {
+  return !loom__queue_empty(&s->write_queue) &&
+         write_finished(write_at(loom__queue_head(&s->write_queue)));
+}
+
+
+static void finish_write(loom_write_t* req, int error) {
+  req->error = error;
+  req->nbufs = 0;
+  req->send_fd = -1;
+}
+
+
+/* Calls back the writes that were finished when it began, in order. A
+ * callback may write again (reported on a later pass) or close the stream
+ * (what it cancelled is reported by the close). */
+static void run_write_callbacks(loom_stream_t* s) {
+  loom_queue_t* q;
+  loom_write_t* req;
+  size_t n = 0;
+
+  for (q = loom__queue_head(&s->write_queue);
+       q != &s->write_queue && write_finished(write_at(q)); q = q->next)
+    n++;
+  while (n-- > 0) {
+    req = write_at(loom__queue_head(&s->write_queue));
     loom__queue_remove(&req->queue);
     s->loop->active_reqs--;
-    if (req->send_fd >= 0 && req->error != 0)
-      req->send_fd = -1;
     if (req->cb != NULL)
       req->cb(req, req->error);
   }
@@ -252,34 +292,34 @@ static void do_shutdown(loom_stream_t* s);
 /* Writes queued requests until the kernel pushes back. Returns 1 if the
  * queue was emptied. */
 static int drain_write_queue(loom_stream_t* s) {
-  loom_write_t* req;
+  loom_write_t* req = first_unfinished(s);
+  loom_queue_t* q;
   ssize_t n;
+  int err;
 
-  while (!loom__queue_empty(&s->write_queue)) {
-    req = loom__queue_data(loom__queue_head(&s->write_queue), loom_write_t,
-                           queue);
-    if (req->nbufs == 0 && req->send_fd < 0) {
-      finish_write(s, req, 0);
-      continue;
+  if (req == NULL)
+    return 1;
+  for (q = &req->queue; q != &s->write_queue; q = q->next) {
+    req = write_at(q);
+    err = 0;
+    advance(req, 0); /* empty buffers need no system call */
+    while (req->nbufs > 0 || req->send_fd >= 0) {
+      n = write_bufs(s, req->bufs, req->nbufs, req->send_fd);
+      if (n == LOOM_EAGAIN)
+        return 0;
+      if (n < 0) {
+        s->write_queue_size -= bufs_total(req->bufs, req->nbufs);
+        err = (int) n;
+        break;
+      }
+      req->send_fd = -1; /* it went with the first byte */
+      s->write_queue_size -= (size_t) n;
+      advance(req, (size_t) n);
+      /* A blocking fd wrote less only on a signal: go on. */
+      if (req->nbufs > 0 && !(s->flags & LOOM__STREAM_BLOCKING))
+        return 0;
     }
-    n = write_bufs(s, req->bufs, req->nbufs, req->send_fd);
-    if (n == LOOM_EAGAIN)
-      return 0;
-    if (n < 0) {
-      s->write_queue_size -= bufs_total(req->bufs, req->nbufs);
-      finish_write(s, req, (int) n);
-      continue;
-    }
-    req->send_fd = -1; /* it went with the first byte */
-    s->write_queue_size -= (size_t) n;
-    advance(req, (size_t) n);
-    if (req->nbufs == 0) {
-      finish_write(s, req, 0);
-      continue;
-    }
-    if (s->flags & LOOM__STREAM_BLOCKING)
-      continue; /* a blocking fd wrote less only on a signal: go on */
-    return 0;
+    finish_write(req, err);
   }
   return 1;
 }
@@ -301,7 +341,7 @@ static void after_drain(loom_stream_t* s, int emptied) {
 int loom_write2(loom_write_t* req, loom_stream_t* s, loom_buf_t* bufs,
                 unsigned int nbufs, loom_stream_t* send_handle,
                 loom_write_cb cb) {
-  int was_empty;
+  int was_idle;
   int send_fd = -1;
 
   if (stream_fd(s) < 0)
@@ -322,16 +362,16 @@ int loom_write2(loom_write_t* req, loom_stream_t* s, loom_buf_t* bufs,
   req->handle = s;
   req->bufs = bufs;
   req->nbufs = nbufs;
-  req->error = 0;
+  req->error = WRITE_UNFINISHED;
   req->send_fd = send_fd;
   s->write_queue_size += bufs_total(bufs, nbufs);
   s->loop->active_reqs++;
 
-  was_empty = loom__queue_empty(&s->write_queue);
+  was_idle = !has_unfinished(s);
   loom__queue_insert_tail(&s->write_queue, &req->queue);
   if (s->connect_req != NULL)
     return 0; /* written once connected */
-  if (was_empty) {
+  if (was_idle) {
     after_drain(s, drain_write_queue(s));
     /* The fast path: written at once and nobody to tell. The request is
      * not touched again, so the caller may reuse it immediately. */
@@ -341,7 +381,7 @@ int loom_write2(loom_write_t* req, loom_stream_t* s, loom_buf_t* bufs,
       return 1;
     }
   }
-  if (!loom__queue_empty(&s->write_completed))
+  if (has_finished(s))
     loom__io_feed(s->loop, &s->io);
   return 0;
 }
@@ -364,7 +404,7 @@ int loom_try_write2(loom_stream_t* s, const loom_buf_t* bufs,
       (s->flags & LOOM__STREAM_SHUTTING))
     return LOOM_EPIPE;
   /* Writing now would overtake what is queued. */
-  if (!loom__queue_empty(&s->write_queue) || s->connect_req != NULL)
+  if (has_unfinished(s) || s->connect_req != NULL)
     return LOOM_EAGAIN;
   if (send_handle != NULL) {
     if (s->type != LOOM_NAMED_PIPE || !((loom_pipe_t*) s)->ipc)
@@ -421,7 +461,7 @@ int loom_shutdown(loom_shutdown_t* req, loom_stream_t* s,
   s->loop->active_reqs++;
   /* Even with nothing queued the callback must come later: the pending
    * phase sees the empty queue and shuts down then. */
-  if (loom__queue_empty(&s->write_queue) && s->connect_req == NULL)
+  if (!has_unfinished(s) && s->connect_req == NULL)
     loom__io_feed(s->loop, &s->io);
   return 0;
 }
@@ -703,7 +743,7 @@ void loom__stream_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
     connect_ready(s);
     if (loom__is_closing((loom_handle_t*) s))
       return;
-    if (!loom__queue_empty(&s->write_queue))
+    if (has_unfinished(s))
       events |= POLLOUT; /* writes waited for the connection */
     else if (s->flags & LOOM__STREAM_SHUTTING)
       events |= LOOM__IO_PENDING;
@@ -722,8 +762,7 @@ void loom__stream_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
     return;
 
   if (events & (POLLOUT | POLLERR | POLLHUP | LOOM__IO_PENDING)) {
-    if (!loom__queue_empty(&s->write_queue) ||
-        (s->flags & LOOM__STREAM_SHUTTING))
+    if (has_unfinished(s) || (s->flags & LOOM__STREAM_SHUTTING))
       after_drain(s, drain_write_queue(s));
     run_write_callbacks(s);
   }
@@ -759,11 +798,13 @@ void loom__stream_close(loom_stream_t* s) {
     loom__close(s->accepted_fd);
     s->accepted_fd = -1;
   }
-  while (!loom__queue_empty(&s->write_queue)) {
-    q = loom__queue_head(&s->write_queue);
-    req = loom__queue_data(q, loom_write_t, queue);
+  for (q = loom__queue_head(&s->write_queue); q != &s->write_queue;
+       q = q->next) {
+    req = write_at(q);
+    if (write_finished(req))
+      continue;
     s->write_queue_size -= bufs_total(req->bufs, req->nbufs);
-    finish_write(s, req, LOOM_ECANCELED);
+    finish_write(req, LOOM_ECANCELED);
   }
   s->flags &= ~(LOOM__STREAM_READABLE | LOOM__STREAM_WRITABLE);
 }
