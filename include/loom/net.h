@@ -97,12 +97,16 @@ struct loom_connect_s {
   LOOM_REQ_FIELDS
   loom_connect_cb cb;
   loom_stream_t* handle;
+  int error; /* a failure known at once, reported from the pending phase */
 };
 
+/* A shutdown waits in the stream's write queue behind the writes before
+ * it, as a write of the end of the stream (`eof`, private). */
 struct loom_shutdown_s {
   LOOM_REQ_FIELDS
   loom_shutdown_cb cb;
   loom_stream_t* handle;
+  loom_write_t eof;
 };
 
 struct loom_udp_send_s {
@@ -116,8 +120,11 @@ struct loom_udp_send_s {
   struct sockaddr_storage addr; /* ss_family AF_UNSPEC when connected */
 };
 
-/* The fields tcp, pipe and tty share. A stream that listens never reads,
- * so the connection and read callbacks share a slot. */
+/* The fields tcp, pipe and tty share. Every connection holds them, so
+ * they are kept few: a stream that listens never reads or writes, so the
+ * connection callback shares the read callback's slot and the accepted
+ * descriptor shares the written byte count's; a shutdown is queued with
+ * the writes; a connect's early failure is kept in its request. */
 #define LOOM_STREAM_FIELDS                                                    \
   LOOM_HANDLE_FIELDS                                                          \
   union {                                                                     \
@@ -125,13 +132,14 @@ struct loom_udp_send_s {
     loom_connection_cb connection_cb;                                         \
   } u;                                                                        \
   loom__io_t io;                                                              \
-  loom_queue_t write_queue; /* finished writes awaiting callbacks, then    \
-                               unfinished ones, in order */                 \
-  size_t write_queue_size;      /* bytes not yet written */                   \
-  loom_connect_t* connect_req;                                                \
-  loom_shutdown_t* shutdown_req;                                              \
-  int accepted_fd;                                                            \
-  int delayed_error;
+  /* Finished writes waiting for their callbacks, then unfinished ones,    \
+   * in order. */                                                          \
+  loom_queue_t write_queue;                                                   \
+  union {                                                                     \
+    size_t write_queue_size; /* bytes not yet written */                      \
+    int accepted_fd; /* listening: a connection not yet accepted, or -1 */   \
+  };                                                                          \
+  loom_connect_t* connect_req;
 
 struct loom_stream_s {
   LOOM_STREAM_FIELDS

@@ -39,7 +39,9 @@ enum {
   LOOM__STREAM_BLOCKING = 1u << 23,
   LOOM__STREAM_SOCKET = 1u << 24,   /* sendmsg with MSG_NOSIGNAL works */
   LOOM__STREAM_BOUND = 1u << 25,
-  LOOM__STREAM_CLOSE_RESET = 1u << 26
+  LOOM__STREAM_CLOSE_RESET = 1u << 26,
+  /* bind found the address in use: listen and connect say so (libuv). */
+  LOOM__STREAM_BIND_INUSE = 1u << 27
 };
 
 /* UDP flags. */

@@ -130,8 +130,9 @@ int loom_pipe_connect2(loom_connect_t* req, loom_pipe_t* p, const char* name,
     rc = connect(fd, (struct sockaddr*) &sun, len);
   while (rc != 0 && errno == EINTR);
   /* Errors arrive through the callback, as for tcp. */
+  req->error = 0;
   if (rc != 0 && errno != EINPROGRESS)
-    p->delayed_error = LOOM__ERR(errno);
+    req->error = LOOM__ERR(errno);
   else
     p->flags |= LOOM__STREAM_READABLE | LOOM__STREAM_WRITABLE;
 
@@ -140,7 +141,7 @@ int loom_pipe_connect2(loom_connect_t* req, loom_pipe_t* p, const char* name,
   req->handle = (loom_stream_t*) p;
   p->connect_req = req;
   p->loop->active_reqs++;
-  if (p->delayed_error != 0)
+  if (req->error != 0)
     loom__io_feed(p->loop, &p->io);
   else
     loom__io_start(p->loop, &p->io, POLLOUT);

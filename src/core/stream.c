@@ -44,9 +44,6 @@ void loom__stream_init(loom_loop_t* loop, loom_stream_t* s,
   loom__queue_init(&s->write_queue);
   s->write_queue_size = 0;
   s->connect_req = NULL;
-  s->shutdown_req = NULL;
-  s->accepted_fd = -1;
-  s->delayed_error = 0;
 }
 
 
@@ -191,16 +188,6 @@ static void run_write_callbacks(loom_stream_t* s) {
 }
 
 
-static void finish_shutdown(loom_stream_t* s, int error) {
-  loom_shutdown_t* req = s->shutdown_req;
-
-  s->shutdown_req = NULL;
-  s->loop->active_reqs--;
-  if (req->cb != NULL)
-    req->cb(req, error);
-}
-
-
 static void finish_connect(loom_stream_t* s, int error) {
   loom_connect_t* req = s->connect_req;
 
@@ -287,7 +274,7 @@ static void advance(loom_write_t* req, size_t n) {
 }
 
 
-static void do_shutdown(loom_stream_t* s);
+static int do_shutdown(loom_stream_t* s);
 
 /* Writes queued requests until the kernel pushes back. Returns 1 if the
  * queue was emptied. */
@@ -301,6 +288,10 @@ static int drain_write_queue(loom_stream_t* s) {
     return 1;
   for (q = &req->queue; q != &s->write_queue; q = q->next) {
     req = write_at(q);
+    if (req->type == LOOM_SHUTDOWN) {
+      finish_write(req, do_shutdown(s));
+      continue;
+    }
     err = 0;
     advance(req, 0); /* empty buffers need no system call */
     while (req->nbufs > 0 || req->send_fd >= 0) {
@@ -325,16 +316,12 @@ static int drain_write_queue(loom_stream_t* s) {
 }
 
 
-/* After the queue changed: watch for writability while anything is left,
- * and start a requested shutdown once everything is written. */
+/* After the queue changed: watch for writability while anything is left. */
 static void after_drain(loom_stream_t* s, int emptied) {
-  if (!emptied) {
+  if (!emptied)
     loom__io_start(s->loop, &s->io, POLLOUT);
-    return;
-  }
-  loom__io_stop(s->loop, &s->io, POLLOUT);
-  if ((s->flags & LOOM__STREAM_SHUTTING) && !(s->flags & LOOM__STREAM_SHUT))
-    do_shutdown(s);
+  else
+    loom__io_stop(s->loop, &s->io, POLLOUT);
 }
 
 
@@ -428,25 +415,37 @@ int loom_try_write(loom_stream_t* s, const loom_buf_t* bufs,
 
 
 size_t loom_stream_get_write_queue_size(const loom_stream_t* s) {
-  return s->write_queue_size;
+  /* A listener's slot holds its accepted descriptor instead. */
+  return (s->flags & LOOM__STREAM_LISTENING) ? 0 : s->write_queue_size;
 }
 
 
 /* ---- shutdown -------------------------------------------------------- */
 
-static void do_shutdown(loom_stream_t* s) {
-  int err = 0;
-
+/* The shutdown's turn in the write queue has come: everything before it
+ * was written. */
+static int do_shutdown(loom_stream_t* s) {
   s->flags |= LOOM__STREAM_SHUT;
   s->flags &= ~LOOM__STREAM_WRITABLE;
   if (shutdown(stream_fd(s), SHUT_WR) != 0)
-    err = LOOM__ERR(errno);
-  finish_shutdown(s, err);
+    return LOOM__ERR(errno);
+  return 0;
+}
+
+
+static void shutdown_written(loom_write_t* eof, int status) {
+  loom_shutdown_t* req = loom__queue_data(eof, loom_shutdown_t, eof);
+
+  if (req->cb != NULL)
+    req->cb(req, status);
 }
 
 
 int loom_shutdown(loom_shutdown_t* req, loom_stream_t* s,
                   loom_shutdown_cb cb) {
+  loom_write_t* eof = &req->eof;
+  int was_idle;
+
   if (stream_fd(s) < 0)
     return LOOM_ENOTCONN;
   if (!(s->flags & LOOM__STREAM_WRITABLE) ||
@@ -456,12 +455,20 @@ int loom_shutdown(loom_shutdown_t* req, loom_stream_t* s,
   req->type = LOOM_SHUTDOWN;
   req->cb = cb;
   req->handle = s;
-  s->shutdown_req = req;
+  eof->type = LOOM_SHUTDOWN; /* what the write queue looks for */
+  eof->cb = shutdown_written;
+  eof->handle = s;
+  eof->bufs = NULL;
+  eof->nbufs = 0;
+  eof->error = WRITE_UNFINISHED;
+  eof->send_fd = -1;
+  was_idle = !has_unfinished(s);
+  loom__queue_insert_tail(&s->write_queue, &eof->queue);
   s->flags |= LOOM__STREAM_SHUTTING;
   s->loop->active_reqs++;
   /* Even with nothing queued the callback must come later: the pending
-   * phase sees the empty queue and shuts down then. */
-  if (!has_unfinished(s) && s->connect_req == NULL)
+   * phase drains the queue and shuts down then. */
+  if (was_idle && s->connect_req == NULL)
     loom__io_feed(s->loop, &s->io);
   return 0;
 }
@@ -648,11 +655,13 @@ int loom_listen(loom_stream_t* s, int backlog, loom_connection_cb cb) {
     return LOOM_EINVAL;
   if (s->type != LOOM_TCP && s->type != LOOM_NAMED_PIPE)
     return LOOM_ENOTSUP;
-  if (s->delayed_error != 0)
-    return s->delayed_error;
+  if (s->flags & LOOM__STREAM_BIND_INUSE)
+    return LOOM_EADDRINUSE;
   if (stream_fd(s) < 0)
     return LOOM_EINVAL;
-  if (s->flags & LOOM__STREAM_READING)
+  /* A stream that reads, writes or connects is no listener. */
+  if ((s->flags & LOOM__STREAM_READING) || s->connect_req != NULL ||
+      !loom__queue_empty(&s->write_queue))
     return LOOM_EINVAL;
   if (reserve_fd < 0)
     reserve_fd = open("/", O_RDONLY | O_CLOEXEC);
@@ -662,6 +671,8 @@ int loom_listen(loom_stream_t* s, int backlog, loom_connection_cb cb) {
   if (err != 0)
     return err;
   s->u.connection_cb = cb;
+  if (!(s->flags & LOOM__STREAM_LISTENING))
+    s->accepted_fd = -1;
   s->flags |= LOOM__STREAM_LISTENING;
   s->flags &= ~(LOOM__STREAM_READABLE | LOOM__STREAM_WRITABLE);
   loom__handle_start((loom_handle_t*) s);
@@ -695,7 +706,7 @@ int loom_accept(loom_stream_t* server, loom_stream_t* client) {
             --p->npending * sizeof(int));
     return 0;
   }
-  if (server->accepted_fd == -1)
+  if (!(server->flags & LOOM__STREAM_LISTENING) || server->accepted_fd == -1)
     return LOOM_EAGAIN;
   if (client->type != server->type)
     return LOOM_EINVAL;
@@ -714,7 +725,7 @@ int loom_accept(loom_stream_t* server, loom_stream_t* client) {
 /* ---- connecting -------------------------------------------------------- */
 
 static void connect_ready(loom_stream_t* s) {
-  int error = s->delayed_error;
+  int error = s->connect_req->error;
   socklen_t len = sizeof(error);
 
   if (error == 0) {
@@ -724,7 +735,6 @@ static void connect_ready(loom_stream_t* s) {
       return;
     error = error != 0 ? LOOM__ERR(error) : 0;
   }
-  s->delayed_error = 0;
   finish_connect(s, error);
 }
 
@@ -738,15 +748,13 @@ void loom__stream_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
   if (s->connect_req != NULL) {
     if (!(events & (POLLOUT | POLLERR | POLLHUP | LOOM__IO_PENDING)))
       return;
-    if ((events & LOOM__IO_PENDING) && s->delayed_error == 0)
+    if ((events & LOOM__IO_PENDING) && s->connect_req->error == 0)
       return;
     connect_ready(s);
     if (loom__is_closing((loom_handle_t*) s))
       return;
     if (has_unfinished(s))
-      events |= POLLOUT; /* writes waited for the connection */
-    else if (s->flags & LOOM__STREAM_SHUTTING)
-      events |= LOOM__IO_PENDING;
+      events |= POLLOUT; /* writes and a shutdown waited for the connection */
   }
 
   if (s->flags & LOOM__STREAM_LISTENING) {
@@ -762,7 +770,7 @@ void loom__stream_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
     return;
 
   if (events & (POLLOUT | POLLERR | POLLHUP | LOOM__IO_PENDING)) {
-    if (has_unfinished(s) || (s->flags & LOOM__STREAM_SHUTTING))
+    if (has_unfinished(s))
       after_drain(s, drain_write_queue(s));
     run_write_callbacks(s);
   }
@@ -780,7 +788,12 @@ void loom__stream_close(loom_stream_t* s) {
   int fd = stream_fd(s);
 
   loom_read_stop(s);
-  s->flags &= ~LOOM__STREAM_LISTENING;
+  if (s->flags & LOOM__STREAM_LISTENING) {
+    if (s->accepted_fd >= 0)
+      loom__close(s->accepted_fd);
+    s->write_queue_size = 0; /* the slot is the byte count again */
+    s->flags &= ~LOOM__STREAM_LISTENING;
+  }
   loom__handle_stop((loom_handle_t*) s);
   loom__io_close(s->loop, &s->io);
   if (fd >= 0) {
@@ -793,10 +806,6 @@ void loom__stream_close(loom_stream_t* s) {
     if (fd > 2)
       loom__close(fd);
     s->io.fd = -1;
-  }
-  if (s->accepted_fd >= 0) {
-    loom__close(s->accepted_fd);
-    s->accepted_fd = -1;
   }
   for (q = loom__queue_head(&s->write_queue); q != &s->write_queue;
        q = q->next) {
@@ -819,8 +828,6 @@ void loom__stream_finish_close(loom_stream_t* s) {
       req->cb(req, LOOM_ECANCELED);
   }
   run_write_callbacks(s);
-  if (s->shutdown_req != NULL)
-    finish_shutdown(s, LOOM_ECANCELED);
 }
 
 

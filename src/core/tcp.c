@@ -90,7 +90,7 @@ int loom_tcp_bind(loom_tcp_t* tcp, const struct sockaddr* addr,
     /* As libuv: EADDRINUSE is reported by listen or connect. */
     if (errno != EADDRINUSE)
       return LOOM__ERR(errno);
-    tcp->delayed_error = LOOM_EADDRINUSE;
+    tcp->flags |= LOOM__STREAM_BIND_INUSE;
   }
   tcp->flags |= LOOM__STREAM_BOUND;
   return 0;
@@ -112,7 +112,12 @@ int loom_tcp_connect(loom_connect_t* req, loom_tcp_t* tcp,
   if (err != 0)
     return err;
 
-  if (tcp->delayed_error == 0) {
+  req->error = 0;
+  if (tcp->flags & LOOM__STREAM_BIND_INUSE) {
+    /* The bind's failure is the connect's, reported once (libuv). */
+    tcp->flags &= ~LOOM__STREAM_BIND_INUSE;
+    req->error = LOOM_EADDRINUSE;
+  } else {
     do
       rc = connect(tcp_fd(tcp), addr, (socklen_t) loom__sockaddr_len(addr));
     while (rc != 0 && errno == EINTR);
@@ -120,7 +125,7 @@ int loom_tcp_connect(loom_connect_t* req, loom_tcp_t* tcp,
       /* Loopback may refuse at once; the callback still comes later. */
       if (errno == ECONNREFUSED || errno == ENETUNREACH ||
           errno == EHOSTUNREACH || errno == ETIMEDOUT)
-        tcp->delayed_error = LOOM__ERR(errno);
+        req->error = LOOM__ERR(errno);
       else
         return LOOM__ERR(errno);
     }
@@ -131,9 +136,9 @@ int loom_tcp_connect(loom_connect_t* req, loom_tcp_t* tcp,
   req->handle = (loom_stream_t*) tcp;
   tcp->connect_req = req;
   tcp->loop->active_reqs++;
-  if (tcp->delayed_error == 0)
+  if (req->error == 0)
     tcp->flags |= LOOM__STREAM_READABLE | LOOM__STREAM_WRITABLE;
-  if (tcp->delayed_error != 0)
+  if (req->error != 0)
     loom__io_feed(tcp->loop, &tcp->io);
   else
     loom__io_start(tcp->loop, &tcp->io, POLLOUT);
@@ -195,18 +200,32 @@ static int sockname(int fd, struct sockaddr* name, int* namelen, int peer) {
 }
 
 
+/* A failure reported later stands for the socket's state until then. */
+static int delayed_error(const loom_tcp_t* tcp) {
+  if (tcp->flags & LOOM__STREAM_BIND_INUSE)
+    return LOOM_EADDRINUSE;
+  if (tcp->connect_req != NULL)
+    return tcp->connect_req->error;
+  return 0;
+}
+
+
 int loom_tcp_getsockname(const loom_tcp_t* tcp, struct sockaddr* name,
                          int* namelen) {
-  if (tcp->delayed_error != 0)
-    return tcp->delayed_error;
+  int err = delayed_error(tcp);
+
+  if (err != 0)
+    return err;
   return sockname(tcp_fd(tcp), name, namelen, 0);
 }
 
 
 int loom_tcp_getpeername(const loom_tcp_t* tcp, struct sockaddr* name,
                          int* namelen) {
-  if (tcp->delayed_error != 0)
-    return tcp->delayed_error;
+  int err = delayed_error(tcp);
+
+  if (err != 0)
+    return err;
   return sockname(tcp_fd(tcp), name, namelen, 1);
 }
 

@@ -130,7 +130,7 @@ static int tcp_connect(lua_State* L) {
 
 static int tcp_write_queue_size(lua_State* L) {
   loom_tcp_t* t = check_tcp(L);
-  lua_pushinteger(L, (lua_Integer) t->write_queue_size);
+  lua_pushinteger(L, (lua_Integer) loom_stream_get_write_queue_size((loom_stream_t*) t));
   return 1;
 }
 

@@ -495,6 +495,92 @@ test("callback-less writes: partly at once, partly queued, in order", function(e
   end)
 end)
 
+test("shutdown is the last write: after the writes before it, in order", function(expect)
+  local server = uv.new_tcp()
+  assert(server:bind("127.0.0.1", 0))
+  -- A connection the server has not accepted yet waits in the listener's
+  -- slot: the listener still has no write queue.
+  server:listen(1, expect(function()
+    assert(server:write_queue_size() == 0)
+    local s = uv.new_tcp()
+    server:accept(s)
+    local got = ""
+    s:read_start(function(err, data)
+      assert(not err, err)
+      if data then got = got .. data return end
+      assert(got == "ab", got)
+      s:close(); server:close()
+    end)
+  end))
+  local c = uv.new_tcp()
+  local order = {}
+  -- All queued while connecting: they go, in order, once connected.
+  c:connect("127.0.0.1", server:getsockname().port, expect(function(err)
+    assert(not err, err)
+    order[#order + 1] = "connect"
+  end))
+  c:write("a", function(err) assert(not err, err); order[#order + 1] = "a" end)
+  c:write("", function(err) assert(not err, err); order[#order + 1] = "empty" end)
+  c:write("b", function(err) assert(not err, err); order[#order + 1] = "b" end)
+  c:shutdown(expect(function(err)
+    assert(not err, err)
+    order[#order + 1] = "shutdown"
+    assert(table.concat(order, " ") == "connect a empty b shutdown",
+           table.concat(order, " "))
+    c:close()
+  end))
+  local ok, msg, name = c:write("late")
+  assert(ok == nil and name == "EPIPE", msg)
+  local okl, msgl, namel = c:listen(1, function() end)
+  assert(okl == nil and namel == "EINVAL", msgl) -- a connecting stream
+end)
+
+test("close with writes and a shutdown queued: all ECANCELED, in order", function(expect)
+  local server = uv.new_tcp()
+  assert(server:bind("127.0.0.1", 0))
+  local peer
+  server:listen(1, function()
+    peer = uv.new_tcp()
+    server:accept(peer) -- and never reads
+  end)
+  local c = uv.new_tcp()
+  local order = {}
+  c:connect("127.0.0.1", server:getsockname().port, expect(function(err)
+    assert(not err, err)
+    -- More than the kernel buffers take: the first write stays queued.
+    c:write(string.rep("x", 64 * 1024 * 1024), function(werr)
+      order[#order + 1] = "big " .. tostring(werr)
+    end)
+    c:write("small", function(werr) order[#order + 1] = "small " .. tostring(werr) end)
+    c:shutdown(function(serr) order[#order + 1] = "shutdown " .. tostring(serr) end)
+    assert(c:write_queue_size() > 0)
+    c:close(expect(function()
+      assert(table.concat(order, ", ") ==
+             "big ECANCELED, small ECANCELED, shutdown ECANCELED",
+             table.concat(order, ", "))
+      peer:close(); server:close()
+    end))
+  end))
+end)
+
+test("bind's EADDRINUSE: listen says so, connect reports it once", function(expect)
+  local server = uv.new_tcp()
+  assert(server:bind("127.0.0.1", 0))
+  assert(server:listen(1, function() end))
+  local port = server:getsockname().port
+  local busy = uv.new_tcp()
+  assert(busy:bind("127.0.0.1", port) == 0)
+  local n, msg, name = busy:getsockname()
+  assert(n == nil and name == "EADDRINUSE", msg)
+  busy:connect("127.0.0.1", port, expect(function(err)
+    assert(err == "EADDRINUSE", err)
+    busy:close(); server:close()
+  end))
+  n, msg, name = busy:getpeername()
+  assert(n == nil and name == "EADDRINUSE", msg)
+  assert(server:write_queue_size() == 0)
+end)
+
 test("options, names and errors", function(expect)
   local t = uv.new_tcp()
   assert(t:nodelay(true) == nil or true) -- no socket yet: an error or 0
