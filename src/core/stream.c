@@ -8,6 +8,11 @@
  * completions that happened inside a call and must be reported later: a
  * write that the kernel took at once, a connect that failed at once, a
  * shutdown with nothing queued before it.
+ *
+ * The write queue holds, in order, the finished writes whose callbacks
+ * are still to run and then the unfinished ones; a shutdown is queued as
+ * a write of the end of the stream, so it happens, and is reported, after
+ * every write before it. This keeps a stream down to one list.
  */
 #include "internal.h"
 
