@@ -9,6 +9,7 @@ local uv = require "loom"
 local function watch_tree(dir, on_event)
   local h = uv.new_fs_event()
   assert(h:start(dir, {recursive = true}, function(err, name, events)
+    -- EOVERFLOW: the kernel dropped events; a real tool would rescan.
     if err then return io.stderr:write("watch: ", err, "\n") end
     on_event(events.rename and "rename" or "change", name)
   end))

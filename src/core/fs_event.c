@@ -468,6 +468,43 @@ static void dispatch_watch(struct loom__inotify_s* in, watch_t* w,
 }
 
 
+/* The next started fs_event handle still to hear of an overflow. */
+static loom_fs_event_t* next_overflow_due(loom_loop_t* loop) {
+  loom_queue_t* q;
+  loom_handle_t* h;
+
+  for (q = loop->handle_queue.next; q != &loop->handle_queue; q = q->next) {
+    h = loom__queue_data(q, loom_handle_t, handle_queue);
+    if (h->type == LOOM_FS_EVENT && (h->flags & LOOM__FS_EVENT_OVERFLOW_DUE))
+      return (loom_fs_event_t*) h;
+  }
+  return NULL;
+}
+
+
+/* The kernel's queue overflowed: events were lost, and which handles they
+ * concerned is unknown. Every started handle is told once, with
+ * EOVERFLOW, so it can look again for itself. The handles are marked
+ * first and found again one by one, since a callback may stop or close
+ * any of them. */
+static void report_overflow(loom_loop_t* loop) {
+  loom_queue_t* q;
+  loom_handle_t* h;
+  loom_fs_event_t* fe;
+
+  for (q = loop->handle_queue.next; q != &loop->handle_queue; q = q->next) {
+    h = loom__queue_data(q, loom_handle_t, handle_queue);
+    if (h->type == LOOM_FS_EVENT && ((loom_fs_event_t*) h)->path != NULL)
+      h->flags |= LOOM__FS_EVENT_OVERFLOW_DUE;
+  }
+  while ((fe = next_overflow_due(loop)) != NULL) {
+    fe->flags &= ~LOOM__FS_EVENT_OVERFLOW_DUE;
+    if (fe->path != NULL)
+      fe->cb(fe, NULL, 0, LOOM_EOVERFLOW);
+  }
+}
+
+
 void loom__inotify_io(loom_loop_t* loop, loom__io_t* io, unsigned int events) {
   struct loom__inotify_s* in = loom__queue_data(io, struct loom__inotify_s, io);
   char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -475,7 +512,6 @@ void loom__inotify_io(loom_loop_t* loop, loom__io_t* io, unsigned int events) {
   ssize_t n;
   char* p;
   watch_t* w;
-  (void) loop;
 
   if (events & LOOM__IO_PENDING)
     return;
@@ -487,9 +523,12 @@ void loom__inotify_io(loom_loop_t* loop, loom__io_t* io, unsigned int events) {
       return;
     for (p = buf; p < buf + n; p += sizeof(*e) + e->len) {
       e = (const struct inotify_event*) p;
+      if (e->mask & IN_Q_OVERFLOW) {
+        report_overflow(loop);
+        continue;
+      }
       /* The watch is looked up for every event: a callback may have
-       * stopped the last handle on it. A queue overflow (wd -1) names no
-       * watch; its events are lost, as with libuv. */
+       * stopped the last handle on it. */
       w = watch_find(in, e->wd);
       if (w != NULL)
         dispatch_watch(in, w, e);

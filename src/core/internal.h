@@ -44,6 +44,12 @@ enum {
   LOOM__STREAM_BIND_INUSE = 1u << 27
 };
 
+/* fs_event flags. */
+enum {
+  /* Still to be told that the kernel's event queue overflowed. */
+  LOOM__FS_EVENT_OVERFLOW_DUE = 1u << 16
+};
+
 /* UDP flags. */
 enum {
   LOOM__UDP_CONNECTED = 1u << 16,

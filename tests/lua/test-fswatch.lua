@@ -180,6 +180,48 @@ test("fs_event recursive: existing and new subdirectories", function()
   write_file(dir .. "/a/b/deep.txt", "d")
 end)
 
+test("fs_event: an overflowing kernel queue is reported once to each handle", function(expect)
+  local limit = 16384
+  local f = io.open("/proc/sys/fs/inotify/max_queued_events")
+  if f then limit = tonumber(f:read("l")) or limit; f:close() end
+  assert(limit <= 200000, "max_queued_events is too high for this test: " .. limit)
+  local dir = tmpdir()
+  local a, b, stopped = uv.new_fs_event(), uv.new_fs_event(), uv.new_fs_event()
+  local overflows = {a = 0, b = 0}
+  local cancel
+  local function check_done()
+    if overflows.a >= 1 and overflows.b >= 1 then
+      cancel()
+      a:close(); b:close(); stopped:close()
+    end
+  end
+  local function on(name)
+    return function(err, filename)
+      if err then
+        assert(err == "EOVERFLOW", err)
+        assert(filename == nil)
+        overflows[name] = overflows[name] + 1
+        assert(overflows[name] == 1, name .. " told twice")
+        check_done()
+      end
+    end
+  end
+  assert(a:start(dir, {}, on("a")))
+  assert(b:start(dir, {}, on("b")))
+  assert(stopped:start(dir, {}, function(err) error("a stopped handle heard " .. tostring(err)) end))
+  assert(stopped:stop())
+  -- More events than the kernel queues, made before the loop reads any.
+  for i = 1, limit + 500 do
+    local file = assert(io.open(dir .. "/f" .. i, "w"))
+    file:close()
+  end
+  cancel = deadline(10000, "the overflow", function()
+    a:close(); b:close(); stopped:close()
+  end)
+  uv.run()
+  assert(overflows.a == 1 and overflows.b == 1)
+end)
+
 test("fs_poll sees a change with prev and curr stats", function(expect)
   local dir = tmpdir()
   local file = dir .. "/polled"
