@@ -365,6 +365,26 @@ static int panic(lua_State* L) {
 }
 
 
+#if defined(__SANITIZE_ADDRESS__)
+#define LOOM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LOOM_ASAN 1
+#endif
+#endif
+
+
+static int system_malloc_wanted(void) {
+  const char* choice = getenv("LOOM_MALLOC");
+
+#ifdef LOOM_ASAN
+  return choice == NULL || strcmp(choice, "system") == 0;
+#else
+  return choice != NULL && strcmp(choice, "system") == 0;
+#endif
+}
+
+
 int main(int argc, char** argv) {
   loom_lua_allocator_t* allocator;
   lua_State* L;
@@ -374,11 +394,10 @@ int main(int argc, char** argv) {
   if (argv[0] != NULL && argv[0][0] != '\0')
     progname = argv[0];
   /* LOOM_MALLOC=system uses the C library's allocator instead (for tools
-   * such as valgrind that track malloc'ed blocks one by one). */
-  allocator = getenv("LOOM_MALLOC") != NULL &&
-                      strcmp(getenv("LOOM_MALLOC"), "system") == 0
-                  ? NULL
-                  : loom_lua_allocator_new();
+   * such as valgrind that track malloc'ed blocks one by one). Under
+   * AddressSanitizer it is the default: blocks recycled by the size-class
+   * allocator would hide a use after free of a handle's memory. */
+  allocator = system_malloc_wanted() ? NULL : loom_lua_allocator_new();
   L = allocator != NULL ? lua_newstate(loom_lua_alloc, allocator)
                         : luaL_newstate();
   if (L == NULL) {

@@ -540,6 +540,35 @@ test("shutdown is the last write: after the writes before it, in order", functio
   assert(okl == nil and namel == "EINVAL", msgl) -- a connecting stream
 end)
 
+test("writes finished at once, then close in the same pass: each callback once", function(expect)
+  -- Each client's write completes inside write() and waits for the
+  -- pending phase; the close that follows must take it off that list
+  -- before the handle's memory can be reused (a full GC runs between).
+  echo_server("127.0.0.1", function(server, port)
+    local n, closed = 200, 0
+    for _ = 1, n do
+      local c = uv.new_tcp()
+      c:connect("127.0.0.1", port, function(err)
+        assert(not err, err)
+        local wrote = 0
+        c:write("ping", function(werr)
+          assert(werr == nil, werr)
+          wrote = wrote + 1
+        end)
+        c:shutdown(function(serr) assert(serr == "ECANCELED", serr) end)
+        c:close(function()
+          assert(wrote == 1, wrote)
+          closed = closed + 1
+          collectgarbage()
+          if closed == n then server:close() end
+        end)
+      end)
+    end
+    collectgarbage()
+  end)
+  uv.run()
+end)
+
 test("bind's EADDRINUSE: listen says so, connect reports it once", function(expect)
   local server = uv.new_tcp()
   assert(server:bind("127.0.0.1", 0))
