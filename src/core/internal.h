@@ -154,6 +154,9 @@ struct loom_loop_s {
   pthread_mutex_t work_lock;
   pthread_cond_t work_idle;  /* signalled when work_running drops to 0 */
   loom_queue_t work_done;
+  /* The batch being called back (loop thread only): teardown from inside
+   * one of its callbacks (os.exit) must still find the rest. */
+  loom_queue_t work_dispatching;
   unsigned int work_running; /* this loop's requests on a worker now */
 
   /* Configuration and metrics. */

@@ -257,6 +257,7 @@ int loom__work_loop_init(loom_loop_t* loop) {
   int err;
 
   loom__queue_init(&loop->work_done);
+  loom__queue_init(&loop->work_dispatching);
   loop->work_running = 0;
   pthread_mutexattr_init(&attr);
   pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
@@ -279,14 +280,20 @@ void loom__work_loop_free(loom_loop_t* loop) {
 
 
 void loom__work_dispatch(loom_loop_t* loop) {
-  loom_queue_t done;
+  loom_queue_t* done = &loop->work_dispatching;
   loom_work_t* w;
 
+  /* A dispatch inside a callback of this one (a nested run is refused,
+   * but be safe) adds its batch behind the rest. */
   pthread_mutex_lock(&loop->work_lock);
-  loom__queue_move(&loop->work_done, &done);
+  while (!loom__queue_empty(&loop->work_done)) {
+    loom_queue_t* q = loom__queue_head(&loop->work_done);
+    loom__queue_remove(q);
+    loom__queue_insert_tail(done, q);
+  }
   pthread_mutex_unlock(&loop->work_lock);
-  while (!loom__queue_empty(&done)) {
-    w = loom__queue_data(loom__queue_head(&done), loom_work_t, queue);
+  while (!loom__queue_empty(done)) {
+    w = loom__queue_data(loom__queue_head(done), loom_work_t, queue);
     loom__queue_remove(&w->queue);
     loop->active_reqs--;
     if (w->after_work_cb != NULL)
@@ -335,6 +342,11 @@ void loom__work_loop_teardown(loom_loop_t* loop) {
     loom__queue_insert_tail(&gone, q);
   }
   pthread_mutex_unlock(&loop->work_lock);
+  while (!loom__queue_empty(&loop->work_dispatching)) {
+    loom_queue_t* q = loom__queue_head(&loop->work_dispatching);
+    loom__queue_remove(q);
+    loom__queue_insert_tail(&gone, q);
+  }
   /* Every request not yet reported gets its after function once, with
    * ECANCELED and the loop marked as tearing down, so its owner can free
    * what it holds without calling anyone (see loom_loop_teardown). */
