@@ -21,6 +21,26 @@ local function echo_server(host, on_ready)
   on_ready(server, server:getsockname().port)
 end
 
+-- A server for one connection on 127.0.0.1: collects what it reads and
+-- calls on_eof(s, got, server) at the end of the stream. before_accept,
+-- if given, runs when the connection is waiting to be accepted.
+local function collecting_server(expect, on_eof, before_accept)
+  local server = uv.new_tcp()
+  assert(server:bind("127.0.0.1", 0))
+  server:listen(1, expect(function()
+    if before_accept then before_accept(server) end
+    local s = uv.new_tcp()
+    server:accept(s)
+    local got = ""
+    s:read_start(function(err, data)
+      assert(not err, err)
+      if data then got = got .. data return end
+      on_eof(s, got, server)
+    end)
+  end))
+  return server
+end
+
 local function echo_roundtrip(expect, host, family)
   echo_server(host, function(server, port)
     local c = uv.new_tcp()
@@ -320,20 +340,11 @@ test("close while connecting: the callback gets ECANCELED once", function(expect
 end)
 
 test("half-close: shutdown, then the peer answers and closes", function(expect)
-  local server = uv.new_tcp()
-  assert(server:bind("127.0.0.1", 0))
-  server:listen(1, expect(function()
-    local s = uv.new_tcp()
-    server:accept(s)
-    local got = ""
-    s:read_start(function(err, data)
-      assert(not err, err)
-      if data then got = got .. data return end
-      assert(got == "abc", got)
-      assert(not s:is_readable())
-      s:write("xyz", function() s:close(); server:close() end)
-    end)
-  end))
+  local server = collecting_server(expect, function(s, got, srv)
+    assert(got == "abc", got)
+    assert(not s:is_readable())
+    s:write("xyz", function() s:close(); srv:close() end)
+  end)
   local c = uv.new_tcp()
   c:connect("127.0.0.1", server:getsockname().port, expect(function(err)
     assert(not err, err)
@@ -501,22 +512,14 @@ test("callback-less writes: partly at once, partly queued, in order", function(e
 end)
 
 test("shutdown is the last write: after the writes before it, in order", function(expect)
-  local server = uv.new_tcp()
-  assert(server:bind("127.0.0.1", 0))
-  -- A connection the server has not accepted yet waits in the listener's
-  -- slot: the listener still has no write queue.
-  server:listen(1, expect(function()
-    assert(server:write_queue_size() == 0)
-    local s = uv.new_tcp()
-    server:accept(s)
-    local got = ""
-    s:read_start(function(err, data)
-      assert(not err, err)
-      if data then got = got .. data return end
-      assert(got == "ab", got)
-      s:close(); server:close()
-    end)
-  end))
+  local server = collecting_server(expect, function(s, got, srv)
+    assert(got == "ab", got)
+    s:close(); srv:close()
+  end, function(srv)
+    -- A connection not accepted yet waits in the listener's slot: the
+    -- listener still has no write queue.
+    assert(srv:write_queue_size() == 0)
+  end)
   local c = uv.new_tcp()
   local order = {}
   -- All queued while connecting: they go, in order, once connected.
