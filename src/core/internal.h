@@ -255,8 +255,6 @@ void loom__io_dispatch(loom_loop_t* loop, loom__io_t* w, unsigned int events);
 loom__io_t* loom__io_at(const loom_loop_t* loop, int fd);
 /* The events w wants, as POLL* bits. */
 unsigned int loom__io_wanted(const loom__io_t* w);
-/* The events the kernel was last told for w, as POLL* bits. */
-unsigned int loom__io_registered(const loom__io_t* w);
 /* Called when the kernel has been told w's wish. */
 void loom__io_registered_now(loom__io_t* w);
 /* Takes the next fd from the change list (-1 when empty); its watcher, if

@@ -88,11 +88,6 @@ unsigned int loom__io_wanted(const loom__io_t* w) {
 }
 
 
-unsigned int loom__io_registered(const loom__io_t* w) {
-  return unpack(w->events);
-}
-
-
 void loom__io_registered_now(loom__io_t* w) {
   w->events = w->pevents;
 }

@@ -139,23 +139,23 @@ static loom_write_t* write_at(loom_queue_t* q) {
 }
 
 
-/* The first unfinished write, or NULL. The finished ones before it are
- * few: they are called back on the next pending phase. */
+static int has_unfinished(loom_stream_t* s) {
+  return !loom__queue_empty(&s->write_queue) &&
+         !write_finished(write_at(loom__queue_tail(&s->write_queue)));
+}
+
+
+/* The first unfinished write, or NULL. Only readiness events look for
+ * it, and the finished writes before it are few there: an event calls
+ * back what it finished before it returns. */
 static loom_write_t* first_unfinished(loom_stream_t* s) {
   loom_queue_t* q;
 
-  if (loom__queue_empty(&s->write_queue) ||
-      write_finished(write_at(loom__queue_tail(&s->write_queue))))
+  if (!has_unfinished(s))
     return NULL;
   for (q = loom__queue_head(&s->write_queue);; q = q->next)
     if (!write_finished(write_at(q)))
       return write_at(q);
-}
-
-
-static int has_unfinished(loom_stream_t* s) {
-  return !loom__queue_empty(&s->write_queue) &&
-         !write_finished(write_at(loom__queue_tail(&s->write_queue)));
 }
 
 
@@ -281,10 +281,9 @@ static void advance(loom_write_t* req, size_t n) {
 
 static int do_shutdown(loom_stream_t* s);
 
-/* Writes queued requests until the kernel pushes back. Returns 1 if the
- * queue was emptied. */
-static int drain_write_queue(loom_stream_t* s) {
-  loom_write_t* req = first_unfinished(s);
+/* Writes queued requests, from req (the first unfinished one, or NULL),
+ * until the kernel pushes back. Returns 1 if nothing is left unfinished. */
+static int drain_write_queue(loom_stream_t* s, loom_write_t* req) {
   loom_queue_t* q;
   ssize_t n;
   int err;
@@ -364,7 +363,9 @@ int loom_write2(loom_write_t* req, loom_stream_t* s, loom_buf_t* bufs,
   if (s->connect_req != NULL)
     return 0; /* written once connected */
   if (was_idle) {
-    after_drain(s, drain_write_queue(s));
+    /* Start at this write: the finished ones before it (written at once
+     * earlier in this pass) need no look. */
+    after_drain(s, drain_write_queue(s, req));
     /* The fast path: written at once and nobody to tell. The request is
      * not touched again, so the caller may reuse it immediately. */
     if (cb == NULL && req->nbufs == 0 && req->error == 0) {
@@ -776,7 +777,7 @@ void loom__stream_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
 
   if (events & (POLLOUT | POLLERR | POLLHUP | LOOM__IO_PENDING)) {
     if (has_unfinished(s))
-      after_drain(s, drain_write_queue(s));
+      after_drain(s, drain_write_queue(s, first_unfinished(s)));
     run_write_callbacks(s);
   }
 }
