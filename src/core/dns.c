@@ -245,6 +245,12 @@ void loom__dns_channel_free(loom__dns_t* dns) {
     loom__queue_remove(head);
     loom__dns_query_free(loom__queue_data(head, loom__dns_query_t, node));
   }
+  /* What is left was being called back when the loop was torn down from
+   * inside that callback (os.exit): its delivery never returns to free it. */
+  while (!loom__queue_empty(&dns->queries)) {
+    head = loom__queue_head(&dns->queries);
+    loom__dns_query_free(loom__queue_data(head, loom__dns_query_t, link));
+  }
   while (dns->socks != NULL) {
     loom__dns_sock_t* w = dns->socks;
     dns->socks = w->next;

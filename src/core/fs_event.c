@@ -94,10 +94,23 @@ static int inotify_open(loom_loop_t* loop) {
 
 void loom__fs_event_loop_free(loom_loop_t* loop) {
   struct loom__inotify_s* in = loop->inotify;
+  watch_t* w;
+  unsigned int i;
 
   if (in == NULL)
     return;
-  /* Every handle has been stopped, so every watch is gone. */
+  /* Every handle has been stopped, so no watch has a subscriber left. A
+   * watch can remain only when the loop was torn down from inside one of
+   * its callbacks (os.exit): that dispatch never ends to free it. Closing
+   * the descriptor drops the kernel's side. */
+  for (i = 0; i < in->nbuckets; i++) {
+    while ((w = in->buckets[i]) != NULL) {
+      assert(loom__queue_empty(&w->subs) && w->dispatching > 0);
+      in->buckets[i] = w->next;
+      in->nwatches--;
+      free(w);
+    }
+  }
   assert(in->nwatches == 0);
   loom__io_close(loop, &in->io);
   loom__close(in->fd);

@@ -180,20 +180,24 @@ static void finish_by_type(loom_handle_t* h) {
 
 
 /* Runs the close callbacks of the handles closed before this phase began;
- * handles closed by those callbacks wait for the next pass. */
+ * handles closed by those callbacks wait for the next pass. The batch is
+ * counted, not moved aside: it stays at the front of the closing queue,
+ * so a state closed from one of its callbacks (os.exit) still finds the
+ * rest there at teardown. */
 int loom__run_closing_handles(loom_loop_t* loop) {
-  loom_queue_t snapshot;
   loom_queue_t* q;
   loom_handle_t* h;
+  size_t batch = 0;
 
-  if (loom__queue_empty(&loop->closing_queue))
+  for (q = loop->closing_queue.next; q != &loop->closing_queue; q = q->next)
+    batch++;
+  if (batch == 0)
     return 0;
-  loom__queue_move(&loop->closing_queue, &snapshot);
   /* Close callbacks may free the handles: none may stay in the pending
    * list. Handles closed from here on are freed a phase later. */
   loom__io_purge_closed(loop);
-  while (!loom__queue_empty(&snapshot)) {
-    q = loom__queue_head(&snapshot);
+  while (batch-- > 0) {
+    q = loom__queue_head(&loop->closing_queue);
     h = loom__queue_data(q, loom_handle_t, handle_queue);
     loom__queue_remove(q);
     assert(h->flags & LOOM__HANDLE_CLOSING);
@@ -221,49 +225,60 @@ void loom__handle_detach(loom_handle_t* h) {
 }
 
 
-/* Visits the handles of one of the loop's two lists. Each visited handle
- * goes back to the list it came from before its callback (closing it then
- * moves it on, as usual), and handles created meanwhile are not visited. */
-static void walk_list(loom_queue_t* list, loom_walk_cb cb, void* arg) {
-  loom_queue_t snapshot;
+/* The open handles one loom_walk has yet to visit, on its stack. */
+typedef struct {
+  loom_queue_t unvisited;
+  loom_queue_t node; /* in loop->walks */
+} walk_t;
+
+
+/* Visits the open handles, then the closing ones. An open handle goes
+ * back to the loop's list before its callback (closing it then moves it
+ * on, as usual); handles created meanwhile are not visited. The closing
+ * handles are those that were closing when the walk began: they are
+ * counted first and stay at the front of the closing queue, because only
+ * the close phase takes handles out of it. */
+void loom_walk(loom_loop_t* loop, loom_walk_cb cb, void* arg) {
+  walk_t walk;
   loom_queue_t* q;
   loom_handle_t* h;
+  size_t closing = 0;
 
-  loom__queue_move(list, &snapshot);
-  while (!loom__queue_empty(&snapshot)) {
-    q = loom__queue_head(&snapshot);
+  for (q = loop->closing_queue.next; q != &loop->closing_queue; q = q->next)
+    closing++;
+  loom__queue_move(&loop->handle_queue, &walk.unvisited);
+  loom__queue_insert_tail(&loop->walks, &walk.node);
+  while (!loom__queue_empty(&walk.unvisited)) {
+    q = loom__queue_head(&walk.unvisited);
     h = loom__queue_data(q, loom_handle_t, handle_queue);
     loom__queue_remove(q);
-    loom__queue_insert_tail(list, q);
+    loom__queue_insert_tail(&loop->handle_queue, q);
+    if (!(h->flags & LOOM__HANDLE_INTERNAL))
+      cb(h, arg);
+  }
+  loom__queue_remove(&walk.node);
+  for (q = loop->closing_queue.next; closing-- > 0; q = q->next) {
+    h = loom__queue_data(q, loom_handle_t, handle_queue);
     if (!(h->flags & LOOM__HANDLE_INTERNAL))
       cb(h, arg);
   }
 }
 
 
-static void append_all(loom_queue_t* to, loom_queue_t* from) {
-  while (!loom__queue_empty(from)) {
-    loom_queue_t* q = loom__queue_head(from);
-    loom__queue_remove(q);
-    loom__queue_insert_tail(to, q);
+/* Teardown from inside a walk callback: the handles those walks had yet
+ * to visit are detached like the rest. */
+void loom__walk_teardown(loom_loop_t* loop) {
+  walk_t* walk;
+  loom_queue_t* q;
+
+  while (!loom__queue_empty(&loop->walks)) {
+    walk = loom__queue_data(loom__queue_head(&loop->walks), walk_t, node);
+    while (!loom__queue_empty(&walk->unvisited)) {
+      q = loom__queue_head(&walk->unvisited);
+      loom__handle_detach(loom__queue_data(q, loom_handle_t, handle_queue));
+    }
+    loom__queue_remove(&walk->node);
   }
-}
-
-
-void loom_walk(loom_loop_t* loop, loom_walk_cb cb, void* arg) {
-  loom_queue_t closing;
-  loom_queue_t added;
-
-  /* The closing ones are snapshotted first, so that handles the callback
-   * closes while the open ones are walked are not visited twice. */
-  loom__queue_move(&loop->closing_queue, &closing);
-  walk_list(&loop->handle_queue, cb, arg);
-  walk_list(&closing, cb, arg);
-  /* Put the earlier closings back in front of those the walk added, so
-   * close callbacks keep their FIFO order. */
-  loom__queue_move(&loop->closing_queue, &added);
-  append_all(&loop->closing_queue, &closing);
-  append_all(&loop->closing_queue, &added);
 }
 
 

@@ -73,6 +73,10 @@ struct loom_loop_s {
   int tearing_down;            /* inside loom_loop_teardown */
   loom_queue_t handle_queue;   /* open handles */
   loom_queue_t closing_queue;  /* closing handles, FIFO, until the close phase */
+  /* Open handles a loom_walk has yet to visit sit in a list on its stack;
+   * the lists are linked here so that teardown from inside a walk
+   * callback (os.exit) still finds those handles. */
+  loom_queue_t walks;
   /* io watchers fed for the pending phase, FIFO, linked through the
    * watchers; pending_dead counts those closed while still linked. */
   loom__io_t* pending_head;
@@ -171,6 +175,7 @@ void loom__handle_init(loom_loop_t* loop, loom_handle_t* h,
                        loom_handle_type type);
 void loom__handle_start(loom_handle_t* h);
 void loom__handle_stop(loom_handle_t* h);
+void loom__walk_teardown(loom_loop_t* loop);
 int loom__run_closing_handles(loom_loop_t* loop);
 void loom__handle_detach(loom_handle_t* h); /* teardown: no callbacks */
 

@@ -306,15 +306,21 @@ static int drain_send_queue(loom_udp_t* u) {
 }
 
 
+/* Calls back the sends completed so far; those a callback completes wait
+ * for the next pass. The batch stays on the handle's list while it is
+ * called back, so a state closed from one of its callbacks (os.exit)
+ * still finds the rest there at teardown. */
 static void run_send_callbacks(loom_udp_t* u) {
-  loom_queue_t done;
+  loom_queue_t* q;
   loom_udp_send_t* req;
+  size_t batch = 0;
 
-  if (loom__queue_empty(&u->send_completed))
-    return;
-  loom__queue_move(&u->send_completed, &done);
-  while (!loom__queue_empty(&done)) {
-    req = loom__queue_data(loom__queue_head(&done), loom_udp_send_t, queue);
+  for (q = loom__queue_head(&u->send_completed); q != &u->send_completed;
+       q = q->next)
+    batch++;
+  while (batch-- > 0) {
+    req = loom__queue_data(loom__queue_head(&u->send_completed),
+                           loom_udp_send_t, queue);
     loom__queue_remove(&req->queue);
     u->loop->active_reqs--;
     if (req->cb != NULL)

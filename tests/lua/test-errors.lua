@@ -107,6 +107,62 @@ test("os.exit from a callback with handles open", function()
   end
 end)
 
+-- os.exit(0, true) closes the state inside a callback whose C caller
+-- never returns. What that caller still held (the rest of a batch, the
+-- record being delivered) must be freed by teardown, which the sanitizer
+-- build's leak check proves (T.loom_exiting). Each script ends by
+-- printing "first" and exiting from its first callback.
+test("os.exit inside close, walk, fs_event and DNS callbacks leaks nothing", function()
+  local uv = T.uv
+  local dir = assert(uv.fs_mkdtemp("/tmp/loom-exit-XXXXXX"))
+  local scripts = {
+    -- Two handles closing in one pass; b's copied datagrams wait for its
+    -- turn when a's close callback exits.
+    close = [[
+      local a, b = uv.new_udp(), uv.new_udp()
+      assert(a:bind("127.0.0.1", 0) == 0 and b:bind("127.0.0.1", 0) == 0)
+      b:recv_start(function(err, data, addr)
+        for i = 1, 20 do b:send(data .. i, addr.ip, addr.port) end
+        a:close(exit)
+        b:close()
+      end)
+      a:send("x", "127.0.0.1", b:getsockname().port)
+    ]],
+    -- A walk that has not yet reached b, which holds copied datagrams.
+    walk = [[
+      local a, b = uv.new_udp(), uv.new_udp()
+      assert(a:bind("127.0.0.1", 0) == 0 and b:bind("127.0.0.1", 0) == 0)
+      b:recv_start(function(err, data, addr)
+        for i = 1, 20 do b:send(data .. i, addr.ip, addr.port) end
+        uv.walk(exit)
+      end)
+      a:send("x", "127.0.0.1", b:getsockname().port)
+    ]],
+    -- Four handles share one inotify watch, which is being dispatched.
+    fs_event = [[
+      for i = 1, 4 do
+        assert(uv.new_fs_event():start(DIR, {}, exit) == 0)
+      end
+      local f = io.open(DIR .. "/a", "w"); f:write("x"); f:close()
+    ]],
+    -- The lookup record being delivered.
+    dns = [[
+      for i = 1, 10 do uv.getaddrinfo("localhost", "80", nil, exit) end
+    ]],
+  }
+  for name, body in pairs(scripts) do
+    local out, err, status = T.loom_exiting(([[
+      local uv = require "loom"
+      local DIR = %q
+      local function exit() print("first") os.exit(0, true) end
+    ]]):format(dir) .. body .. "\nuv.run()")
+    assert(status == 0 and out == "first\n",
+           ("%s: status %s: %s"):format(name, tostring(status), err))
+  end
+  os.remove(dir .. "/a")
+  uv.fs_rmdir(dir)
+end)
+
 test("the script ends with handles open but unreferenced", function()
   local _, err, status = T.loom([[
     local uv = require "loom"

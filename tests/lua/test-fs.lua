@@ -610,7 +610,7 @@ test("exit and state close with fs requests pending", function()
   write_file(dir .. "/f", string.rep("x", 100000))
   -- os.exit(0, true) closes the state from inside a callback while
   -- thousands of requests are queued or running.
-  local out, err, code = T.loom([[
+  local out, err, code = T.loom_exiting([[
     local uv = require "loom"
     local path = ]] .. string.format("%q", dir .. "/f") .. [[
     local fd = assert(uv.fs_open(path, "r"))

@@ -132,7 +132,7 @@ test("pools of 1 and of 64 threads", function()
 end)
 
 test("state close with work queued and running", function()
-  local out, err, code = T.loom([[
+  local out, err, code = T.loom_exiting([[
     local uv = require "loom"
     local w = uv.new_work(function(s)
       local t = os.clock() + 0.001
