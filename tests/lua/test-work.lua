@@ -101,6 +101,59 @@ test("an error inside work_fn goes through the error policy", function()
   assert(code == 0 and out == "2\ttrue\ttrue\n", out .. err)
 end)
 
+-- The workers are named loom-pool and run LOOM_THREADPOOL_NICE (default
+-- 10, clamped to 0..19) nicer than the process, so that they cannot
+-- crowd out the loop thread, which stays at the process's own priority.
+test("pool threads are named and run nicer than the loop thread", function()
+  local probe = [[
+    local uv = require "loom"
+    local function nice_of(task)
+      local f = io.open("/proc/self/task/" .. task .. "/stat")
+      local stat = f:read("a"); f:close()
+      -- Fields after the command name; nice is field 19 of stat(5).
+      local rest = stat:match("%) (.*)$")
+      local fields = {}
+      for x in rest:gmatch("%S+") do fields[#fields + 1] = x end
+      return tonumber(fields[17])
+    end
+    local function name_of(task)
+      local f = io.open("/proc/self/task/" .. task .. "/comm")
+      local name = f:read("l"); f:close()
+      return name
+    end
+    -- Workers name and renice themselves as they start: look until all
+    -- three have (bounded: 2 s).
+    local timer, tries = uv.new_timer(), 0
+    local function look()
+      local loop_nice = nice_of(uv.os_getpid())
+      local pool = {}
+      for task in uv.fs_scandir_next, assert(uv.fs_scandir("/proc/self/task")) do
+        if name_of(task) == "loom-pool" then pool[#pool + 1] = nice_of(task) - loop_nice end
+      end
+      table.sort(pool)
+      tries = tries + 1
+      if #pool < 3 and tries < 200 then return timer:start(10, 0, look) end
+      timer:close()
+      print(#pool, pool[1], pool[#pool])
+    end
+    uv.new_work(function() return 1 end, look):queue()
+    uv.run()
+  ]]
+  for _, case in ipairs {{nil, 10}, {"0", 0}, {"3", 3}, {"-5", 0}, {"99", 19}} do
+    local env = "LOOM_THREADPOOL_SIZE=3 " .. (case[1] and ("LOOM_THREADPOOL_NICE=" .. case[1] .. " ") or "")
+    local out, err, code = T.sh(env .. T.q(T.runner) .. " -e " .. T.q(probe))
+    local expected = ("3\t%d\t%d\n"):format(case[2], case[2])
+    assert(code == 0, err)
+    if out ~= expected then
+      -- A suite already running niced can only be clamped at 19.
+      local base = tonumber(io.popen("nice"):read("l"))
+      local capped = math.min(19, base + case[2]) - base
+      assert(out == ("3\t%d\t%d\n"):format(capped, capped),
+             ("LOOM_THREADPOOL_NICE=%s: %s"):format(tostring(case[1]), out))
+    end
+  end
+end)
+
 test("pools of 1 and of 64 threads", function()
   for _, size in ipairs {1, 64} do
     -- Each worker has its own state, so the distinct _G tables seen
