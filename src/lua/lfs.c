@@ -27,7 +27,9 @@ loom_fs_t* lfs_begin(lua_State* L, lfs_call* c, int cb_idx,
     c->req = &c->sync;
     c->req->data = NULL;
   } else {
-    c->r = lreq_new_extra(L, LOOM_FS, nbufs, extra);    /* ... req */
+    /* Only buffers point into a Lua value: 16 bytes less per request
+     * for every other operation (100,000 stats in flight are common). */
+    c->r = lreq_new_sized(L, LOOM_FS, nbufs, extra, nbufs > 0); /* ... req */
     c->req = &c->r->u.fs;
     c->extra = (char*) (c->r->bufs + nbufs);
   }

@@ -29,15 +29,15 @@ static size_t req_size(loom_req_type type) {
 }
 
 
-lreq_t* lreq_new_extra(lua_State* L, loom_req_type type, unsigned int nbufs,
-                       size_t extra) {
+lreq_t* lreq_new_sized(lua_State* L, loom_req_type type, unsigned int nbufs,
+                       size_t extra, int with_data) {
   size_t head = offsetof(lreq_t, u) + req_size(type);
   size_t size;
   lreq_t* r;
 
   head = (head + sizeof(void*) - 1) & ~(sizeof(void*) - 1);
   size = head + (size_t) nbufs * sizeof(loom_buf_t) + extra;
-  r = lua_newuserdatauv(L, size, 2);                    /* req */
+  r = lua_newuserdatauv(L, size, with_data ? 2 : 1);   /* req */
   r->ref = LUA_NOREF;
   r->bufs = (loom_buf_t*) ((char*) r + head);
   r->u.req.type = type;
@@ -94,6 +94,8 @@ void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx) {
     } else {
       lua_pushvalue(L, data_idx);
     }
+    /* Fails (and pops) on a request made without the slot, which has no
+     * buffers pointing into the value. */
     lua_setiuservalue(L, idx, 2);
   }
   lua_pushvalue(L, idx);
