@@ -4,7 +4,8 @@
 # each, with loom's wall time as a fraction of each peer's:
 #   stat  100,000 async fs_stat calls in flight (raw C: 4 threads, no queue)
 #   work  100,000 queue_work round trips with trivial work (no Node twin)
-#   read  a 1 GiB file in 64 KiB async fs_read calls (limit: cat > /dev/null)
+#   read  a 1 GiB file in 64 KiB async fs_read calls (limit: cat > /dev/null;
+#         floor: read_raw.c, the same reads plus the copy a new string costs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
@@ -16,6 +17,7 @@ if [ ! -x build-release/loom ]; then
 fi
 meson compile -C build-release >/dev/null
 cc -O2 -pthread -o build-release/pool_raw bench/pool_raw.c
+cc -O2 -o build-release/read_raw bench/read_raw.c
 if [ ! -f "$FILE" ] || [ "$(stat -c %s "$FILE")" -ne $((1 << 30)) ]; then
   head -c $((1 << 30)) /dev/urandom > "$FILE"
 fi
@@ -51,3 +53,9 @@ for w in stat work read; do
     "$w" "$loom" "$luv" "$node" "$limit" "$(ratio "$loom" "$luv")" \
     "$(ratio "$loom" "$node")" "$(ratio "$limit" "$loom")"
 done
+
+floor=$(time_of build-release/read_raw "$FILE")
+loom=$(time_of build-release/loom bench/pool.lua loom read "$FILE")
+limit=$(wall_of cat "$FILE")
+printf 'read  floor %7ss (pread + a copy per chunk, no loop): limit/floor %s; loom %7ss = floor/loom %s\n' \
+  "$floor" "$(ratio "$limit" "$floor")" "$loom" "$(ratio "$floor" "$loom")"
