@@ -161,7 +161,9 @@ struct loom_loop_s {
   /* The batch being called back (loop thread only): teardown from inside
    * one of its callbacks (os.exit) must still find the rest. */
   loom_queue_t work_dispatching;
-  unsigned int work_running; /* this loop's requests on a worker now */
+  /* This loop's requests on a worker now: raised under the pool's lock,
+   * lowered (and work_idle signalled at 0) under work_lock. */
+  atomic_uint work_running;
 
   /* Configuration and metrics. */
   int block_sigprof;

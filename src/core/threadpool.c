@@ -119,10 +119,9 @@ static loom_work_t* take_next(void) {
   if (w->kind == LOOM_WORK_SLOW_IO)
     slow_running++;
   w->state = RUNNING;
-  /* Lock order: pool_lock, then a loop's work_lock. */
-  pthread_mutex_lock(&w->loop->work_lock);
-  w->loop->work_running++;
-  pthread_mutex_unlock(&w->loop->work_lock);
+  /* Counted under pool_lock, which teardown takes before it waits for
+   * the count to drop: no request of that loop can start afterwards. */
+  atomic_fetch_add_explicit(&w->loop->work_running, 1, memory_order_relaxed);
   return w;
 }
 
@@ -142,7 +141,8 @@ static void post_done(loom_work_t* w, int status, int was_running) {
    * that finds it empty needs to wake the loop; the others ride along. */
   first = loom__queue_empty(&loop->work_done);
   loom__queue_insert_tail(&loop->work_done, &w->queue);
-  if (was_running && --loop->work_running == 0)
+  if (was_running && atomic_fetch_sub_explicit(&loop->work_running, 1,
+                                               memory_order_relaxed) == 1)
     pthread_cond_signal(&loop->work_idle);
   if (first)
     loom__wakeup(loop);
@@ -169,15 +169,17 @@ static void* worker(void* arg) {
     if (w->work_cb != NULL)
       w->work_cb(w);
 
-    pthread_mutex_lock(&pool_lock);
+    /* Only a slow request has a slot to give back. The others stay
+     * RUNNING until their loop takes them, which is all cancel needs to
+     * know, so finishing one costs no pool lock. */
     if (w->kind == LOOM_WORK_SLOW_IO) {
+      pthread_mutex_lock(&pool_lock);
       slow_running--;
       /* A slow request may have waited only for this slot. */
       if (!loom__queue_empty(&slow_lane))
         pthread_cond_signal(&pool_cond);
+      pthread_mutex_unlock(&pool_lock);
     }
-    w->state = FINISHED;
-    pthread_mutex_unlock(&pool_lock);
     /* The last touch of w and of its loop. */
     post_done(w, 0, 1);
     pthread_mutex_lock(&pool_lock);
@@ -305,7 +307,7 @@ int loom__work_loop_init(loom_loop_t* loop) {
 
   loom__queue_init(&loop->work_done);
   loom__queue_init(&loop->work_dispatching);
-  loop->work_running = 0;
+  atomic_init(&loop->work_running, 0);
   pthread_mutexattr_init(&attr);
   pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
   err = pthread_mutex_init(&loop->work_lock, &attr);
@@ -381,7 +383,7 @@ void loom__work_loop_teardown(loom_loop_t* loop) {
   pthread_mutex_unlock(&pool_lock);
   /* Nothing of this loop can start now; wait for what runs. */
   pthread_mutex_lock(&loop->work_lock);
-  while (loop->work_running > 0)
+  while (atomic_load_explicit(&loop->work_running, memory_order_relaxed) > 0)
     pthread_cond_wait(&loop->work_idle, &loop->work_lock);
   while (!loom__queue_empty(&loop->work_done)) {
     loom_queue_t* q = loom__queue_head(&loop->work_done);
