@@ -122,7 +122,7 @@ int64_t loom__fs_scandir(loom_fs_t* req) {
   size_t count = 0;
   size_t cap = 0;
   scan_result* res;
-  struct dirent* d;
+  struct dirent* d = NULL; /* set whenever next_entry returns 1 */
   DIR* dir;
   int64_t err = 0;
   size_t i;
@@ -212,7 +212,7 @@ int64_t loom__fs_opendir(loom_fs_t* req) {
 int64_t loom__fs_readdir(loom_fs_t* req) {
   loom_dir_t* dir = req->ptr;
   name_block names = {NULL, 0, 0};
-  struct dirent* d;
+  struct dirent* d = NULL; /* set whenever next_entry returns 1 */
   size_t count = 0;
   size_t i;
   int r = 0;
