@@ -27,9 +27,13 @@ median() { sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"; }
 time_of() { # cmd... -> median seconds printed by the command
   for _ in $(seq "$RUNS"); do "$@"; done | median
 }
-wall_of() { # cmd... -> median wall seconds
+wall_of() { # cmd... -> median wall seconds, to the microsecond
+  local start end
   for _ in $(seq "$RUNS"); do
-    { /usr/bin/time -f '%e' "$@" >/dev/null; } 2>&1 | tail -1
+    start=$(date +%s%N)
+    "$@" >/dev/null
+    end=$(date +%s%N)
+    awk -v ns=$((end - start)) 'BEGIN { printf "%.4f\n", ns / 1e9 }'
   done | median
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
