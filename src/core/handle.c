@@ -187,10 +187,8 @@ static void finish_by_type(loom_handle_t* h) {
 int loom__run_closing_handles(loom_loop_t* loop) {
   loom_queue_t* q;
   loom_handle_t* h;
-  size_t batch = 0;
+  size_t batch = loom__queue_count(&loop->closing_queue);
 
-  for (q = loop->closing_queue.next; q != &loop->closing_queue; q = q->next)
-    batch++;
   if (batch == 0)
     return 0;
   /* Close callbacks may free the handles: none may stay in the pending
@@ -242,10 +240,8 @@ void loom_walk(loom_loop_t* loop, loom_walk_cb cb, void* arg) {
   walk_t walk;
   loom_queue_t* q;
   loom_handle_t* h;
-  size_t closing = 0;
+  size_t closing = loom__queue_count(&loop->closing_queue);
 
-  for (q = loop->closing_queue.next; q != &loop->closing_queue; q = q->next)
-    closing++;
   loom__queue_move(&loop->handle_queue, &walk.unvisited);
   loom__queue_insert_tail(&loop->walks, &walk.node);
   while (!loom__queue_empty(&walk.unvisited)) {

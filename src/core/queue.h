@@ -32,6 +32,18 @@ static inline loom_queue_t* loom__queue_tail(const loom_queue_t* q) {
   return q->prev;
 }
 
+/* The elements of h, by walking them. Dispatchers count a batch this way
+ * and call it back from the front, leaving it on its list (where teardown
+ * finds it) instead of moving it aside. */
+static inline size_t loom__queue_count(const loom_queue_t* h) {
+  const loom_queue_t* q;
+  size_t n = 0;
+
+  for (q = h->next; q != h; q = q->next)
+    n++;
+  return n;
+}
+
 static inline void loom__queue_insert_tail(loom_queue_t* h, loom_queue_t* q) {
   q->next = h;
   q->prev = h->prev;

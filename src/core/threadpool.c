@@ -228,13 +228,10 @@ unsigned int loom_threadpool_size(void) {
 }
 
 
-int loom_queue_work_kind(loom_loop_t* loop, loom_work_t* req,
-                         loom_work_kind kind, loom_work_cb work_cb,
-                         loom_after_work_cb after_work_cb) {
-  if (kind != LOOM_WORK_CPU && kind != LOOM_WORK_FAST_IO &&
-      kind != LOOM_WORK_SLOW_IO)
-    return LOOM_EINVAL;
-  pthread_once(&pool_once, start_pool);
+/* Fills a request for the loop and counts it there as active. */
+static void work_init(loom_loop_t* loop, loom_work_t* req,
+                      loom_work_kind kind, loom_work_cb work_cb,
+                      loom_after_work_cb after_work_cb) {
   req->type = LOOM_WORK;
   req->loop = loop;
   req->work_cb = work_cb;
@@ -242,6 +239,17 @@ int loom_queue_work_kind(loom_loop_t* loop, loom_work_t* req,
   req->kind = kind;
   req->status = 0;
   loop->active_reqs++;
+}
+
+
+int loom_queue_work_kind(loom_loop_t* loop, loom_work_t* req,
+                         loom_work_kind kind, loom_work_cb work_cb,
+                         loom_after_work_cb after_work_cb) {
+  if (kind != LOOM_WORK_CPU && kind != LOOM_WORK_FAST_IO &&
+      kind != LOOM_WORK_SLOW_IO)
+    return LOOM_EINVAL;
+  pthread_once(&pool_once, start_pool);
+  work_init(loop, req, kind, work_cb, after_work_cb);
 
   pthread_mutex_lock(&pool_lock);
   req->seq = next_seq++;
@@ -264,14 +272,8 @@ int loom_queue_work_kind(loom_loop_t* loop, loom_work_t* req,
  * it busy. */
 void loom__work_post_finished(loom_loop_t* loop, loom_work_t* req,
                               loom_after_work_cb after_work_cb) {
-  req->type = LOOM_WORK;
-  req->loop = loop;
-  req->work_cb = NULL;
-  req->after_work_cb = after_work_cb;
-  req->kind = LOOM_WORK_FAST_IO;
+  work_init(loop, req, LOOM_WORK_FAST_IO, NULL, after_work_cb);
   req->state = FINISHED;
-  req->status = 0;
-  loop->active_reqs++;
   pthread_mutex_lock(&loop->work_lock);
   loom__queue_insert_tail(&loop->work_done, &req->queue);
   pthread_mutex_unlock(&loop->work_lock);

@@ -311,13 +311,9 @@ static int drain_send_queue(loom_udp_t* u) {
  * called back, so a state closed from one of its callbacks (os.exit)
  * still finds the rest there at teardown. */
 static void run_send_callbacks(loom_udp_t* u) {
-  loom_queue_t* q;
   loom_udp_send_t* req;
-  size_t batch = 0;
+  size_t batch = loom__queue_count(&u->send_completed);
 
-  for (q = loom__queue_head(&u->send_completed); q != &u->send_completed;
-       q = q->next)
-    batch++;
   while (batch-- > 0) {
     req = loom__queue_data(loom__queue_head(&u->send_completed),
                            loom_udp_send_t, queue);
