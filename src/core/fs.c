@@ -354,11 +354,16 @@ static void prepare(loom_fs_t* req, loom_loop_t* loop, loom_fs_type type) {
  * read). Only a read that gets every byte (or is at end of file) counts;
  * a partial one is done again by the pool from the same offset, which a
  * positional read allows. Requests over READ_INLINE_MAX, and reads past
- * READ_INLINE_BUDGET bytes in one millisecond, go to the pool, so that a
- * burst of large reads does not hold the loop. The callback still runs
- * later, from the loop, like any pool completion. */
+ * READ_INLINE_BUDGET bytes in one pass of the loop, go to the pool, so
+ * that a burst of large reads holds the loop for at most about 0.2 ms
+ * before it polls again. The callback still runs later, from the loop's
+ * next pass, like any pool completion: a reader that issues each read
+ * from the previous one's callback reads one chunk per pass, all of them
+ * here. (A budget per millisecond, as before, sent a fifth of such a
+ * reader's chunks to the pool at page-cache speed, and let a burst hold
+ * the loop for 0.8 ms.) */
 #define READ_INLINE_MAX (256u << 10)
-#define READ_INLINE_BUDGET (8u << 20)
+#define READ_INLINE_BUDGET (2u << 20)
 
 static int read_without_waiting(loom_fs_t* req) {
 #ifdef RWF_NOWAIT
@@ -374,8 +379,8 @@ static int read_without_waiting(loom_fs_t* req) {
     total += iov[i].iov_len;
   if (total > READ_INLINE_MAX)
     return 0;
-  if (loop->inline_read_tick != loop->time) {
-    loop->inline_read_tick = loop->time;
+  if (loop->inline_read_pass != loop->metrics.loop_count) {
+    loop->inline_read_pass = loop->metrics.loop_count;
     loop->inline_read_bytes = 0;
   }
   if (loop->inline_read_bytes + total > READ_INLINE_BUDGET)

@@ -141,9 +141,9 @@ struct loom_loop_s {
   loom_queue_t dns_resolvers;
   /* The parsed hosts file (dns_hosts.c), made on first use. */
   struct loom__hosts_s* hosts;
-  /* Bytes read on the loop thread from the page cache this millisecond
-   * (fs.c): past a budget, reads go to the pool again. */
-  uint64_t inline_read_tick;
+  /* Bytes read on the loop thread from the page cache in this pass of
+   * the loop (fs.c): past a budget, reads go to the pool again. */
+  uint64_t inline_read_pass;
   size_t inline_read_bytes;
   /* Every fs_poll context (fs_poll.c): teardown frees the ones whose stat
    * was still on the pool, which are called back no more. */

@@ -201,7 +201,10 @@ static int push_result(lua_State* L, loom_fs_t* req) {
       lua_pushinteger(L, req->result);
       return 1;
     case LOOM_FS_READ:
-      lua_pushlstring(L, req->bufs[0].base, (size_t) req->result);
+      if (req->ptr != NULL)                             /* a loom_buffer */
+        lua_pushinteger(L, req->result);
+      else
+        lua_pushlstring(L, req->bufs[0].base, (size_t) req->result);
       return 1;
     case LOOM_FS_STAT:
     case LOOM_FS_LSTAT:
@@ -241,6 +244,10 @@ static void on_done(loom_fs_t* req) {
 
   lua_rawgeti(L, LUA_REGISTRYINDEX, r->ref);            /* req */
   base = lua_gettop(L);
+  /* The request anchors the buffer, and it is on the stack. */
+  if ((req->fs_type == LOOM_FS_READ || req->fs_type == LOOM_FS_WRITE) &&
+      req->ptr != NULL)
+    lbuffer_release(req->ptr, req->fs_type == LOOM_FS_READ);
   if (!lreq_finish(ctx, r)) {                           /* req cb */
     loom_fs_req_cleanup(req);
     lua_pop(L, 1);

@@ -177,12 +177,48 @@ static int64_t offset_arg(lua_State* L, int idx, int given) {
 }
 
 
-static int fs_read(lua_State* L) {
-  int fd = lfs_check_fd(L, 1);
-  lua_Integer size = luaL_checkinteger(L, 2);
+/* fs_read(fd, buffer, ...) and fs_write(fd, buffer, ...) (beyond luv):
+ * the worker uses the buffer's own bytes, all of them. The request
+ * anchors the buffer, and the buffer counts the request until its
+ * callback has been called (lbuffer.c). Results: the bytes read or
+ * written, as an integer. */
+static int buffer_rw(lua_State* L, int fd, lbuffer* buffer, int to_fill) {
   int has_off;
   int cb = split_optional(L, 3, &has_off);
   int64_t off = offset_arg(L, 3, has_off);
+  loom_buf_t small[1];
+  loom_buf_t* bufs;
+  loom_fs_t* req;
+  lfs_call c;
+  int ret;
+
+  lbuffer_claim(L, buffer, 2, to_fill);
+  req = lfs_begin(L, &c, cb, 1, 0);
+  bufs = lfs_bufs(&c, small);
+  bufs[0].base = buffer->base;
+  bufs[0].len = buffer->size;
+  if (to_fill)
+    ret = loom_fs_read(c.loop, req, fd, bufs, 1, off, lfs_callback(&c));
+  else
+    ret = loom_fs_write(c.loop, req, fd, bufs, 1, off, lfs_callback(&c));
+  if (ret >= 0) {
+    /* Set after queueing, which resets it; for reads and writes only
+     * the loop thread reads ptr (results, completion). */
+    req->ptr = buffer;
+    if (cb != 0)
+      lbuffer_hold(buffer, to_fill);
+  }
+  return lfs_end(&c, ret, 2);
+}
+
+
+static int fs_read(lua_State* L) {
+  int fd = lfs_check_fd(L, 1);
+  lbuffer* buffer = lbuffer_test(L, 2);
+  lua_Integer size;
+  int has_off;
+  int cb;
+  int64_t off;
   loom_buf_t small[1];
   loom_buf_t* bufs;
   luaL_Buffer b;
@@ -190,6 +226,13 @@ static int fs_read(lua_State* L) {
   lfs_call c;
   int ret;
 
+  if (buffer != NULL)
+    return buffer_rw(L, fd, buffer, 1);
+  if (!lua_isnumber(L, 2))
+    return luaL_typeerror(L, 2, "integer or loom_buffer");
+  size = luaL_checkinteger(L, 2);
+  cb = split_optional(L, 3, &has_off);
+  off = offset_arg(L, 3, has_off);
   luaL_argcheck(L, size >= 0 && (uint64_t) size <= SIZE_MAX / 2, 2,
                 "size out of range");
   req = lfs_begin(L, &c, cb, 1, 0);
@@ -223,16 +266,22 @@ static int fs_read(lua_State* L) {
 
 static int fs_write(lua_State* L) {
   int fd = lfs_check_fd(L, 1);
-  unsigned int n = lbuf_count(L, 2);
+  lbuffer* buffer = lbuffer_test(L, 2);
+  unsigned int n;
   int has_off;
-  int cb = split_optional(L, 3, &has_off);
-  int64_t off = offset_arg(L, 3, has_off);
+  int cb;
+  int64_t off;
   loom_buf_t small[LBUF_SMALL];
   loom_buf_t* bufs;
   loom_fs_t* req;
   lfs_call c;
   int ret;
 
+  if (buffer != NULL)
+    return buffer_rw(L, fd, buffer, 0);
+  n = lbuf_count(L, 2);
+  cb = split_optional(L, 3, &has_off);
+  off = offset_arg(L, 3, has_off);
   if (n == 0) {
     /* An empty array writes nothing, successfully. */
     req = lfs_begin(L, &c, cb, 1, 0);

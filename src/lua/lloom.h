@@ -125,6 +125,27 @@ void lreq_status_callback(lreq_t* r, loom_loop_t* loop, int status);
 void lreq_register(lua_State* L);
 extern const luaL_Reg lreq_functions[];
 
+/* ---- byte buffers (lbuffer.c) ---- */
+/* A loom_buffer userdata: `size` bytes at `base`. The counts are of the
+ * fs requests in flight that fill it (read) or send it (write). */
+typedef struct {
+  char* base;
+  size_t size;
+  unsigned int filling;
+  unsigned int sending;
+} lbuffer;
+
+/* The buffer at idx, or NULL when the value is not one. */
+lbuffer* lbuffer_test(lua_State* L, int idx);
+/* Raises (naming argument arg) unless the buffer may now be read from
+ * (to_fill 0) or written into (to_fill 1) without racing a worker. */
+void lbuffer_claim(lua_State* L, lbuffer* b, int arg, int to_fill);
+/* A request that fills or sends the buffer was queued / has finished. */
+void lbuffer_hold(lbuffer* b, int to_fill);
+void lbuffer_release(lbuffer* b, int to_fill);
+void lbuffer_register(lua_State* L);
+extern const luaL_Reg lbuffer_functions[];
+
 /* ---- sockets (lnet.c) ---- */
 struct sockaddr;
 struct sockaddr_storage;

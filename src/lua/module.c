@@ -19,6 +19,7 @@ static const luaL_Reg* const function_tables[] = {
   ludp_functions, lpoll_functions, lprocess_functions, lfs_functions,
   lfs_dir_functions, lwork_functions, lfswatch_functions,
   lthread_functions, lsem_functions, ldns_functions, lresolver_functions,
+  lbuffer_functions,
 };
 
 
@@ -43,6 +44,7 @@ LOOM_LUA_EXPORT int luaopen_loom(lua_State* L) {
   lfs_dir_register(L);
   lwork_register(L);
   lresolver_register(L);
+  lbuffer_register(L);
 
   lua_newtable(L);                                      /* ctx module */
   for (i = 0; i < sizeof(function_tables) / sizeof(function_tables[0]); i++) {

@@ -111,6 +111,36 @@ function T.exits_cleanly(code)
   if out then assert(status == 0 and out == "done\n", err) end
 end
 
+-- Occupies every pool thread with an fs_open of a fifo in dir, which
+-- blocks until a writer appears. Returns release and the open requests;
+-- release() opens the fifo for writing, which frees them all, and closes
+-- every descriptor once they have come back.
+function T.block_pool(expect, dir)
+  local fifo = dir .. "/pool-blocker"
+  assert(os.execute("mkfifo " .. T.q(fifo)))
+  local threads = tonumber(os.getenv("LOOM_THREADPOOL_SIZE") or
+                           os.getenv("UV_THREADPOOL_SIZE") or 4)
+  local blockers, fds = {}, {}
+  for i = 1, threads do
+    blockers[i] = uv.fs_open(fifo, "r", 0, expect(function(err, fd)
+      assert(not err, err)
+      fds[#fds + 1] = fd
+    end))
+  end
+  local function release()
+    local w = assert(uv.fs_open(fifo, "r+"))
+    local check = uv.new_timer()
+    check:start(10, 10, function()
+      if #fds == threads then
+        check:close()
+        for _, fd in ipairs(fds) do uv.fs_close(fd) end
+        uv.fs_close(w)
+      end
+    end)
+  end
+  return release, blockers
+end
+
 uv.on_error(function(err, tb)
   fail("uncaught error in a callback: " .. tostring(err) .. "\n" .. tostring(tb))
   -- The test has failed: close its servers so that its loop ends instead

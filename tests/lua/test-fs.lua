@@ -149,6 +149,68 @@ test("cached positional reads: reported later, exact at EOF", function(expect)
   end))
 end)
 
+-- The loop thread reads cached data itself (RWF_NOWAIT) up to 2 MiB per
+-- pass of the loop and up to 256 KiB per request; the rest goes to the
+-- pool. With every pool thread blocked, what completes is exactly what
+-- was read on the loop thread: 8 of a burst of 256 KiB reads issued in
+-- one pass, none over 256 KiB, and every read of a chain that issues
+-- each read from the previous one's callback (one per pass), however
+-- long.
+test("cached reads on the loop thread: 2 MiB per pass, a chain never stops", function(expect)
+  local dir = tmpdir()
+  local chunk = 256 * 1024
+  local parts = {}
+  for i = 1, 12 do parts[i] = string.rep(string.char(64 + i), chunk) end
+  local data = table.concat(parts) -- 3 MiB, in the page cache once written
+  write_file(dir .. "/f", data)
+  local fd = assert(uv.fs_open(dir .. "/f", "r", 0))
+  local release = T.block_pool(expect, dir)
+  local burst_done, big_done, pending = 0, false, 13
+  local function finished()
+    pending = pending - 1
+    if pending == 0 then uv.fs_close(fd) end
+  end
+  local start = uv.new_timer()
+  start:start(0, 0, function()
+    start:close()
+    for i = 1, 12 do
+      uv.fs_read(fd, chunk, (i - 1) * chunk, expect(function(err, got)
+        assert(err == nil and got == parts[i], err)
+        burst_done = burst_done + 1
+        finished()
+      end))
+    end
+    uv.fs_read(fd, chunk + 1, 0, expect(function(err, got)
+      assert(err == nil and got == data:sub(1, chunk + 1), err)
+      big_done = true
+      finished()
+    end))
+  end)
+  local check = uv.new_timer()
+  check:start(100, 0, function()
+    check:close()
+    if burst_done == 0 then
+      -- This file system cannot read without waiting: all went to the pool.
+      io.write("# skip: no RWF_NOWAIT reads on ", dir, "\n")
+      return release()
+    end
+    assert(burst_done == 8, "inline reads in one pass: " .. burst_done)
+    assert(not big_done, "a read over 256 KiB stays on the pool")
+    local left, offset = 40, 0 -- 10 MiB, one read per pass
+    local function step()
+      uv.fs_read(fd, chunk, offset, expect(function(err, got)
+        assert(err == nil and got == parts[offset // chunk + 1], err)
+        assert(burst_done == 8, "the pool is still blocked")
+        left = left - 1
+        offset = (offset + chunk) % #data
+        if left > 0 then return step() end
+        release()
+      end))
+    end
+    step()
+  end)
+end)
+
 test("open errors: ENOENT, EEXIST, ENOTDIR, EISDIR; bad descriptors", function(expect)
   local dir = tmpdir()
   write_file(dir .. "/file", "x")
@@ -564,19 +626,7 @@ end)
 
 test("cancel: queued requests get ECANCELED, running ones refuse (EBUSY)", function(expect)
   local dir = tmpdir()
-  local fifo = dir .. "/fifo"
-  assert(os.execute("mkfifo " .. T.q(fifo)))
-  -- Occupy every pool thread with an open that blocks until a writer
-  -- appears.
-  local threads = tonumber(os.getenv("LOOM_THREADPOOL_SIZE") or
-                           os.getenv("UV_THREADPOOL_SIZE") or 4)
-  local blockers, fds = {}, {}
-  for i = 1, threads do
-    blockers[i] = uv.fs_open(fifo, "r", 0, expect(function(err, fd)
-      assert(not err, err)
-      fds[#fds + 1] = fd
-    end))
-  end
+  local release, blockers = T.block_pool(expect, dir)
   local cancelled = expect(function(err, st)
     assert(err == "ECANCELED: operation canceled: " .. dir, tostring(err))
     assert(st == nil)
@@ -591,16 +641,7 @@ test("cancel: queued requests get ECANCELED, running ones refuse (EBUSY)", funct
   t:start(50, 0, function()
     -- By now the blockers run: too late to cancel them.
     assert(select(3, uv.cancel(blockers[1])) == "EBUSY")
-    -- Opening the fifo read-write counts as a writer and frees them all.
-    local w = assert(uv.fs_open(fifo, "r+"))
-    local check = uv.new_timer()
-    check:start(10, 10, function()
-      if #fds == threads then
-        check:close()
-        for _, fd in ipairs(fds) do uv.fs_close(fd) end
-        uv.fs_close(w)
-      end
-    end)
+    release()
     t:close()
   end)
 end)
