@@ -3,6 +3,8 @@
 --   stat N       N async fs_stat calls in flight at once
 --   work N       N queue_work round trips with trivial work
 --   read PATH    the file read sequentially in 64 KiB async fs_read calls
+--   readbuf PATH the same into one reused 64 KiB loom_buffer (loom only;
+--                the twin of Node's fs.read into a Buffer)
 local uv = require(arg[1])
 local workload, param = arg[2], arg[3]
 local t0 = uv.hrtime()
@@ -39,6 +41,19 @@ elseif workload == "read" then
     uv.fs_read(fd, chunk, offset, on_read)
   end
   uv.fs_read(fd, chunk, 0, on_read)
+elseif workload == "readbuf" then
+  local fd = assert(uv.fs_open(param, "r", 0))
+  local offset, buffer = 0, uv.new_buffer(65536)
+  local function on_read(err, n)
+    assert(not err, err)
+    if n == 0 then
+      uv.fs_close(fd)
+      return done()
+    end
+    offset = offset + n
+    uv.fs_read(fd, buffer, offset, on_read)
+  end
+  uv.fs_read(fd, buffer, 0, on_read)
 else
   error("unknown workload " .. tostring(workload))
 end

@@ -6,6 +6,8 @@
 #   work  100,000 queue_work round trips with trivial work (no Node twin)
 #   read  a 1 GiB file in 64 KiB async fs_read calls (limit: cat > /dev/null;
 #         floor: read_raw.c, the same reads plus the copy a new string costs)
+#   readbuf  the same reads into one reused loom_buffer (luv has no buffer;
+#         Node's read row already reads into a reused Buffer)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
@@ -40,20 +42,22 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 have_luv() { lua5.4 -e 'require "luv"' 2>/dev/null; }
 
 echo "thread pool workloads: median of $RUNS runs, $(nproc) CPUs"
-for w in stat work read; do
+for w in stat work read readbuf; do
   arg=$N
-  [ "$w" = read ] && arg=$FILE
+  case $w in read*) arg=$FILE ;; esac
   loom=$(time_of build-release/loom bench/pool.lua loom "$w" "$arg")
   luv=-; node=-; limit=-
-  if have_luv; then luv=$(time_of lua5.4 bench/pool.lua luv "$w" "$arg"); fi
+  if [ "$w" != readbuf ] && have_luv; then
+    luv=$(time_of lua5.4 bench/pool.lua luv "$w" "$arg")
+  fi
   if [ "$w" != work ] && command -v node >/dev/null; then
-    node=$(time_of node bench/pool.js "$w" "$arg")
+    node=$(time_of node bench/pool.js "${w%buf}" "$arg")
   fi
   case $w in
     stat) limit=$(time_of build-release/pool_raw "$N" 4) ;;
-    read) limit=$(wall_of cat "$FILE") ;;
+    read*) limit=$(wall_of cat "$FILE") ;;
   esac
-  printf '%-5s loom %7ss  luv %7ss  node %7ss  limit %7ss | loom/luv %s  loom/node %s  limit/loom %s\n' \
+  printf '%-7s loom %7ss  luv %7ss  node %7ss  limit %7ss | loom/luv %s  loom/node %s  limit/loom %s\n' \
     "$w" "$loom" "$luv" "$node" "$limit" "$(ratio "$loom" "$luv")" \
     "$(ratio "$loom" "$node")" "$(ratio "$limit" "$loom")"
 done

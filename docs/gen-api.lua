@@ -30,8 +30,8 @@ local notes = {
   print_active_handles = "to stderr: `[RAI] type address`",
   cancel = "fs requests not yet started: 0, and the callback gets ECANCELED; once running: EBUSY; socket requests (write, connect, shutdown, udp send): EINVAL, as in libuv (closing the handle cancels them)",
   fs_open = "`flags`: \"r\", \"r+\", \"rs\", \"w\", \"wx\", \"a\", \"ax+\", ... or an integer; `mode` optional (0666), an integer or an octal string; always O_CLOEXEC",
-  fs_read = "`offset` optional (nil or negative: the current position); sync reads go straight into the new string",
-  fs_write = "`data`: a string or an array of strings (writev; no copy); writes every byte, resuming after short writes",
+  fs_read = "`offset` optional (nil or negative: the current position); sync reads go straight into the new string; beyond luv, `fs_read(fd, buffer, [offset], [cb])` fills a `loom_buffer` (up to its length) and returns the number of bytes read",
+  fs_write = "`data`: a string, an array of strings (writev; no copy) or (beyond luv) a `loom_buffer`; writes every byte, resuming after short writes",
   fs_mkdir = "`mode` optional (0777), an integer or an octal string",
   fs_mkstemp = "returns `fd, path`",
   fs_scandir = "returns its request in both forms (the callback gets it as the second value); entries sorted by name",
@@ -139,7 +139,7 @@ for _, sec in ipairs(order) do
   end
   io.write("\n")
 end
-io.write([[
+io.write([==[
 ## Beyond luv
 
 | name | notes |
@@ -148,6 +148,12 @@ io.write([[
 | `loom_version` | loom's own version string |
 | `errno`, `constants` | as luv (`errno`: name → negative code) |
 | `new_resolver([options])` | DNS queries of any record type through c-ares on the loop; see [dns.md](dns.md) |
+| `new_buffer(size)` | a `loom_buffer`: `size` zeroed bytes that `fs_read` fills and `fs_write` sends without a Lua string (no allocation or copy per call, like a Node Buffer); `#buf` is its size |
+| `buf:sub([i [, j]])`, `buf:byte([i [, j]])` | the bytes i..j as a string or as integers, indexed as `string.sub` and `string.byte` |
+| `buf:set(i, s)` | copies string `s` in from position i (negative: from the end); returns the position after it; raises if it does not fit |
+| `buf:fill(byte [, i [, j]])` | sets bytes i..j (default all) to `byte` (0–255); returns the buffer |
+| `buf:slice([i [, j]])` | a `loom_buffer` over bytes i..j of `buf`, sharing them (no copy); it keeps `buf` alive |
+|  | While an `fs_read` into a buffer (or any slice of it) is in flight, every use of its bytes raises; while an `fs_write` sends it, changing it or reading into it raises. A request keeps its buffer alive; the counts end when its callback is called, also for cancelled or failed requests. |
 
 ## Lua library: `loom.timer`
 
@@ -155,4 +161,4 @@ io.write([[
 `clearInterval(t)`, `setImmediate(fn, ...)`, `clearImmediate(i)`, and
 `sleep(ms)`, which suspends the running coroutine (outside a coroutine it
 raises).
-]])
+]==])

@@ -46,27 +46,30 @@ static lbuffer* check_buffer(lua_State* L, int idx) {
 }
 
 
+/* A slice shares its bytes, and so its counts, with the buffer it was
+ * cut from: a read into one slice keeps Lua out of the whole buffer,
+ * which is simpler than tracking ranges and as safe. */
 void lbuffer_claim(lua_State* L, lbuffer* b, int arg, int to_fill) {
-  if (b->filling > 0)
+  if (b->owner->filling > 0)
     luaL_argerror(L, arg, "buffer is being filled by a pending fs_read");
-  if (to_fill && b->sending > 0)
+  if (to_fill && b->owner->sending > 0)
     luaL_argerror(L, arg, "buffer is being sent by a pending fs_write");
 }
 
 
 void lbuffer_hold(lbuffer* b, int to_fill) {
   if (to_fill)
-    b->filling++;
+    b->owner->filling++;
   else
-    b->sending++;
+    b->owner->sending++;
 }
 
 
 void lbuffer_release(lbuffer* b, int to_fill) {
   if (to_fill)
-    b->filling--;
+    b->owner->filling--;
   else
-    b->sending--;
+    b->owner->sending--;
 }
 
 
@@ -83,6 +86,7 @@ static int new_buffer(lua_State* L) {
   b->base = (char*) ((start + LBUFFER_ALIGN - 1) &
                      ~(uintptr_t) (LBUFFER_ALIGN - 1));
   b->size = (size_t) size;
+  b->owner = b;
   b->filling = 0;
   b->sending = 0;
   memset(b->base, 0, b->size);
@@ -149,6 +153,32 @@ static int buffer_byte(lua_State* L) {
 }
 
 
+/* buf:slice([i [, j]]): a buffer over bytes i..j of this one (indices as
+ * string.sub), sharing them: no copy. The slice keeps the buffer alive. */
+static int buffer_slice(lua_State* L) {
+  lbuffer* b = check_buffer(L, 1);
+  size_t i = start_of(luaL_optinteger(L, 2, 1), b->size);
+  size_t j = end_of(luaL_optinteger(L, 3, -1), b->size);
+  lbuffer* s = lua_newuserdatauv(L, sizeof(*s), 1);    /* b [i j] s */
+
+  s->base = b->base + (i <= j ? i - 1 : 0);
+  s->size = i <= j ? j - i + 1 : 0;
+  s->owner = b->owner;
+  s->filling = 0;
+  s->sending = 0;
+  /* The anchor is the owner, not b: a slice of a slice must not keep a
+   * chain of intermediate slices alive. */
+  if (b->owner == b)
+    lua_pushvalue(L, 1);                                /* ... s owner */
+  else
+    lua_getiuservalue(L, 1, 1);                         /* ... s owner */
+  lua_setiuservalue(L, -2, 1);                          /* ... s */
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &buffer_mt_key);
+  lua_setmetatable(L, -2);
+  return 1;
+}
+
+
 /* buf:set(i, s): copies s into the buffer from position i (negative
  * counts from the end); returns the position after the last byte. */
 static int buffer_set(lua_State* L) {
@@ -205,6 +235,7 @@ static int buffer_tostring(lua_State* L) {
 void lbuffer_register(lua_State* L) {
   static const luaL_Reg methods[] = {
     {"sub", buffer_sub},
+    {"slice", buffer_slice},
     {"byte", buffer_byte},
     {"set", buffer_set},
     {"fill", buffer_fill},

@@ -126,11 +126,14 @@ void lreq_register(lua_State* L);
 extern const luaL_Reg lreq_functions[];
 
 /* ---- byte buffers (lbuffer.c) ---- */
-/* A loom_buffer userdata: `size` bytes at `base`. The counts are of the
- * fs requests in flight that fill it (read) or send it (write). */
-typedef struct {
+/* A loom_buffer userdata: `size` bytes at `base`. The owner is the
+ * buffer that holds the bytes (itself, or what a slice was cut from);
+ * its counts are of the fs requests in flight that fill (read) or send
+ * (write) any part of it. */
+typedef struct lbuffer_s {
   char* base;
   size_t size;
+  struct lbuffer_s* owner;
   unsigned int filling;
   unsigned int sending;
 } lbuffer;

@@ -72,6 +72,34 @@ test("set and fill change bytes in place", function()
   assert(not b:sub():find("C"), "an empty range changes nothing")
 end)
 
+test("slice shares bytes with its buffer, indices as string.sub", function()
+  local b = uv.new_buffer(10)
+  b:set(1, "0123456789")
+  local s = b:slice(3, 6)
+  assert(#s == 4 and s:sub() == "2345")
+  assert(s:set(1, "ab") == 3)
+  assert(b:sub() == "01ab456789", "a write through the slice shows in b")
+  b:set(6, "X")
+  assert(s:sub() == "ab4X")
+  assert(b:slice(-3):sub() == "789" and #b:slice() == 10)
+  assert(#b:slice(8, 3) == 0 and b:slice(8, 3):sub() == "")
+  assert(#b:slice(20) == 0 and b:slice(-20, 2):sub() == "01")
+  local ss = s:slice(2)
+  assert(ss:sub() == "b4X")
+  T.raises("does not fit", ss.set, ss, 1, "1234")
+  ss:fill(46)
+  assert(b:sub() == "01a...6789")
+  -- A slice keeps the bytes alive after the buffer and the slice it was
+  -- cut from are gone.
+  local weak = setmetatable({b, s}, {__mode = "v"})
+  b, s = nil, nil
+  collectgarbage()
+  collectgarbage()
+  assert(weak[2] == nil, "the intermediate slice is not kept")
+  assert(weak[1] ~= nil, "the owner is")
+  assert(ss:sub() == "...")
+end)
+
 test("wrong arguments raise, naming the argument", function()
   local b = uv.new_buffer(4)
   T.raises("bad argument #1 to '[%w.]*new_buffer' %(number expected, got string%)", uv.new_buffer, "x")
@@ -193,6 +221,10 @@ test("a buffer being filled or sent refuses what would race the worker", functio
   T.raises("being filled", uv.fs_read, fd, b, 0, function() end)
   T.raises("bad argument #2 to '[%w.]*fs_write' %(buffer is being filled", uv.fs_write, fd, b, 0)
   T.raises("being filled", uv.fs_write, fd, b, 0, function() end)
+  -- Slices share the counts of the buffer they were cut from.
+  local s = b:slice(5)
+  T.raises("being filled", s.sub, s)
+  T.raises("being filled", uv.fs_write, fd, s, 0)
 end)
 
 test("a failed or cancelled request releases the buffer", function(expect)
@@ -267,7 +299,7 @@ test("a 1 MiB file copied through one 64 KiB buffer", function(expect)
         return
       end
       -- The last chunk is short: send only what was read.
-      local chunk = n == #b and b or b:sub(1, n)
+      local chunk = n == #b and b or b:slice(1, n)
       uv.fs_write(dst, chunk, offset, expect(function(werr, wn)
         assert(werr == nil and wn == n, werr)
         offset = offset + n

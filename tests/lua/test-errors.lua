@@ -24,6 +24,12 @@ local raisers = {
   getaddrinfo = [[uv.getaddrinfo("127.0.0.1", nil, nil, function() error("boom-getaddrinfo") end)]],
   getnameinfo = [[uv.getnameinfo({ip = "127.0.0.1", port = 80}, function() error("boom-getnameinfo") end)]],
   random = [[uv.random(8, nil, function() error("boom-random") end)]],
+  fs_read_buffer = [[local b, fd = uv.new_buffer(4), uv.fs_open("/dev/zero", "r")
+                     uv.fs_read(fd, b, 0, function(err, n)
+                       uv.fs_close(fd)
+                       b:set(1, "free") -- released before the callback
+                       error("boom-fs_read_buffer")
+                     end)]],
   resolver = [[uv.new_resolver({servers = {"127.0.0.1:1"}, tries = 1, timeout = 50})
                :query("x.test", "A", function() error("boom-resolver") end)]],
 }

@@ -99,7 +99,7 @@ test("the examples run and end by themselves", function()
   local examples = T.dir .. "/../../examples/"
   for _, ex in ipairs({"demo.lua", "timers.lua", "signals.lua --self-test",
                        "echo-server.lua --self-test", "udp.lua --self-test",
-                       "walk.lua --self-test", "offload.lua --self-test",
+                       "walk.lua --self-test", "offload.lua --self-test", "copy.lua --self-test",
                        "watch.lua --self-test", "threads.lua --self-test",
                        "resolve.lua --self-test"}) do
     local out, err, code = T.sh(q(T.runner) .. " " .. examples .. ex)
