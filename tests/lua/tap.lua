@@ -111,6 +111,28 @@ function T.exits_cleanly(code)
   if out then assert(status == 0 and out == "done\n", err) end
 end
 
+-- A fresh directory for the current test, removed once its loop has
+-- ended (asynchronous steps may still use it until then).
+function T.tmpdir()
+  local dir = assert(uv.fs_mkdtemp("/tmp/loom-fs-XXXXXX"))
+  T.after(function() os.execute("rm -rf " .. T.q(dir)) end)
+  return dir
+end
+
+function T.write_file(path, data)
+  local fd = assert(uv.fs_open(path, "w", 420))
+  assert(uv.fs_write(fd, data) == #data)
+  assert(uv.fs_close(fd))
+end
+
+-- The first MiB of the file.
+function T.read_file(path)
+  local fd = assert(uv.fs_open(path, "r"))
+  local data = assert(uv.fs_read(fd, 1 << 20, 0))
+  assert(uv.fs_close(fd))
+  return data
+end
+
 -- Occupies every pool thread with an fs_open of a fifo in dir, which
 -- blocks until a writer appears. Returns release and the open requests;
 -- release() opens the fifo for writing, which frees them all, and closes

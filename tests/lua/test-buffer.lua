@@ -8,24 +8,7 @@ local uv = T.uv
 
 local function pack(...) return {n = select("#", ...), ...} end
 
-local function tmpdir()
-  local dir = assert(uv.fs_mkdtemp("/tmp/loom-fs-XXXXXX"))
-  T.after(function() os.execute("rm -rf " .. T.q(dir)) end)
-  return dir
-end
-
-local function write_file(path, data)
-  local fd = assert(uv.fs_open(path, "w", 420))
-  assert(uv.fs_write(fd, data) == #data)
-  assert(uv.fs_close(fd))
-end
-
-local function read_file(path)
-  local fd = assert(uv.fs_open(path, "r"))
-  local data = assert(uv.fs_read(fd, 1 << 20, 0))
-  assert(uv.fs_close(fd))
-  return data
-end
+local tmpdir, write_file, read_file = T.tmpdir, T.write_file, T.read_file
 
 test("new_buffer: zeroed bytes, length and tostring", function()
   local b = uv.new_buffer(8)

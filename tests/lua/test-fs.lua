@@ -13,25 +13,7 @@ local function rmrf(path)
   os.execute("rm -rf " .. T.q(path))
 end
 
--- A fresh directory per test, removed once the test's loop has ended.
-local function tmpdir()
-  local dir = assert(uv.fs_mkdtemp("/tmp/loom-fs-XXXXXX"))
-  T.after(function() rmrf(dir) end)
-  return dir
-end
-
-local function write_file(path, data)
-  local fd = assert(uv.fs_open(path, "w", 420))
-  assert(uv.fs_write(fd, data) == #data)
-  assert(uv.fs_close(fd))
-end
-
-local function read_file(path)
-  local fd = assert(uv.fs_open(path, "r"))
-  local data = assert(uv.fs_read(fd, 1 << 20, 0))
-  assert(uv.fs_close(fd))
-  return data
-end
+local tmpdir, write_file, read_file = T.tmpdir, T.write_file, T.read_file
 
 -- Checks a fail triple: nil, "ENAME: message: <where>", "ENAME".
 local function is_fail(name, where, ...)
