@@ -637,9 +637,13 @@ test("exit and state close with fs requests pending", function()
     local uv = require "loom"
     local path = ]] .. string.format("%q", dir .. "/f") .. [[
     local fd = assert(uv.fs_open(path, "r"))
+    local null = assert(uv.fs_open("/dev/null", "w"))
+    local sent = uv.new_buffer(4096)
     for i = 1, 2000 do
       uv.fs_stat(path, function() end)
       uv.fs_read(fd, 65536, 0, function() end)
+      uv.fs_read(fd, uv.new_buffer(65536), i, function() end)
+      uv.fs_write(null, sent, function() end)
     end
     uv.fs_stat(path, function() print("first") os.exit(0, true) end)
     uv.run()
