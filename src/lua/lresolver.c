@@ -179,6 +179,9 @@ static void on_reply(loom_dns_query_t* req, int status,
   lreq_t* r = LREQ_OF(req);
   lctx* ctx = loom_loop_get_data(req->loop);
   lua_State* L = ctx->L;
+  /* Read before lreq_finish: once the anchor is gone, any allocation
+   * below may collect the request, and req with it. */
+  int rrtype = req->rrtype;
   int top;
 
   if (loom_loop_tearing_down(req->loop) || !lreq_finish(ctx, r))
@@ -186,7 +189,7 @@ static void on_reply(loom_dns_query_t* req, int status,
   top = lua_gettop(L);                                  /* cb */
   if (status == 0) {
     lua_newtable(L);                                    /* cb records */
-    status = loom_dns_parse(reply, len, req->rrtype, push_record, L);
+    status = loom_dns_parse(reply, len, rrtype, push_record, L);
     /* An answer with only other types (a CNAME chain that ends nowhere)
      * is no data, as c-ares says when there is no answer at all. */
     if (status == 0 && lua_rawlen(L, -1) == 0)
