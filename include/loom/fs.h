@@ -142,7 +142,8 @@ struct loom_fs_s {
   loom_loop_t* loop;
   loom_fs_cb cb;
   int64_t result;        /* >= 0, or a negative error */
-  void* ptr;             /* the result's data (see each function) */
+  void* ptr;             /* the result's data (see each function); read
+                            and write leave it to the caller once queued */
   const char* path;
   const char* new_path;
   int file;
