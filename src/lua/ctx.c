@@ -154,17 +154,43 @@ static void report(lua_State* L) {
 void lctx_call(lctx* ctx, int nargs) {
   lua_State* L = ctx->L;
   int fn_idx = lua_gettop(L) - nargs;
+  int msgh_idx = ctx->msgh_idx;
 #ifndef NDEBUG
   int top_before = fn_idx - 1;
 #endif
 
-  lua_pushcfunction(L, msgh);
-  lua_insert(L, fn_idx);                                /* msgh fn args */
-  if (lua_pcall(L, nargs, 0, fn_idx) != LUA_OK)         /* msgh [err] */
+  /* The slot is relative to the frame ctx->L is in; a callback made from
+   * another frame (a coroutine's resume, a synchronous call) finds
+   * something else there and pushes its own handler. */
+  if (msgh_idx <= 0 || msgh_idx >= fn_idx ||
+      lua_tocfunction(L, msgh_idx) != msgh) {
+    lua_pushcfunction(L, msgh);
+    lua_insert(L, fn_idx);                              /* msgh fn args */
+    msgh_idx = fn_idx++;
+  }
+  if (lua_pcall(L, nargs, 0, msgh_idx) != LUA_OK)       /* [msgh] [err] */
     report(L);
-  lua_pop(L, 1);                                        /* (empty) */
+  lua_settop(L, fn_idx - 1);                            /* (empty) */
   /* Every callback leaves the main thread's stack as it found it. */
   assert(lua_gettop(L) == top_before);
+}
+
+
+int lctx_run(lctx* ctx, loom_run_mode mode) {
+  lua_State* L = ctx->L;
+  int saved = ctx->msgh_idx;
+  int ret;
+
+  luaL_checkstack(L, 1, NULL);
+  lua_pushcfunction(L, msgh);
+  ctx->msgh_idx = lua_gettop(L);
+  ret = loom_run(ctx->loop, mode);
+  /* The state may have closed the loop from a callback (loop_close), but
+   * the stack is the caller's: the handler is still on top. */
+  assert(lua_gettop(L) == ctx->msgh_idx);
+  lua_settop(L, ctx->msgh_idx - 1);
+  ctx->msgh_idx = saved;
+  return ret;
 }
 
 
@@ -187,5 +213,5 @@ int loom_lua_run_loop(lua_State* L) {
     return 0;
   if (loom_loop_mode(ctx->loop) != -1)
     return 0;
-  return loom_run(ctx->loop, LOOM_RUN_DEFAULT);
+  return lctx_run(ctx, LOOM_RUN_DEFAULT);
 }

@@ -239,16 +239,14 @@ static void on_done(loom_fs_t* req) {
   lreq_t* r = LREQ_OF(req);
   lctx* ctx = loom_loop_get_data(req->loop);
   lua_State* L = ctx->L;
-  int base;
   int n;
 
   lua_rawgeti(L, LUA_REGISTRYINDEX, r->ref);            /* req */
-  base = lua_gettop(L);
   /* The request anchors the buffer, and it is on the stack. */
   if ((req->fs_type == LOOM_FS_READ || req->fs_type == LOOM_FS_WRITE) &&
       req->ptr != NULL)
     lbuffer_release(req->ptr, req->fs_type == LOOM_FS_READ);
-  if (!lreq_finish(ctx, r)) {                           /* req cb */
+  if (!lreq_release(L, r, -1)) {                        /* req [cb] */
     loom_fs_req_cleanup(req);
     lua_pop(L, 1);
     return;
@@ -261,8 +259,8 @@ static void on_done(loom_fs_t* req) {
     n = 1 + push_result(L, req);
   }                                                     /* req cb args */
   loom_fs_req_cleanup(req);
-  lua_remove(L, base);                                  /* cb args */
-  lctx_call(ctx, n);
+  lctx_call(ctx, n);                                    /* req */
+  lua_pop(L, 1);
 }
 
 

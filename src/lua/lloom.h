@@ -24,6 +24,10 @@ typedef struct {
   loom_loop_t* loop;
   lua_State* L;   /* the main thread (LUA_RIDX_MAINTHREAD) */
   int closed;     /* loop_close succeeded or the state is closing */
+  /* While the loop runs, the stack slot of ctx->L that holds the message
+   * handler (0 otherwise): callbacks then need no push and no rotate to
+   * put a handler below themselves. */
+  int msgh_idx;
   /* Each handle type's metatable (also the context's user value number
    * `type`), so argument checks compare pointers instead of looking the
    * metatable up by name in the registry on every call. */
@@ -41,6 +45,8 @@ loom_loop_t* lctx_loop(lua_State* L, lctx* ctx);
  * policy: on an uncaught error, uv.on_error's handler or exit(1). The stack
  * is left as it was before the callable was pushed. */
 void lctx_call(lctx* ctx, int nargs);
+/* Runs the loop in `mode` with the message handler in place. */
+int lctx_run(lctx* ctx, loom_run_mode mode);
 int lctx_on_error(lua_State* L);
 
 /* ---- handles (lhandle.c) ---- */
@@ -120,6 +126,8 @@ void lreq_push_done(lua_State* L, loom_req_type type);
 /* Releases the anchor; pushes the callback onto ctx->L and returns 1, or
  * returns 0 (nothing pushed) when there is none. */
 int lreq_finish(lctx* ctx, lreq_t* r);
+/* The same for the request already at idx, which stays there. */
+int lreq_release(lua_State* L, lreq_t* r, int idx);
 /* The common completion: callback(err) with err nil or the error name. */
 void lreq_status_callback(lreq_t* r, loom_loop_t* loop, int status);
 void lreq_register(lua_State* L);

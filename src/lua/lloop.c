@@ -31,7 +31,7 @@ static int run(lua_State* L) {
     lua_pushliteral(L, "loop already running");
     return 2;
   }
-  ret = loom_run(loop, (loom_run_mode) mode);
+  ret = lctx_run(ctx, (loom_run_mode) mode);
   lua_pushboolean(L, ret > 0);
   return 1;
 }

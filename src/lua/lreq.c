@@ -103,23 +103,32 @@ void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx) {
 }
 
 
-int lreq_finish(lctx* ctx, lreq_t* r) {
-  lua_State* L = ctx->L;
-
-  lua_rawgeti(L, LUA_REGISTRYINDEX, r->ref);            /* req */
+int lreq_release(lua_State* L, lreq_t* r, int idx) {
+  idx = lua_absindex(L, idx);
   luaL_unref(L, LUA_REGISTRYINDEX, r->ref);
   r->ref = LUA_NOREF;
-  lua_getiuservalue(L, -1, 1);                          /* req cb */
-  lua_pushnil(L);
-  lua_setiuservalue(L, -3, 1);
-  lua_pushnil(L);
-  lua_setiuservalue(L, -3, 2);
-  lua_remove(L, -2);                                    /* cb */
-  if (lua_isnil(L, -1)) {
+  if (lua_getiuservalue(L, idx, 1) == LUA_TNIL) {       /* cb */
     lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_setiuservalue(L, idx, 2);
     return 0;
   }
+  lua_pushnil(L);
+  lua_setiuservalue(L, idx, 1);
+  lua_pushnil(L);
+  lua_setiuservalue(L, idx, 2);  /* pops and fails without the slot */
   return 1;
+}
+
+
+int lreq_finish(lctx* ctx, lreq_t* r) {
+  lua_State* L = ctx->L;
+  int has_cb;
+
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->ref);            /* req */
+  has_cb = lreq_release(L, r, -1);                      /* req [cb] */
+  lua_remove(L, -1 - has_cb);                           /* [cb] */
+  return has_cb;
 }
 
 

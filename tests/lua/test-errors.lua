@@ -68,6 +68,40 @@ test("on_error gets the error object itself", function(expect, uv)
   uv.on_error(prev)
 end)
 
+-- The loop keeps its message handler in a slot of the main thread's
+-- stack; uv.run from a coroutine puts that slot under the frame of the
+-- resume, and the traceback must still be the callback's.
+test("callback errors while uv.run runs inside a coroutine", function()
+  local out, err, status = T.loom([[
+    local uv = require "loom"
+    local seen = {}
+    uv.on_error(function(e, tb)
+      seen[#seen + 1] = tostring(e):match("boom%d") .. (tb:match("in upvalue 'raise'") and "+tb" or "")
+    end)
+    local function raise(n) error("boom" .. n) end
+    local t = uv.new_timer()
+    local co = coroutine.wrap(function()
+      local left = 3
+      t:start(1, 1, function()
+        left = left - 1
+        if left == 0 then t:close() end
+        raise(left)
+      end)
+      uv.run()
+      return "done"
+    end)
+    print(co(), table.concat(seen, " "))
+    -- And again from the main thread, with a stack that moved meanwhile.
+    local u = uv.new_timer()
+    u:start(1, 0, function() u:close(); raise(9) end)
+    uv.run()
+    print(table.concat(seen, " "))
+  ]])
+  assert(status == 0, err)
+  assert(out:match("done\tboom2%+tb boom1%+tb boom0%+tb\n"), out)
+  assert(out:match("boom0%+tb boom9%+tb\n$"), out)
+end)
+
 test("an error object whose __tostring fails is still reported", function()
   local out, err, status = T.loom([[
     local uv = require "loom"
