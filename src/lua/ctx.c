@@ -40,7 +40,7 @@ lctx* lctx_create(lua_State* L) {
   lctx* ctx;
   int err;
 
-  ctx = lua_newuserdatauv(L, sizeof(*ctx), LOOM_HANDLE_TYPE_MAX); /* ctx */
+  ctx = lua_newuserdatauv(L, sizeof(*ctx), LCTX_NUVALUES);      /* ctx */
   memset(ctx, 0, sizeof(*ctx));
   lua_createtable(L, 0, 1);                             /* ctx mt */
   lua_pushcfunction(L, ctx_gc);

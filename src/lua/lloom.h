@@ -34,6 +34,11 @@ typedef struct {
   const void* metatables[LOOM_HANDLE_TYPE_MAX];
 } lctx;
 
+/* The context's user values: each handle type's metatable at the type's
+ * number, then each request type's shared finished request. */
+#define LCTX_DONE_SLOT(req_type) (LOOM_HANDLE_TYPE_MAX + (int) (req_type))
+#define LCTX_NUVALUES (LOOM_HANDLE_TYPE_MAX + LOOM_REQ_TYPE_MAX)
+
 /* The context, as the first upvalue of every binding function. */
 #define LCTX(L) ((lctx*) lua_touserdata((L), lua_upvalueindex(1)))
 
@@ -121,7 +126,8 @@ lreq_t* lreq_new_sized(lua_State* L, loom_req_type type, unsigned int nbufs,
   lreq_new_sized((L), (type), (nbufs), (extra), 1)
 #define lreq_new(L, type, nbufs) lreq_new_extra((L), (type), (nbufs), 0)
 void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx);
-/* Pushes the shared, already finished request of the type. */
+/* Pushes the shared, already finished request of the type; only from a
+ * binding function (the context is its first upvalue). */
 void lreq_push_done(lua_State* L, loom_req_type type);
 /* Releases the anchor; pushes the callback onto ctx->L and returns 1, or
  * returns 0 (nothing pushed) when there is none. */

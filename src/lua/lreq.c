@@ -49,26 +49,21 @@ lreq_t* lreq_new_sized(lua_State* L, loom_req_type type, unsigned int nbufs,
 
 
 /* One finished request per type, shared by every operation that has
- * nothing to report (a udp send without a callback). */
+ * nothing to report (a udp send without a callback). It is kept in the
+ * context's user values: a registry lookup by address cost more than the
+ * rest of a reply's binding work. */
 void lreq_push_done(lua_State* L, loom_req_type type) {
-  static char done_key;
+  int slot = LCTX_DONE_SLOT(type);
   lreq_t* r;
 
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &done_key) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);                                    /* cache */
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &done_key);
-  }
-  if (lua_rawgeti(L, -1, type) == LUA_TNIL) {           /* cache req? */
-    lua_pop(L, 1);
-    r = lreq_new(L, type, 0);                           /* cache req */
-    memset(&r->u, 0, req_size(type));
-    r->u.req.type = type;
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, -3, type);
-  }
-  lua_remove(L, -2);                                    /* req */
+  if (lua_getiuservalue(L, lua_upvalueindex(1), slot) == LUA_TUSERDATA)
+    return;                                             /* req */
+  lua_pop(L, 1);
+  r = lreq_new(L, type, 0);                             /* req */
+  memset(&r->u, 0, req_size(type));
+  r->u.req.type = type;
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, lua_upvalueindex(1), slot);
 }
 
 
