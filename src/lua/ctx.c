@@ -32,6 +32,7 @@ static int ctx_gc(lua_State* L) {
     loom_loop_teardown(ctx->loop);
     ctx->loop = NULL;
   }
+  lanchor_free(ctx);
   return 0;
 }
 
@@ -57,6 +58,7 @@ lctx* lctx_create(lua_State* L) {
   ctx->L = lua_tothread(L, -1);
   lua_pop(L, 1);                                        /* ctx */
 
+  lanchor_init(ctx, L);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &ctx_key);
   return ctx;

@@ -233,7 +233,7 @@ static int push_result(lua_State* L, loom_fs_t* req) {
 /* Completion of an asynchronous request: callback(err) or
  * callback(nil, results...). Directory requests finish in lfs_dir.c.
  * The request stays on the stack, below the callback, until the callback
- * returns: once lreq_release drops the anchor, any allocation could
+ * returns: once lreq_take ends the anchor, any allocation could
  * collect it, and a read's bytes live inside it. Leaving it there costs
  * nothing, where removing it would rotate the stack. */
 static void on_done(loom_fs_t* req) {
@@ -242,12 +242,12 @@ static void on_done(loom_fs_t* req) {
   lua_State* L = ctx->L;
   int n;
 
-  lua_rawgeti(L, LUA_REGISTRYINDEX, r->ref);            /* req */
+  lreq_take(ctx, r);                                    /* req */
   /* The request anchors the buffer, and it is on the stack. */
   if ((req->fs_type == LOOM_FS_READ || req->fs_type == LOOM_FS_WRITE) &&
       req->ptr != NULL)
     lbuffer_release(req->ptr, req->fs_type == LOOM_FS_READ);
-  if (!lreq_release(L, r, -1)) {                        /* req [cb] */
+  if (!lreq_release(L, -1)) {                           /* req [cb] */
     loom_fs_req_cleanup(req);
     lua_pop(L, 1);
     return;

@@ -51,8 +51,8 @@ static void on_scandir(loom_fs_t* req) {
   lctx* ctx = loom_loop_get_data(req->loop);
   lua_State* L = ctx->L;
 
-  lua_rawgeti(L, LUA_REGISTRYINDEX, r->ref);            /* req */
-  if (!lreq_finish(ctx, r)) {
+  lreq_take(ctx, r);                                    /* req */
+  if (!lreq_release(L, -1)) {
     loom_fs_req_cleanup(req);
     lua_pop(L, 1);
     return;
@@ -158,7 +158,7 @@ static void on_dir_done(loom_fs_t* req) {
   ldir* d;
   int n = 1;
 
-  lua_rawgeti(L, LUA_REGISTRYINDEX, r->ref);            /* req */
+  lreq_take(ctx, r);                                    /* req */
   base = lua_gettop(L);
   lua_getiuservalue(L, base, 2);                        /* req dir */
   d = lua_touserdata(L, -1);
@@ -168,7 +168,7 @@ static void on_dir_done(loom_fs_t* req) {
     d->dir->dirents = d->ents;
     d->dir->nentries = d->nentries;
   }
-  if (!lreq_finish(ctx, r)) {
+  if (!lreq_release(L, base)) {
     loom_fs_req_cleanup(req);
     lua_pop(L, 2);
     return;

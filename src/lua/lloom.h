@@ -32,12 +32,21 @@ typedef struct {
    * `type`), so argument checks compare pointers instead of looking the
    * metatable up by name in the registry on every call. */
   const void* metatables[LOOM_HANDLE_TYPE_MAX];
+  /* Anchors (lanchor.c): the registry reference of the table that holds
+   * them, the slots free for reuse, and the highest slot handed out. */
+  int anchors_ref;
+  int* anchor_free;
+  int anchor_nfree;
+  int anchor_cap;
+  int anchor_top;
 } lctx;
 
 /* The context's user values: each handle type's metatable at the type's
- * number, then each request type's shared finished request. */
+ * number, then each request type's shared finished request, then the
+ * request metatable. */
 #define LCTX_DONE_SLOT(req_type) (LOOM_HANDLE_TYPE_MAX + (int) (req_type))
-#define LCTX_NUVALUES (LOOM_HANDLE_TYPE_MAX + LOOM_REQ_TYPE_MAX)
+#define LCTX_REQ_MT_SLOT (LOOM_HANDLE_TYPE_MAX + LOOM_REQ_TYPE_MAX)
+#define LCTX_NUVALUES LCTX_REQ_MT_SLOT
 
 /* The context, as the first upvalue of every binding function. */
 #define LCTX(L) ((lctx*) lua_touserdata((L), lua_upvalueindex(1)))
@@ -53,6 +62,16 @@ void lctx_call(lctx* ctx, int nargs);
 /* Runs the loop in `mode` with the message handler in place. */
 int lctx_run(lctx* ctx, loom_run_mode mode);
 int lctx_on_error(lua_State* L);
+
+/* ---- anchors (lanchor.c) ---- */
+/* Keeps the value at idx alive until lanchor_take and returns its slot
+ * (> 0). Raises only when memory runs out. */
+int lanchor_put(lctx* ctx, lua_State* L, int idx);
+/* Pushes the value anchored at slot and frees the slot; never raises. */
+void lanchor_take(lctx* ctx, lua_State* L, int slot);
+void lanchor_init(lctx* ctx, lua_State* L);
+/* Frees the C side; the table goes with the state. */
+void lanchor_free(lctx* ctx);
 
 /* ---- handles (lhandle.c) ---- */
 typedef struct {
@@ -99,7 +118,7 @@ void lh_release_all(lctx* ctx);
  * request's type needs, followed by the buffer array and then any extra
  * bytes the caller asked for (fs keeps its paths and read buffer there). */
 typedef struct {
-  int ref;         /* registry anchor while the core owns the request */
+  int ref;         /* anchor slot while the core owns the request */
   loom_buf_t* bufs; /* the request's buffers (point into Lua strings) */
   union {
     loom_req_t req;
@@ -132,11 +151,15 @@ void lreq_push_done(lua_State* L, loom_req_type type);
 /* Releases the anchor; pushes the callback onto ctx->L and returns 1, or
  * returns 0 (nothing pushed) when there is none. */
 int lreq_finish(lctx* ctx, lreq_t* r);
-/* The same for the request already at idx, which stays there. */
-int lreq_release(lua_State* L, lreq_t* r, int idx);
+/* The two steps of lreq_finish, for a completion that reads what lives
+ * inside the request: take pushes the request and ends its anchor;
+ * release pushes the callback of the request at idx (which stays there)
+ * and returns 1, or returns 0 when it has none. */
+void lreq_take(lctx* ctx, lreq_t* r);
+int lreq_release(lua_State* L, int idx);
 /* The common completion: callback(err) with err nil or the error name. */
 void lreq_status_callback(lreq_t* r, loom_loop_t* loop, int status);
-void lreq_register(lua_State* L);
+void lreq_register(lua_State* L, int ctx_idx);
 extern const luaL_Reg lreq_functions[];
 
 /* ---- byte buffers (lbuffer.c) ---- */

@@ -505,7 +505,7 @@ static int os_setpriority(lua_State* L) {
  * into the job's own memory. User value 1: the callback. */
 typedef struct {
   loom_work_t work;
-  int ref;   /* registry anchor until the callback */
+  int ref;   /* anchor slot until the callback */
   int err;
   size_t len;
   char buf[];
@@ -527,8 +527,7 @@ static void random_after(loom_work_t* w, int status) {
     return; /* The state is closing; the job is ordinary garbage. */
   ctx = loom_loop_get_data(w->loop);
   L = ctx->L;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, j->ref);            /* job */
-  luaL_unref(L, LUA_REGISTRYINDEX, j->ref);
+  lanchor_take(ctx, L, j->ref);                         /* job */
   j->ref = LUA_NOREF;
   lua_getiuservalue(L, -1, 1);                          /* job cb */
   if (status == 0)
@@ -571,12 +570,11 @@ static int random_(lua_State* L) {
   j->err = 0;
   lua_pushvalue(L, 3);
   lua_setiuservalue(L, -2, 1);
-  lua_pushvalue(L, -1);
-  j->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  j->ref = lanchor_put(LCTX(L), L, -1);
   err = loom_queue_work(lctx_loop(L, LCTX(L)), &j->work, random_work,
                         random_after);
   if (err != 0) {
-    luaL_unref(L, LUA_REGISTRYINDEX, j->ref);
+    lanchor_take(LCTX(L), L, j->ref);
     return lr_fail(L, err);
   }
   lua_pushinteger(L, 0);

@@ -3,15 +3,12 @@
  * allocation holding the core request and its buffer array; two user
  * values hold the callback and the Lua strings being sent, so the bytes
  * the kernel reads stay alive (no copy) until the callback has run. The
- * userdata is anchored in the registry only while the core owns it.
+ * userdata is anchored (lanchor.c) only while the core owns it.
  */
 #include "lloom.h"
 
 #include <stddef.h>
 #include <string.h>
-
-static char req_mt_key;
-
 
 /* The bytes of the union the type uses. */
 static size_t req_size(loom_req_type type) {
@@ -42,7 +39,7 @@ lreq_t* lreq_new_sized(lua_State* L, loom_req_type type, unsigned int nbufs,
   r->bufs = (loom_buf_t*) ((char*) r + head);
   r->u.req.type = type;
   r->u.req.data = r;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &req_mt_key);       /* req mt */
+  lua_getiuservalue(L, lua_upvalueindex(1), LCTX_REQ_MT_SLOT); /* req mt */
   lua_setmetatable(L, -2);                              /* req */
   return r;
 }
@@ -67,7 +64,7 @@ void lreq_push_done(lua_State* L, loom_req_type type) {
 }
 
 
-/* Anchors the request at idx until lreq_finish, with its callback (at
+/* Anchors the request at idx until lreq_take, with its callback (at
  * cb_idx, may be none or nil) and the value whose bytes it refers to (at
  * data_idx, or 0). */
 void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx) {
@@ -93,15 +90,18 @@ void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx) {
      * buffers pointing into the value. */
     lua_setiuservalue(L, idx, 2);
   }
-  lua_pushvalue(L, idx);
-  r->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  r->ref = lanchor_put(LCTX(L), L, idx);
 }
 
 
-int lreq_release(lua_State* L, lreq_t* r, int idx) {
-  idx = lua_absindex(L, idx);
-  luaL_unref(L, LUA_REGISTRYINDEX, r->ref);
+void lreq_take(lctx* ctx, lreq_t* r) {
+  lanchor_take(ctx, ctx->L, r->ref);                    /* req */
   r->ref = LUA_NOREF;
+}
+
+
+int lreq_release(lua_State* L, int idx) {
+  idx = lua_absindex(L, idx);
   if (lua_getiuservalue(L, idx, 1) == LUA_TNIL) {       /* cb */
     lua_pop(L, 1);
     lua_pushnil(L);
@@ -117,12 +117,11 @@ int lreq_release(lua_State* L, lreq_t* r, int idx) {
 
 
 int lreq_finish(lctx* ctx, lreq_t* r) {
-  lua_State* L = ctx->L;
   int has_cb;
 
-  lua_rawgeti(L, LUA_REGISTRYINDEX, r->ref);            /* req */
-  has_cb = lreq_release(L, r, -1);                      /* req [cb] */
-  lua_remove(L, -1 - has_cb);                           /* [cb] */
+  lreq_take(ctx, r);                                    /* req */
+  has_cb = lreq_release(ctx->L, -1);                    /* req [cb] */
+  lua_remove(ctx->L, -1 - has_cb);                      /* [cb] */
   return has_cb;
 }
 
@@ -189,11 +188,12 @@ const luaL_Reg lreq_functions[] = {
 };
 
 
-void lreq_register(lua_State* L) {
+void lreq_register(lua_State* L, int ctx_idx) {
+  ctx_idx = lua_absindex(L, ctx_idx);
   luaL_newmetatable(L, "uv_req");                       /* mt */
   lua_pushcfunction(L, req_tostring);
   lua_setfield(L, -2, "__tostring");
   luaL_newlib(L, req_methods);
   lua_setfield(L, -2, "__index");
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &req_mt_key);
+  lua_setiuservalue(L, ctx_idx, LCTX_REQ_MT_SLOT);
 }

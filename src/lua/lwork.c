@@ -36,7 +36,7 @@ typedef struct {
   const char* code;
   size_t code_len;
   uint64_t id;
-  int ref;        /* registry anchor until the after function ran */
+  int ref;        /* anchor slot until the after function ran */
   int failed;     /* results holds an error message */
   xfer_t args;    /* in argbuf */
   xfer_t results; /* allocated by the worker */
@@ -201,9 +201,8 @@ static void after_cb(loom_work_t* w, int status) {
   }
   ctx = loom_loop_get_data(w->loop);
   L = ctx->L;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, j->ref);            /* job */
+  lanchor_take(ctx, L, j->ref);                         /* job */
   base = lua_gettop(L);
-  luaL_unref(L, LUA_REGISTRYINDEX, j->ref);
   j->ref = LUA_NOREF;
   if (j->failed) {
     lua_pushcfunction(L, raise_work_error);
@@ -310,10 +309,12 @@ static int queue_work(lua_State* L) {
   lua_pop(L, 1);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
-  j->ref = luaL_ref(L, LUA_REGISTRYINDEX);              /* ... */
+  j->ref = lanchor_put(LCTX(L), L, -1);
+  lua_pop(L, 1);                                        /* ... */
   ret = loom_queue_work(loop, &j->work, work_cb, after_cb);
   if (ret < 0) {
-    luaL_unref(L, LUA_REGISTRYINDEX, j->ref);
+    lanchor_take(LCTX(L), L, j->ref);
+    lua_pop(L, 1);
     xfer_free(&j->args);
     return lr_fail(L, ret);
   }

@@ -40,7 +40,7 @@ LOOM_LUA_EXPORT int luaopen_loom(lua_State* L) {
   lua_getiuservalue(L, ctx_idx, LOOM_ASYNC);             /* ctx async_mt */
   lasync_register(L, -1);
   lua_pop(L, 1);
-  lreq_register(L);
+  lreq_register(L, ctx_idx);
   lfs_dir_register(L);
   lwork_register(L);
   lresolver_register(L);

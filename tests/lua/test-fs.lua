@@ -659,6 +659,39 @@ test("exit and state close with fs requests pending", function()
   assert(os.getenv("LOOM_PLAIN_LUA") == "no" or (code == 0 and err == ""), err)
 end)
 
+test("requests live while in flight and are garbage after their callback", function(expect)
+  -- Rounds of requests of three kinds: later rounds reuse the anchor
+  -- slots the earlier ones gave back, and every round's requests must be
+  -- collectable once its callbacks ran.
+  local work = uv.new_work(function(i) return i end, function() end)
+  for round = 1, 3 do
+    local weak = setmetatable({}, {__mode = "v"})
+    local stats, works, randoms = 0, 0, 0
+    for i = 1, 200 do
+      weak[i] = uv.fs_stat("/", function(err, st)
+        assert(err == nil and st.type == "directory", err)
+        stats = stats + 1
+      end)
+    end
+    for i = 1, 50 do
+      assert(uv.queue_work(work, i))
+      assert(uv.random(8, nil, function(err, bytes)
+        assert(err == nil and #bytes == 8, err)
+        randoms = randoms + 1
+      end) == 0)
+      works = works + 1
+    end
+    collectgarbage(); collectgarbage()
+    for i = 1, 200 do
+      assert(weak[i] ~= nil, "round " .. round .. ": a request in flight was collected")
+    end
+    uv.run()
+    assert(stats == 200 and randoms == 50 and works == 50)
+    collectgarbage(); collectgarbage()
+    assert(next(weak) == nil, "round " .. round .. ": a finished request is still held")
+  end
+end)
+
 test("wrong argument types raise errors naming the argument", function()
   local cases = {
     {"fs_open", {}, "#1"}, {"fs_open", {"/x", {}}, "#2"},
