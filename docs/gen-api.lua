@@ -145,6 +145,7 @@ io.write([==[
 | name | notes |
 | --- | --- |
 | `on_error(fn)` | the handler for errors raised inside callbacks; returns the previous one; `nil` removes it |
+| `set_memory_limit(bytes)` | caps the bytes the main Lua state may hold; past it Lua code gets `not enough memory` (in a callback: the error policy); returns the previous limit; `nil` removes it. See [errors.md](errors.md#memory-limit) |
 | `loom_version` | loom's own version string |
 | `errno`, `constants` | as luv (`errno`: name → negative code) |
 | `new_resolver([options])` | DNS queries of any record type through c-ares on the loop; see [dns.md](dns.md) |

@@ -33,6 +33,7 @@ static int ctx_gc(lua_State* L) {
     ctx->loop = NULL;
   }
   lanchor_free(ctx);
+  lmemlimit_release(ctx, L);
   return 0;
 }
 
@@ -123,11 +124,24 @@ static const char* describe(lua_State* L, int idx) {
 }
 
 
-static void die(lua_State* L, int err_idx, const char* what) {
+/* Pushes the traceback msgh stashed for the error being reported. Lua
+ * does not call the handler for memory errors, and a handler that failed
+ * stashed nothing: those have none. */
+static void push_traceback(lua_State* L, int status) {
+  if (status == LUA_ERRRUN)
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &traceback_key);
+  else if (status == LUA_ERRMEM)
+    lua_pushliteral(L, "(no traceback: Lua ran out of memory)");
+  else
+    lua_pushliteral(L, "(no traceback: the message handler failed)");
+}
+
+
+static void die(lua_State* L, int err_idx, int status, const char* what) {
   const char* msg = describe(L, err_idx);
   const char* tb;
 
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &traceback_key);
+  push_traceback(L, status);
   tb = lua_tostring(L, -1);
   fprintf(stderr, "loom: %s%s\n%s\n", what, msg,
           tb != NULL ? tb : "(no traceback)");
@@ -137,18 +151,21 @@ static void die(lua_State* L, int err_idx, const char* what) {
 }
 
 
-/* The error object is on top of L's stack; it is popped. */
-static void report(lua_State* L) {
+/* The error object (status: how the callback failed) is on top of L's
+ * stack; it is popped. */
+static void report(lua_State* L, int status) {
   int err_idx = lua_gettop(L);
+  int handler_status;
 
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &on_error_key) == LUA_TNIL)
-    die(L, err_idx, "");                                /* never returns */
+    die(L, err_idx, status, "");                        /* never returns */
   lua_pushcfunction(L, msgh);                           /* err fn msgh */
   lua_insert(L, -2);                                    /* err msgh fn */
   lua_pushvalue(L, err_idx);                            /* err msgh fn err */
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &traceback_key);    /* ... err tb */
-  if (lua_pcall(L, 2, 0, err_idx + 1) != LUA_OK)
-    die(L, lua_gettop(L), "error in the on_error handler: ");
+  push_traceback(L, status);                            /* ... err tb */
+  handler_status = lua_pcall(L, 2, 0, err_idx + 1);
+  if (handler_status != LUA_OK)
+    die(L, lua_gettop(L), handler_status, "error in the on_error handler: ");
   lua_settop(L, err_idx - 1);
 }
 
@@ -157,6 +174,8 @@ void lctx_call(lctx* ctx, int nargs) {
   lua_State* L = ctx->L;
   int fn_idx = lua_gettop(L) - nargs;
   int msgh_idx = ctx->msgh_idx;
+  int exempt;
+  int status;
 #ifndef NDEBUG
   int top_before = fn_idx - 1;
 #endif
@@ -170,8 +189,14 @@ void lctx_call(lctx* ctx, int nargs) {
     lua_insert(L, fn_idx);                              /* msgh fn args */
     msgh_idx = fn_idx++;
   }
-  if (lua_pcall(L, nargs, 0, msgh_idx) != LUA_OK)       /* [msgh] [err] */
-    report(L);
+  /* The callback is Lua code: the memory limit holds again inside it,
+   * and whatever it left exempt ends with it. */
+  exempt = ctx->exempt;
+  ctx->exempt = 0;
+  status = lua_pcall(L, nargs, 0, msgh_idx);           /* [msgh] [err] */
+  ctx->exempt = exempt;
+  if (status != LUA_OK)
+    report(L, status);
   lua_settop(L, fn_idx - 1);                            /* (empty) */
   /* Every callback leaves the main thread's stack as it found it. */
   assert(lua_gettop(L) == top_before);
@@ -186,7 +211,11 @@ int lctx_run(lctx* ctx, loom_run_mode mode) {
   luaL_checkstack(L, 1, NULL);
   lua_pushcfunction(L, msgh);
   ctx->msgh_idx = lua_gettop(L);
+  /* The loop's own work is exempt from the memory limit (lmemlimit.c);
+   * each callback is held to it again. */
+  ctx->exempt++;
   ret = loom_run(ctx->loop, mode);
+  ctx->exempt--;
   /* The state may have closed the loop from a callback (loop_close), but
    * the stack is the caller's: the handler is still on top. */
   assert(lua_gettop(L) == ctx->msgh_idx);

@@ -44,8 +44,14 @@ void* lh_new(lua_State* L, const lh_type* type, size_t size) {
 
 
 void lh_anchor(lua_State* L, loom_handle_t* h, int idx) {
+  lctx* ctx = LCTX(L);
+
+  /* The core already knows the handle: a memory error here would leave
+   * it in the loop unanchored (lmemlimit.c). */
+  ctx->exempt++;
   lua_pushvalue(L, idx);
   set_refs(h, luaL_ref(L, LUA_REGISTRYINDEX), LUA_NOREF);
+  ctx->exempt--;
 }
 static loom_handle_t* test_any(lua_State* L, int idx) {
   void* p = lua_touserdata(L, idx);

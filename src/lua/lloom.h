@@ -39,6 +39,15 @@ typedef struct {
   int anchor_nfree;
   int anchor_cap;
   int anchor_top;
+  /* The memory limit (lmemlimit.c): the allocator the state had, the
+   * limit and the bytes in use. While exempt is positive the limit does
+   * not hold: the loop's own work and a binding's bookkeeping after the
+   * core started something must not be unwound by a memory error. */
+  lua_Alloc mem_alloc;
+  void* mem_alloc_ud;
+  size_t mem_limit;
+  size_t mem_in_use;
+  int exempt;
 } lctx;
 
 /* The context's user values: each handle type's metatable at the type's
@@ -72,6 +81,11 @@ void lanchor_take(lctx* ctx, lua_State* L, int slot);
 void lanchor_init(lctx* ctx, lua_State* L);
 /* Frees the C side; the table goes with the state. */
 void lanchor_free(lctx* ctx);
+
+/* ---- memory limit (lmemlimit.c) ---- */
+int lmemlimit_set(lua_State* L);
+/* The state is closing: gives it back the allocator it had. */
+void lmemlimit_release(lctx* ctx, lua_State* L);
 
 /* ---- handles (lhandle.c) ---- */
 typedef struct {

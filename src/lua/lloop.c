@@ -193,5 +193,6 @@ const luaL_Reg lloop_functions[] = {
   {"metrics_idle_time", metrics_idle_time},
   {"metrics_info", metrics_info},
   {"on_error", lctx_on_error},
+  {"set_memory_limit", lmemlimit_set},
   {NULL, NULL}
 };

@@ -68,6 +68,11 @@ void lreq_push_done(lua_State* L, loom_req_type type) {
  * cb_idx, may be none or nil) and the value whose bytes it refers to (at
  * data_idx, or 0). */
 void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx) {
+  lctx* ctx = LCTX(L);
+
+  /* The core has started the request: a memory error from here on would
+   * leave it unanchored (lmemlimit.c). */
+  ctx->exempt++;
   idx = lua_absindex(L, idx);
   if (cb_idx != 0 && !lua_isnoneornil(L, cb_idx)) {
     lua_pushvalue(L, cb_idx);
@@ -90,7 +95,8 @@ void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx) {
      * buffers pointing into the value. */
     lua_setiuservalue(L, idx, 2);
   }
-  r->ref = lanchor_put(LCTX(L), L, idx);
+  r->ref = lanchor_put(ctx, L, idx);
+  ctx->exempt--;
 }
 
 

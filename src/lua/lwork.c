@@ -225,6 +225,18 @@ typedef struct {
   size_t cap;
 } dump_buf;
 
+#define DUMP_BUF_MT "loom.dump_buf"
+
+/* The bytes are freed by the userdata that holds them: pushing them as a
+ * string can raise (out of memory), and they must not leak then. */
+static int dump_buf_gc(lua_State* L) {
+  dump_buf* b = lua_touserdata(L, 1);
+  free(b->data);
+  b->data = NULL;
+  return 0;
+}
+
+
 /* lua_dump's writer: the function must stay on top of the stack while
  * it is dumped, so the bytes gather in C memory, not a luaL_Buffer. */
 static int work_writer(lua_State* L, const void* p, size_t size, void* ud) {
@@ -248,22 +260,31 @@ static int work_writer(lua_State* L, const void* p, size_t size, void* ud) {
 
 
 void lcode_from_function(lua_State* L, int idx) {
-  dump_buf b = {NULL, 0, 0};
+  dump_buf* b;
   int failed;
 
   idx = lua_absindex(L, idx);
   luaL_argcheck(L, !lua_iscfunction(L, idx), idx,
                 "a C function cannot run in another state");
-  lua_pushvalue(L, idx);
-  failed = lua_dump(L, work_writer, &b, 0);
-  lua_pop(L, 1);
-  if (failed || b.len == 0) {
-    free(b.data);
-    luaL_error(L, "not enough memory");
+  b = lua_newuserdatauv(L, sizeof(*b), 0);              /* box */
+  b->data = NULL;
+  b->len = 0;
+  b->cap = 0;
+  if (luaL_newmetatable(L, DUMP_BUF_MT)) {
+    lua_pushcfunction(L, dump_buf_gc);
+    lua_setfield(L, -2, "__gc");
   }
-  lua_pushlstring(L, b.data, b.len);
-  free(b.data);
-  lua_replace(L, idx);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, idx);                                /* box fn */
+  failed = lua_dump(L, work_writer, b, 0);
+  lua_pop(L, 1);                                        /* box */
+  if (failed || b->len == 0)
+    luaL_error(L, "not enough memory");
+  lua_pushlstring(L, b->data, b->len);                  /* box code */
+  free(b->data);
+  b->data = NULL;
+  lua_replace(L, idx);                                  /* box */
+  lua_pop(L, 1);
 }
 
 

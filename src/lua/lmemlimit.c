@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* lmemlimit.c: uv.set_memory_limit (beyond luv): a cap on the bytes the
+ * main Lua state may hold, for servers that run code they do not trust
+ * to stay small. An allocation past the cap fails, Lua collects garbage
+ * and retries, and if that is not enough raises "not enough memory".
+ *
+ * The cap holds while Lua code runs: the main chunk, binding functions
+ * and callbacks. It does not hold for the loop's own work between the
+ * kernel and a callback (pushing a read's bytes, a stat table), nor for
+ * the bookkeeping a binding function does after the core has started a
+ * request (anchoring it): an error there would unwind through C code
+ * that cannot be unwound, or leave a started request unanchored. Those
+ * allocations are small and bounded by what the callbacks consume; the
+ * callback that receives them is held to the cap again.
+ *
+ * The allocator wrapper is installed on the first call and stays; it
+ * counts every byte from then on, starting from Lua's own count.
+ */
+#include "lloom.h"
+
+#include <stdint.h>
+
+
+static void* limited_alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
+  lctx* ctx = ud;
+  /* Without a block, osize is the kind of object, not a size. */
+  size_t old = ptr != NULL ? osize : 0;
+  void* p;
+
+  if (nsize > old && ctx->exempt == 0 &&
+      (ctx->mem_in_use >= ctx->mem_limit ||
+       nsize - old > ctx->mem_limit - ctx->mem_in_use))
+    return NULL;
+  p = ctx->mem_alloc(ctx->mem_alloc_ud, ptr, osize, nsize);
+  if (p != NULL || nsize == 0)
+    ctx->mem_in_use = ctx->mem_in_use - old + nsize;
+  return p;
+}
+
+
+void lmemlimit_release(lctx* ctx, lua_State* L) {
+  /* The state is closing: what it still frees goes straight to the
+   * allocator it had, since the context's memory goes with the state. */
+  if (ctx->mem_alloc != NULL) {
+    lua_setallocf(L, ctx->mem_alloc, ctx->mem_alloc_ud);
+    ctx->mem_alloc = NULL;
+  }
+}
+
+
+/* uv.set_memory_limit(bytes | nil) -> the previous limit (nil: none). */
+int lmemlimit_set(lua_State* L) {
+  lctx* ctx = LCTX(L);
+  size_t limit = SIZE_MAX;
+
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Integer n = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, n > 0, 1, "must be positive");
+    limit = (size_t) n;
+  }
+  if (ctx->mem_alloc == NULL) {
+    ctx->mem_alloc = lua_getallocf(L, &ctx->mem_alloc_ud);
+    ctx->mem_limit = SIZE_MAX;
+    ctx->mem_in_use = (size_t) lua_gc(L, LUA_GCCOUNT, 0) * 1024 +
+                      (size_t) lua_gc(L, LUA_GCCOUNTB, 0);
+    lua_setallocf(L, limited_alloc, ctx);
+  }
+  if (ctx->mem_limit == SIZE_MAX)
+    lua_pushnil(L);
+  else
+    lua_pushinteger(L, (lua_Integer) ctx->mem_limit);
+  /* A limit below what is already in use refuses every growth until the
+   * program frees enough: that is what the caller asked for. */
+  ctx->mem_limit = limit;
+  return 1;
+}

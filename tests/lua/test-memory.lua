@@ -1,0 +1,261 @@
+-- test-memory.lua: uv.set_memory_limit (beyond luv) and what happens
+-- when the main state runs out of memory: Lua code gets "not enough
+-- memory", a callback follows the error policy, the loop goes on, and no
+-- amount of memory makes loom crash (a sweep of limits over a session
+-- that uses every kind of handle and request, each in a child process).
+local T = dofile((arg[0]:match("^(.*)/") or ".") .. "/tap.lua")
+local test = T.test
+local uv = T.uv
+
+local function in_use()
+  return math.floor(collectgarbage("count") * 1024)
+end
+
+-- Runs fn with the limit `headroom` bytes above what is in use now, and
+-- removes the limit afterwards whatever happens.
+local function with_headroom(headroom, fn)
+  collectgarbage()
+  uv.set_memory_limit(in_use() + headroom)
+  local ok, err = pcall(fn)
+  uv.set_memory_limit(nil)
+  if not ok then error(err, 0) end
+end
+
+test("Lua code past the limit gets 'not enough memory'; the limit can be lifted", function()
+  collectgarbage()
+  local base = in_use()
+  assert(uv.set_memory_limit(base + 4 * 1024 * 1024) == nil, "a limit was set before")
+  local t = {}
+  local ok, err = pcall(function()
+    for i = 1, 1e7 do t[i] = ("x"):rep(64) .. i end
+  end)
+  assert(not ok and tostring(err):match("not enough memory"), tostring(err))
+  t = nil
+  collectgarbage()
+  -- Below the limit again: allocation works.
+  local s = ("y"):rep(1024 * 1024)
+  assert(#s == 1024 * 1024)
+  assert(uv.set_memory_limit(nil) == base + 4 * 1024 * 1024, "previous limit")
+  -- Without a limit the same allocation goes through.
+  local big = {}
+  for i = 1, 1e5 do big[i] = ("x"):rep(64) .. i end
+  assert(#big == 1e5)
+  -- The stock interpreter's allocator is wrapped the same way.
+  local out, err = T.plain_lua([[
+    local uv = require "loom"
+    uv.set_memory_limit(math.floor(collectgarbage("count") * 1024) + 65536)
+    local ok, e = pcall(function() local t = {} for i = 1, 1e6 do t[i] = {} end end)
+    uv.set_memory_limit(nil)
+    print(ok, e)
+  ]])
+  if out then assert(out == "false\tnot enough memory\n", out .. err) end
+  T.raises("bad argument #1", uv.set_memory_limit, "lots")
+  T.raises("bad argument #1", uv.set_memory_limit, 0)
+  T.raises("bad argument #1", uv.set_memory_limit, -5)
+end)
+
+test("a callback past the limit follows the error policy and the loop goes on", function(expect)
+  local errors = {}
+  local previous = uv.on_error(function(err, tb)
+    errors[#errors + 1] = {err = err, tb = tb}
+  end)
+  local ran_after = false
+  with_headroom(2 * 1024 * 1024, function()
+    local hog = uv.new_timer()
+    hog:start(1, 0, expect(function()
+      hog:close()
+      local t = {}
+      for i = 1, 1e7 do t[i] = ("z"):rep(100) .. i end
+    end))
+    local later = uv.new_timer()
+    later:start(5, 0, expect(function()
+      later:close()
+      ran_after = true
+    end))
+    uv.run()
+  end)
+  uv.on_error(previous)
+  assert(ran_after, "the loop stopped after the memory error")
+  assert(#errors == 1, "errors: " .. #errors)
+  assert(tostring(errors[1].err):match("not enough memory"), tostring(errors[1].err))
+  assert(errors[1].tb:match("out of memory"), errors[1].tb)
+end)
+
+test("a client streaming into a buffering handler: the handler fails and its connection is dropped", function(expect)
+  local server = uv.new_tcp()
+  assert(server:bind("127.0.0.1", 0))
+  local port = server:getsockname().port
+  local conn
+  local previous = uv.on_error(expect(function(err)
+    assert(tostring(err):match("not enough memory"), tostring(err))
+    -- The policy's handler drops the connection that overran.
+    conn:close()
+    server:close()
+  end))
+  assert(server:listen(16, function(err)
+    assert(not err, err)
+    conn = uv.new_tcp()
+    server:accept(conn)
+    local kept = {}
+    conn:read_start(function(rerr, data)
+      assert(not rerr, rerr)
+      -- Keeps every byte, as a careless handler would, and copies it.
+      if data then kept[#kept + 1] = data .. data end
+    end)
+  end))
+  local client = uv.new_tcp()
+  local sent, chunk = 0, ("c"):rep(64 * 1024)
+  local client_done = expect(function(why)
+    assert(why == "eof" or why == "ECONNRESET" or why == "EPIPE", why)
+  end)
+  local function pump()
+    -- Bounded: at most 256 MiB, far beyond the limit.
+    if sent >= 256 * 1024 * 1024 or client:is_closing() then return end
+    sent = sent + #chunk
+    client:write(chunk, function(err)
+      if err then
+        if not client:is_closing() then client:close() client_done(err) end
+        return
+      end
+      pump()
+    end)
+  end
+  client:connect("127.0.0.1", port, expect(function(err)
+    assert(not err, err)
+    client:read_start(function(rerr, data)
+      if data then return end
+      if not client:is_closing() then
+        client:close()
+        client_done(rerr or "eof")
+      end
+    end)
+    for _ = 1, 4 do pump() end
+  end))
+  with_headroom(8 * 1024 * 1024, function() uv.run() end)
+  uv.on_error(previous)
+  assert(sent < 256 * 1024 * 1024, "the server never ran out of memory")
+end)
+
+-- The session each child of the sweep runs: timers, TCP echo, UDP echo,
+-- a pipe pair, fs requests, queue_work, getaddrinfo, a process and a
+-- thread pool job, all under the limit given as its first argument.
+-- Whatever the limit, it must end in one of two ways: "done" and status
+-- 0, or status 1 with "not enough memory" reported (by the runner for the
+-- main chunk, or by the callback policy). Never a signal, a hang or a
+-- sanitizer report.
+local session = [==[
+local uv = require "loom"
+local headroom = tonumber(arg and arg[1] or os.getenv("HEADROOM"))
+collectgarbage()
+uv.set_memory_limit(math.floor(collectgarbage("count") * 1024) + headroom)
+
+local pending = 0
+local function start() pending = pending + 1 end
+local function finish() pending = pending - 1 end
+
+-- The session starts from a callback, so that a failure can hit a
+-- binding function called from one, as well as the main chunk.
+local first = uv.new_timer()
+first:start(0, 0, function()
+first:close()
+local t = uv.new_timer()
+start()
+t:start(1, 0, function() t:close() finish() end)
+
+local server = uv.new_tcp()
+assert(server:bind("127.0.0.1", 0))
+assert(server:listen(8, function()
+  local c = uv.new_tcp()
+  server:accept(c)
+  c:read_start(function(err, data)
+    if data then c:write(data) else c:close() server:close() end
+  end)
+end))
+local client = uv.new_tcp()
+start()
+client:connect("127.0.0.1", server:getsockname().port, function(err)
+  assert(not err, err)
+  local got = 0
+  client:read_start(function(rerr, data)
+    assert(not rerr, rerr)
+    got = got + #data
+    if got >= 10 * 100 then client:close() finish() end
+  end)
+  for i = 1, 10 do client:write(("m"):rep(100)) end
+end)
+
+local udp = uv.new_udp()
+assert(udp:bind("127.0.0.1", 0))
+start()
+udp:recv_start(function(err, data, addr)
+  assert(not err, err)
+  if data then udp:close() finish() end
+end)
+local sender = uv.new_udp()
+sender:send("ping", "127.0.0.1", udp:getsockname().port, function()
+  sender:close()
+end)
+
+start()
+uv.fs_stat("/", function(err, st) assert(not err, err) finish() end)
+start()
+uv.fs_scandir("/", function(err, req) assert(not err, err) finish() end)
+
+local work = uv.new_work(function(a, b) return a .. b end, function(r)
+  assert(r == "ab") finish()
+end)
+start()
+uv.queue_work(work, "a", "b")
+
+start()
+uv.getaddrinfo("localhost", nil, {family = "inet"}, function() finish() end)
+
+local out = uv.new_pipe()
+start()
+local child = uv.spawn("true", {stdio = {nil, out, nil}}, function(code)
+  assert(code == 0) finish()
+end)
+out:read_start(function(err, data) if not data then out:close() end end)
+end)
+
+uv.run()
+assert(pending == 0, "pending " .. pending)
+print("done")
+]==]
+
+test("a sweep of memory limits over a session: every outcome is clean", function()
+  local path = os.tmpname()
+  T.after(function() os.remove(path) end)
+  local f = assert(io.open(path, "w"))
+  f:write(session)
+  f:close()
+  -- Limits from nothing at all up to enough, in steps fine enough to make
+  -- each kind of allocation the one that fails for some run (the loop's
+  -- own work is exempt, so the session needs only a few KiB of headroom).
+  local outcomes = {done = 0, oom = 0, policy = 0}
+  local budgets = {}
+  for b = 0, 16 * 1024, 96 do budgets[#budgets + 1] = b end
+  budgets[#budgets + 1] = 64 * 1024 * 1024
+  for _, budget in ipairs(budgets) do
+    local out, err, code = T.sh("timeout 60 " .. T.q(T.runner) .. " " .. T.q(path) .. " " .. budget)
+    local what = ("headroom %d: status %s, stderr %s"):format(budget, tostring(code), err)
+    assert(not err:match("Sanitizer") and not err:match("runtime error"), what)
+    if code == 0 then
+      assert(out == "done\n", what)
+      outcomes.done = outcomes.done + 1
+    else
+      assert(code == 1 and err:match("not enough memory"), what)
+      outcomes.oom = outcomes.oom + 1
+      if err:match("Lua ran out of memory") then
+        outcomes.policy = outcomes.policy + 1
+      end
+    end
+  end
+  -- Every end was reached: small limits failed, some of them inside a
+  -- callback, and the large one finished.
+  assert(outcomes.oom > 0 and outcomes.policy > 0 and outcomes.done > 0,
+         ("done %d, out of memory %d (in callbacks %d)"):format(
+           outcomes.done, outcomes.oom, outcomes.policy))
+end)
+
+T.run()
