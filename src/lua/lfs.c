@@ -270,12 +270,17 @@ int lfs_end(lfs_call* c, int ret, int data_idx) {
   int n;
 
   if (c->r == NULL) {
+    /* The result may live in memory the core allocated (a link target,
+     * a path): a memory error while it is pushed would leak it, so the
+     * push is exempt from the memory limit (lmemlimit.c). */
+    LMEM_EXEMPT(c->ctx);
     if (ret < 0) {
       n = fail(L, c->req, ret);
     } else {
       n = push_result(L, c->req);
     }
     loom_fs_req_cleanup(c->req);
+    LMEM_UNEXEMPT(c->ctx);
     return n;
   }
   /* Queueing failed: nothing was started. */

@@ -91,10 +91,15 @@ static int fs_scandir(lua_State* L) {
   ret = loom_fs_scandir(loop, req, copy, cb ? on_scandir : NULL);
   if (ret < 0)
     return lfs_fail(L, req, ret);
-  if (cb == 0)
+  if (cb == 0) {
+    /* The entries are the core's memory until kept: exempt from the
+     * memory limit, as in lfs_end. */
+    LMEM_EXEMPT(LCTX(L));
     keep_entries(L, -1, req);
-  else
+    LMEM_UNEXEMPT(LCTX(L));
+  } else {
     lreq_anchor(L, r, -1, cb, 0);
+  }
   return 1;
 }
 
@@ -270,8 +275,11 @@ static int fs_readdir(lua_State* L) {
     ret = loom_fs_readdir(loop, &sync, d->dir, NULL);
     if (ret < 0)
       return lfs_fail(L, &sync, ret);
+    /* The names are the core's memory until pushed (see lfs_end). */
+    LMEM_EXEMPT(LCTX(L));
     push_entries(L, d, sync.result);
     loom_fs_req_cleanup(&sync);
+    LMEM_UNEXEMPT(LCTX(L));
     return 1;
   }
   r = lreq_new(L, LOOM_FS, 0);                          /* req */

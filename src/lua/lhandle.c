@@ -48,10 +48,10 @@ void lh_anchor(lua_State* L, loom_handle_t* h, int idx) {
 
   /* The core already knows the handle: a memory error here would leave
    * it in the loop unanchored (lmemlimit.c). */
-  ctx->exempt++;
+  LMEM_EXEMPT(ctx);
   lua_pushvalue(L, idx);
   set_refs(h, luaL_ref(L, LUA_REGISTRYINDEX), LUA_NOREF);
-  ctx->exempt--;
+  LMEM_UNEXEMPT(ctx);
 }
 static loom_handle_t* test_any(lua_State* L, int idx) {
   void* p = lua_touserdata(L, idx);

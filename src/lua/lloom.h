@@ -83,6 +83,12 @@ void lanchor_init(lctx* ctx, lua_State* L);
 void lanchor_free(lctx* ctx);
 
 /* ---- memory limit (lmemlimit.c) ---- */
+/* Bracket binding work that a memory error must not interrupt: pushing
+ * results that live in C memory until they are pushed, and bookkeeping
+ * for something the core has already started. Only from a binding
+ * function (the context is its first upvalue) or with the context. */
+#define LMEM_EXEMPT(ctx) ((ctx)->exempt++)
+#define LMEM_UNEXEMPT(ctx) ((ctx)->exempt--)
 int lmemlimit_set(lua_State* L);
 /* The state is closing: gives it back the allocator it had. */
 void lmemlimit_release(lctx* ctx, lua_State* L);

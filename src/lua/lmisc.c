@@ -159,6 +159,7 @@ static int cpu_info(lua_State* L) {
 
   if (err != 0)
     return lr_fail(L, err);
+  LMEM_EXEMPT(LCTX(L));  /* infos is C memory until freed below */
   lua_createtable(L, count, 0);
   for (i = 0; i < count; i++) {
     lua_createtable(L, 0, 3);
@@ -175,6 +176,7 @@ static int cpu_info(lua_State* L) {
     lua_rawseti(L, -2, i + 1);
   }
   loom_free_cpu_info(infos, count);
+  LMEM_UNEXEMPT(LCTX(L));
   return 1;
 }
 
@@ -312,6 +314,7 @@ static int interface_addresses(lua_State* L) {
 
   if (err != 0)
     return lr_fail(L, err);
+  LMEM_EXEMPT(LCTX(L));  /* list is C memory until freed below */
   lua_newtable(L);                                      /* result */
   for (i = 0; i < count; i++) {
     if (lua_getfield(L, -1, list[i].name) != LUA_TTABLE) {
@@ -338,6 +341,7 @@ static int interface_addresses(lua_State* L) {
     lua_pop(L, 1);                                      /* result */
   }
   loom_free_interface_addresses(list, count);
+  LMEM_UNEXEMPT(LCTX(L));
   return 1;
 }
 
@@ -450,6 +454,7 @@ static int os_get_passwd(lua_State* L) {
   int err = loom_os_get_passwd(&pw);
   if (err != 0)
     return lr_fail(L, err);
+  LMEM_EXEMPT(LCTX(L));  /* pw's strings are C memory until freed below */
   lua_createtable(L, 0, 5);
   lua_pushstring(L, pw.username);
   lua_setfield(L, -2, "username");
@@ -460,6 +465,7 @@ static int os_get_passwd(lua_State* L) {
   lua_pushstring(L, pw.homedir);
   lua_setfield(L, -2, "homedir");
   loom_os_free_passwd(&pw);
+  LMEM_UNEXEMPT(LCTX(L));
   return 1;
 }
 

@@ -72,7 +72,7 @@ void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx) {
 
   /* The core has started the request: a memory error from here on would
    * leave it unanchored (lmemlimit.c). */
-  ctx->exempt++;
+  LMEM_EXEMPT(ctx);
   idx = lua_absindex(L, idx);
   if (cb_idx != 0 && !lua_isnoneornil(L, cb_idx)) {
     lua_pushvalue(L, cb_idx);
@@ -96,7 +96,7 @@ void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx) {
     lua_setiuservalue(L, idx, 2);
   }
   r->ref = lanchor_put(ctx, L, idx);
-  ctx->exempt--;
+  LMEM_UNEXEMPT(ctx);
 }
 
 

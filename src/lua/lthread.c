@@ -169,9 +169,13 @@ static int new_thread(lua_State* L) {
   code = lua_tolstring(L, first, &code_len);
   xfer_encode(L, first + 1, lua_gettop(L) - first, &args);
 
+  /* From here on t and args are C memory that only the userdata pushed
+   * below will own: a memory error before then would leak them. */
+  LMEM_EXEMPT(LCTX(L));
   t = calloc(1, sizeof(*t) + code_len);
   if (t == NULL) {
     xfer_free(&args);
+    LMEM_UNEXEMPT(LCTX(L));
     return lr_fail(L, LOOM_ENOMEM);
   }
   memcpy(t->code, code, code_len);
@@ -182,6 +186,7 @@ static int new_thread(lua_State* L) {
   pthread_mutex_init(&t->lock, NULL);
   loom_sem_init(&t->started, 0);
   lshared_push(L, &t->base);                            /* ... thread */
+  LMEM_UNEXEMPT(LCTX(L));
   err = loom_thread_create(&t->tid, stack_size, thread_main, t);
   if (err != 0) {
     t->foreign = 1; /* no thread to join or detach */
@@ -205,7 +210,9 @@ static int thread_self(lua_State* L) {
   t->tid = loom_thread_self();
   t->ktid = loom_thread_gettid();
   t->foreign = 1;
+  LMEM_EXEMPT(LCTX(L));  /* t is C memory until the userdata owns it */
   lshared_push(L, &t->base);
+  LMEM_UNEXEMPT(LCTX(L));
   return 1;
 }
 
