@@ -90,6 +90,8 @@ void lanchor_free(lctx* ctx);
 #define LMEM_EXEMPT(ctx) ((ctx)->exempt++)
 #define LMEM_UNEXEMPT(ctx) ((ctx)->exempt--)
 int lmemlimit_set(lua_State* L);
+/* Applies LOOM_MEMORY_LIMIT, if set; raises if it is not a size. */
+void lmemlimit_from_env(lua_State* L, lctx* ctx);
 /* The state is closing: gives it back the allocator it had. */
 void lmemlimit_release(lctx* ctx, lua_State* L);
 

@@ -15,10 +15,15 @@
  *
  * The allocator wrapper is installed on the first call and stays; it
  * counts every byte from then on, starting from Lua's own count.
+ * LOOM_MEMORY_LIMIT sets a limit when loom is loaded, in every state
+ * that loads it (each thread's and work state's separately).
  */
 #include "lloom.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 
 static void* limited_alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
@@ -48,16 +53,11 @@ void lmemlimit_release(lctx* ctx, lua_State* L) {
 }
 
 
-/* uv.set_memory_limit(bytes | nil) -> the previous limit (nil: none). */
-int lmemlimit_set(lua_State* L) {
-  lctx* ctx = LCTX(L);
-  size_t limit = SIZE_MAX;
+/* Sets the limit (SIZE_MAX: none), wrapping the state's allocator the
+ * first time; returns the previous limit. */
+static size_t set_limit(lua_State* L, lctx* ctx, size_t limit) {
+  size_t previous;
 
-  if (!lua_isnoneornil(L, 1)) {
-    lua_Integer n = luaL_checkinteger(L, 1);
-    luaL_argcheck(L, n > 0, 1, "must be positive");
-    limit = (size_t) n;
-  }
   if (ctx->mem_alloc == NULL) {
     ctx->mem_alloc = lua_getallocf(L, &ctx->mem_alloc_ud);
     ctx->mem_limit = SIZE_MAX;
@@ -65,12 +65,54 @@ int lmemlimit_set(lua_State* L) {
                       (size_t) lua_gc(L, LUA_GCCOUNTB, 0);
     lua_setallocf(L, limited_alloc, ctx);
   }
-  if (ctx->mem_limit == SIZE_MAX)
-    lua_pushnil(L);
-  else
-    lua_pushinteger(L, (lua_Integer) ctx->mem_limit);
+  previous = ctx->mem_limit;
   /* A limit below what is already in use refuses every growth until the
    * program frees enough: that is what the caller asked for. */
   ctx->mem_limit = limit;
+  return previous;
+}
+
+
+/* uv.set_memory_limit(bytes | nil) -> the previous limit (nil: none). */
+int lmemlimit_set(lua_State* L) {
+  size_t limit = SIZE_MAX;
+  size_t previous;
+
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Integer n = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, n > 0, 1, "must be positive");
+    limit = (size_t) n;
+  }
+  previous = set_limit(L, LCTX(L), limit);
+  if (previous == SIZE_MAX)
+    lua_pushnil(L);
+  else
+    lua_pushinteger(L, (lua_Integer) previous);
   return 1;
+}
+
+
+/* LOOM_MEMORY_LIMIT: bytes, or a number with a K, M or G suffix (powers
+ * of 1024), counted from what the state holds when loom is loaded. */
+void lmemlimit_from_env(lua_State* L, lctx* ctx) {
+  const char* text = getenv("LOOM_MEMORY_LIMIT");
+  char* end;
+  unsigned long long n;
+  size_t in_use;
+
+  if (text == NULL || *text == '\0')
+    return;
+  errno = 0;
+  n = strtoull(text, &end, 10);
+  switch (*end) {
+    case 'K': case 'k': n = n <= ULLONG_MAX >> 10 ? n << 10 : 0; end++; break;
+    case 'M': case 'm': n = n <= ULLONG_MAX >> 20 ? n << 20 : 0; end++; break;
+    case 'G': case 'g': n = n <= ULLONG_MAX >> 30 ? n << 30 : 0; end++; break;
+    default: break;
+  }
+  if (errno != 0 || end == text || *end != '\0' || n == 0 || text[0] == '-')
+    luaL_error(L, "LOOM_MEMORY_LIMIT=%s: expected a positive size such as "
+               "67108864 or 64M", text);
+  in_use = (size_t) lua_gc(L, LUA_GCCOUNT, 0) * 1024;
+  set_limit(L, ctx, n > SIZE_MAX - in_use ? SIZE_MAX : in_use + (size_t) n);
 }

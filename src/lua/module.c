@@ -26,6 +26,7 @@ static const luaL_Reg* const function_tables[] = {
 LOOM_LUA_EXPORT int luaopen_loom(lua_State* L) {
   size_t i;
   int ctx_idx;
+  lctx* ctx;
 
   /* Requiring again (even after package.loaded was cleared) returns the
    * same module: a state has exactly one loop. */
@@ -33,8 +34,9 @@ LOOM_LUA_EXPORT int luaopen_loom(lua_State* L) {
     return 1;
   lua_pop(L, 1);
 
-  lctx_create(L);                                       /* ctx */
+  ctx = lctx_create(L);                                 /* ctx */
   ctx_idx = lua_gettop(L);
+  lmemlimit_from_env(L, ctx);
   for (i = 0; i < sizeof(handle_types) / sizeof(handle_types[0]); i++)
     lh_register_type(L, handle_types[i]);
   lua_getiuservalue(L, ctx_idx, LOOM_ASYNC);             /* ctx async_mt */

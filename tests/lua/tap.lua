@@ -74,9 +74,10 @@ function T.sh(cmd)
   return out, err, code
 end
 
--- Runs Lua code in a fresh runner process.
-function T.loom(code, extra)
-  return T.sh(T.q(T.runner) .. " " .. (extra or "") .. " -e " .. T.q(code))
+-- Runs Lua code in a fresh runner process (env: assignments before it).
+function T.loom(code, extra, env)
+  return T.sh((env and env .. " " or "") .. T.q(T.runner) .. " " ..
+              (extra or "") .. " -e " .. T.q(code))
 end
 
 -- Runs Lua code that closes the state from inside a callback

@@ -54,6 +54,25 @@ test("Lua code past the limit gets 'not enough memory'; the limit can be lifted"
   T.raises("bad argument #1", uv.set_memory_limit, -5)
 end)
 
+test("LOOM_MEMORY_LIMIT sets the limit when loom is loaded", function()
+  local code = [[
+    local uv = require "loom"
+    local t = {}
+    local ok, err = pcall(function() for i = 1, 1e6 do t[i] = {} end end)
+    local limit = uv.set_memory_limit(nil)
+    print(ok, err, limit > 1024 * 1024 and limit < 2 * 1024 * 1024)
+  ]]
+  for _, value in ipairs({"1M", "1m", "1024K", "1048576"}) do
+    local out, err, status = T.loom(code, nil, "LOOM_MEMORY_LIMIT=" .. value)
+    assert(status == 0 and out == "false\tnot enough memory\ttrue\n", value .. ": " .. out .. err)
+  end
+  for _, value in ipairs({"abc", "-5", "0", "12Q", "99999999999999999999G"}) do
+    local out, err, status = T.loom("require 'loom'", nil, "LOOM_MEMORY_LIMIT=" .. value)
+    assert(status == 1 and err:match("LOOM_MEMORY_LIMIT=" .. value:gsub("%p", "%%%0") ..
+           ": expected a positive size"), value .. ": " .. err)
+  end
+end)
+
 test("a callback past the limit follows the error policy and the loop goes on", function(expect)
   local errors = {}
   local previous = uv.on_error(function(err, tb)
