@@ -125,7 +125,7 @@ static int new_async(lua_State* L) {
   atomic_init(&s->base.refs, 1);
   s->base.kind = &async_kind;
   pthread_mutex_init(&s->lock, NULL);
-  LMEM_EXEMPT(ctx);  /* s is C memory until the handle owns it */
+  LMEM_EXEMPT(ctx);  /* s is C memory until the handle owns it. */
   la = lh_new(L, &lasync_type, sizeof(*la));           /* cb ud */
   LMEM_UNEXEMPT(ctx);
   la->shared = s;

@@ -164,7 +164,7 @@ static int getaddrinfo_(lua_State* L) {
     err = loom_getaddrinfo(loop, &sync_req, NULL, host, service, &hints);
     if (err != 0)
       return lr_fail(L, err);
-    LMEM_EXEMPT(LCTX(L));  /* the list is C memory until freed */
+    LMEM_EXEMPT(LCTX(L));  /* The list is C memory until it is freed. */
     push_addrinfo(L, sync_req.res);
     loom_freeaddrinfo(sync_req.res);
     LMEM_UNEXEMPT(LCTX(L));

@@ -159,7 +159,7 @@ static int cpu_info(lua_State* L) {
 
   if (err != 0)
     return lr_fail(L, err);
-  LMEM_EXEMPT(LCTX(L));  /* infos is C memory until freed below */
+  LMEM_EXEMPT(LCTX(L));  /* infos is C memory until it is freed below. */
   lua_createtable(L, count, 0);
   for (i = 0; i < count; i++) {
     lua_createtable(L, 0, 3);
@@ -314,7 +314,7 @@ static int interface_addresses(lua_State* L) {
 
   if (err != 0)
     return lr_fail(L, err);
-  LMEM_EXEMPT(LCTX(L));  /* list is C memory until freed below */
+  LMEM_EXEMPT(LCTX(L));  /* list is C memory until it is freed below. */
   lua_newtable(L);                                      /* result */
   for (i = 0; i < count; i++) {
     if (lua_getfield(L, -1, list[i].name) != LUA_TTABLE) {
@@ -454,7 +454,8 @@ static int os_get_passwd(lua_State* L) {
   int err = loom_os_get_passwd(&pw);
   if (err != 0)
     return lr_fail(L, err);
-  LMEM_EXEMPT(LCTX(L));  /* pw's strings are C memory until freed below */
+  /* The strings in pw are C memory until they are freed below. */
+  LMEM_EXEMPT(LCTX(L));
   lua_createtable(L, 0, 5);
   lua_pushstring(L, pw.username);
   lua_setfield(L, -2, "username");

@@ -58,7 +58,7 @@ static int new_sem(lua_State* L) {
   }
   atomic_init(&s->base.refs, 0);
   s->base.kind = &sem_kind;
-  LMEM_EXEMPT(LCTX(L));  /* s is C memory until the userdata owns it */
+  LMEM_EXEMPT(LCTX(L));  /* s is C memory until the userdata owns it. */
   lshared_push(L, &s->base);
   LMEM_UNEXEMPT(LCTX(L));
   return 1;

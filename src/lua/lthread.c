@@ -210,7 +210,7 @@ static int thread_self(lua_State* L) {
   t->tid = loom_thread_self();
   t->ktid = loom_thread_gettid();
   t->foreign = 1;
-  LMEM_EXEMPT(LCTX(L));  /* t is C memory until the userdata owns it */
+  LMEM_EXEMPT(LCTX(L));  /* t is C memory until the userdata owns it. */
   lshared_push(L, &t->base);
   LMEM_UNEXEMPT(LCTX(L));
   return 1;
