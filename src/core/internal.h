@@ -66,6 +66,15 @@ enum {
 /* The per-loop read buffer: reads of every stream land here. */
 #define LOOM__READ_BUF_SIZE 65536
 
+/* The timers started with one timeout, due in start order (timer.c). */
+typedef struct loom__timer_list_s {
+  loom_heap_node_t heap_node;
+  loom_queue_t timers; /* sentinel */
+  uint64_t duration;
+  struct loom__timer_list_s* next; /* hash chain, or spare list */
+} loom__timer_list_t;
+
+
 struct loom_loop_s {
   void* data;
   unsigned int active_handles; /* active and referenced */
@@ -88,6 +97,7 @@ struct loom_loop_s {
   loom_queue_t async_handles;
   loom_queue_t signal_handles;
   loom__heap_t timer_heap;       /* of timer lists, by their first timer */
+  loom__timer_list_t timer_overflow; /* sorted; see timer.c */
   struct loom__timer_list_s** timer_lists; /* hash: duration -> list */
   unsigned int timer_lists_size; /* buckets, a power of two (or 0) */
   unsigned int timer_lists_used;
@@ -230,6 +240,7 @@ int loom__close(int fd);
 int loom__sockaddr_len(const struct sockaddr* addr);
 
 /* Timers (timer.c). */
+void loom__timers_init(loom_loop_t* loop);
 void loom__run_timers(loom_loop_t* loop);
 void loom__timers_free(loom_loop_t* loop);
 int loom__next_timeout(const loom_loop_t* loop);

@@ -40,7 +40,7 @@ int loom_loop_new(loom_loop_t** out) {
   loom__queue_init(&loop->process_handles);
   loom__queue_init(&loop->fs_poll_ctxs);
   loom__queue_init(&loop->dns_resolvers);
-  loom__heap_init(&loop->timer_heap);
+  loom__timers_init(loop);
   loop->run_mode = -1;
   loop->backend_fd = -1;
   loop->wakeup_fd = -1;

@@ -14,6 +14,14 @@
  * The first timer of a list carries TIMER_HEAD; its `prev` link is then
  * the list's sentinel, which is how stop() finds the list without a
  * per-timer pointer.
+ *
+ * A new duration needs a list, and a list needs memory. So that starting
+ * a timer never fails (libuv's never does, and the DNS and fs_poll
+ * internals re-arm theirs where nobody could be told), a timer that gets
+ * no list joins the loop's overflow list instead: one list, kept in the
+ * loop itself, sorted by (due time, start id) with an insertion walk. It
+ * is only used while memory is short, so its O(n) insert costs nothing
+ * otherwise, and it sits in the heap like any other list.
  */
 #include "internal.h"
 
@@ -23,12 +31,7 @@
 #define TIMER_HEAD (1u << 16) /* first of its duration list */
 #define MAX_SPARE_LISTS 64
 
-typedef struct loom__timer_list_s {
-  loom_heap_node_t heap_node;
-  loom_queue_t timers; /* sentinel */
-  uint64_t duration;
-  struct loom__timer_list_s* next; /* hash chain, or spare list */
-} timer_list_t;
+typedef loom__timer_list_t timer_list_t;
 
 
 static loom_timer_t* first_timer(const timer_list_t* list) {
@@ -89,8 +92,9 @@ static timer_list_t* list_for(loom_loop_t* loop, uint64_t duration) {
       if (list->duration == duration)
         return list;
   }
+  /* A table that cannot grow still works, with longer chains. */
   if (loop->timer_lists_used >= loop->timer_lists_size / 2 &&
-      grow_table(loop) != 0)
+      grow_table(loop) != 0 && loop->timer_lists_size == 0)
     return NULL;
   if (loop->spare_lists != NULL) {
     list = loop->spare_lists;
@@ -112,10 +116,14 @@ static timer_list_t* list_for(loom_loop_t* loop, uint64_t duration) {
 
 
 /* An emptied list leaves the table; a few are kept for reuse so a timer
- * restarted with the same timeout from its own callback costs nothing. */
+ * restarted with the same timeout from its own callback costs nothing.
+ * The overflow list belongs to the loop and stays. */
 static void drop_list(loom_loop_t* loop, timer_list_t* list) {
-  timer_list_t** link = &loop->timer_lists[bucket_of(loop, list->duration)];
+  timer_list_t** link;
 
+  if (list == &loop->timer_overflow)
+    return;
+  link = &loop->timer_lists[bucket_of(loop, list->duration)];
   while (*link != list)
     link = &(*link)->next;
   *link = list->next;
@@ -127,6 +135,12 @@ static void drop_list(loom_loop_t* loop, timer_list_t* list) {
   } else {
     free(list);
   }
+}
+
+
+void loom__timers_init(loom_loop_t* loop) {
+  loom__heap_init(&loop->timer_heap);
+  loom__queue_init(&loop->timer_overflow.timers);
 }
 
 
@@ -173,6 +187,34 @@ static void unlink_timer(loom_loop_t* loop, loom_timer_t* t) {
 }
 
 
+/* Puts t into the overflow list after every timer due before it (or due
+ * with it and started earlier, which is all of those: t's start id is the
+ * newest). Walks from the tail, where most timers go. */
+static void insert_overflow(loom_loop_t* loop, loom_timer_t* t) {
+  timer_list_t* list = &loop->timer_overflow;
+  loom_queue_t* pos = list->timers.prev;
+  loom_timer_t* head;
+
+  while (pos != &list->timers &&
+         loom__queue_data(pos, loom_timer_t, node)->timeout > t->timeout)
+    pos = pos->prev;
+  /* Inserting before pos->next puts t right after pos. */
+  if (pos != &list->timers) {
+    loom__queue_insert_tail(pos->next, &t->node);
+    return;
+  }
+  /* t becomes the first timer: the heap's key for the list changes. */
+  if (!loom__queue_empty(&list->timers)) {
+    head = first_timer(list);
+    loom__heap_remove(&loop->timer_heap, &list->heap_node, list_less);
+    head->flags &= ~TIMER_HEAD;
+  }
+  loom__queue_insert_tail(list->timers.next, &t->node);
+  t->flags |= TIMER_HEAD;
+  loom__heap_insert(&loop->timer_heap, &list->heap_node, list_less);
+}
+
+
 int loom_timer_init(loom_loop_t* loop, loom_timer_t* t) {
   loom__handle_init(loop, (loom_handle_t*) t, LOOM_TIMER);
   t->cb = NULL;
@@ -203,10 +245,6 @@ int loom_timer_start(loom_timer_t* t, loom_timer_cb cb, uint64_t timeout,
     return LOOM_EINVAL;
   loom_timer_stop(t);
 
-  list = list_for(loop, timeout);
-  if (list == NULL)
-    return LOOM_ENOMEM;
-
   /* Clamp instead of wrapping: a timeout too large to represent means
    * "never", not "in the past". */
   due = loop->time + timeout;
@@ -217,7 +255,10 @@ int loom_timer_start(loom_timer_t* t, loom_timer_cb cb, uint64_t timeout,
   t->timeout = due;
   t->repeat = repeat;
   t->start_id = loop->timer_counter++;
-  if (loom__queue_empty(&list->timers)) {
+  list = list_for(loop, timeout);
+  if (list == NULL) {
+    insert_overflow(loop, t);
+  } else if (loom__queue_empty(&list->timers)) {
     loom__queue_insert_tail(&list->timers, &t->node);
     t->flags |= TIMER_HEAD;
     loom__heap_insert(&loop->timer_heap, &list->heap_node, list_less);

@@ -35,25 +35,29 @@ int lanchor_put(lctx* ctx, lua_State* L, int idx) {
   int slot;
 
   idx = lua_absindex(L, idx);
-  if (ctx->anchor_nfree > 0) {
-    slot = ctx->anchor_free[--ctx->anchor_nfree];
-  } else {
-    /* The free array grows here, never in lanchor_take: a completion
-     * must be able to give its slot back without allocating. */
-    if (ctx->anchor_top == ctx->anchor_cap) {
-      int cap = ctx->anchor_cap > 0 ? ctx->anchor_cap * 2 : 64;
-      int* grown = realloc(ctx->anchor_free, (size_t) cap * sizeof(int));
-      if (grown == NULL)
-        luaL_error(L, "not enough memory");
-      ctx->anchor_free = grown;
-      ctx->anchor_cap = cap;
-    }
-    slot = ++ctx->anchor_top;
+  /* The free array grows here, never in lanchor_take: a completion, or a
+   * start that failed, must be able to give its slot back without
+   * allocating. */
+  if (ctx->anchor_nfree == 0 && ctx->anchor_top == ctx->anchor_cap) {
+    int cap = ctx->anchor_cap > 0 ? ctx->anchor_cap * 2 : 64;
+    int* grown = realloc(ctx->anchor_free, (size_t) cap * sizeof(int));
+    if (grown == NULL)
+      luaL_error(L, "not enough memory");
+    ctx->anchor_free = grown;
+    ctx->anchor_cap = cap;
   }
+  slot = ctx->anchor_nfree > 0 ? ctx->anchor_free[ctx->anchor_nfree - 1]
+                               : ctx->anchor_top + 1;
+  /* The table may grow, and that may raise: the slot is claimed only
+   * once the value is in. */
   lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->anchors_ref);  /* anchors */
   lua_pushvalue(L, idx);
   lua_rawseti(L, -2, slot);
   lua_pop(L, 1);
+  if (ctx->anchor_nfree > 0)
+    ctx->anchor_nfree--;
+  else
+    ctx->anchor_top++;
   return slot;
 }
 

@@ -117,22 +117,27 @@ static int new_async(lua_State* L) {
   loom_loop_t* loop = lctx_loop(L, ctx);
   lasync_shared* s;
   lasync_t* la;
+  int pin;
+  int cb_pin;
 
   lh_check_callable(L, 1);
+  la = lh_new(L, &lasync_type, sizeof(*la));           /* cb ud */
+  /* Everything that may raise comes before the C memory and the core. */
+  pin = lh_pin(L, -1);
+  cb_pin = lh_pin(L, 1);
   s = calloc(1, sizeof(*s));
-  if (s == NULL)
+  if (s == NULL) {
+    lh_unpin(L, cb_pin);
+    lh_unpin(L, pin);
     return luaL_error(L, "not enough memory");
+  }
   atomic_init(&s->base.refs, 1);
   s->base.kind = &async_kind;
   pthread_mutex_init(&s->lock, NULL);
-  LMEM_EXEMPT(ctx);  /* s is C memory until the handle owns it. */
-  la = lh_new(L, &lasync_type, sizeof(*la));           /* cb ud */
-  LMEM_UNEXEMPT(ctx);
   la->shared = s;
   s->handle = la;
   loom_async_init(loop, &la->handle, on_async);
-  lh_anchor(L, (loom_handle_t*) la, -1);
-  lh_set_callback(L, -1, 1);
+  lh_anchor((loom_handle_t*) la, pin, cb_pin);
   return 1;
 }
 

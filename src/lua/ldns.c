@@ -172,11 +172,13 @@ static int getaddrinfo_(lua_State* L) {
   }
   r = lreq_new(L, LOOM_GETADDRINFO, 0);
   r->u.getaddrinfo.data = r;
+  lreq_anchor(L, r, -1, 4, 0);
   err = loom_getaddrinfo(loop, &r->u.getaddrinfo, on_addrinfo, host,
                          service, &hints);
-  if (err != 0)
+  if (err != 0) {
+    lreq_unanchor(L, r);
     return lr_fail(L, err);
-  lreq_anchor(L, r, -1, 4, 0);
+  }
   return 1;
 }
 
@@ -229,11 +231,13 @@ static int getnameinfo_(lua_State* L) {
   }
   r = lreq_new(L, LOOM_GETNAMEINFO, 0);
   r->u.getnameinfo.data = r;
+  lreq_anchor(L, r, -1, 2, 0);
   err = loom_getnameinfo(loop, &r->u.getnameinfo, on_nameinfo,
                          (struct sockaddr*) &addr, 0);
-  if (err != 0)
+  if (err != 0) {
+    lreq_unanchor(L, r);
     return lr_fail(L, err);
-  lreq_anchor(L, r, -1, 2, 0);
+  }
   return 1;
 }
 

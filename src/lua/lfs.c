@@ -20,6 +20,7 @@ loom_fs_t* lfs_begin(lua_State* L, lfs_call* c, int cb_idx,
   c->ctx = LCTX(L);
   c->loop = lctx_loop(L, c->ctx);
   c->cb_idx = cb_idx;
+  c->data_idx = 0;
   c->nbufs = nbufs;
   if (cb_idx == 0) {
     c->r = NULL;
@@ -30,6 +31,7 @@ loom_fs_t* lfs_begin(lua_State* L, lfs_call* c, int cb_idx,
     /* Only buffers point into a Lua value: 16 bytes less per request
      * for every other operation (100,000 stats in flight are common). */
     c->r = lreq_new_sized(L, LOOM_FS, nbufs, extra, nbufs > 0); /* ... req */
+    c->req_idx = lua_gettop(L);
     c->req = &c->r->u.fs;
     c->extra = (char*) (c->r->bufs + nbufs);
   }
@@ -265,7 +267,7 @@ static void on_done(loom_fs_t* req) {
 }
 
 
-int lfs_end(lfs_call* c, int ret, int data_idx) {
+int lfs_end(lfs_call* c, int ret) {
   lua_State* L = c->L;
   int n;
 
@@ -284,15 +286,19 @@ int lfs_end(lfs_call* c, int ret, int data_idx) {
     return n;
   }
   /* Queueing failed: nothing was started. */
-  if (ret < 0)
+  if (ret < 0) {
+    lreq_unanchor(L, c->r);
     return fail(L, c->req, ret);
-  lreq_anchor(L, c->r, -1, c->cb_idx, data_idx);        /* req */
-  return 1;
+  }
+  return 1;                                             /* req */
 }
 
 
-loom_fs_cb lfs_callback(lfs_call* c) {
-  return c->r != NULL ? on_done : NULL;
+loom_fs_cb lfs_anchor(lfs_call* c) {
+  if (c->r == NULL)
+    return NULL;
+  lreq_anchor(c->L, c->r, c->req_idx, c->cb_idx, c->data_idx);
+  return on_done;
 }
 
 

@@ -73,6 +73,18 @@ static void on_scandir(loom_fs_t* req) {
 }
 
 
+/* After the core was asked to start the anchored request r (at the top
+ * of the stack): returns it, or undoes the anchor and returns the fail
+ * triple. */
+static int dir_started(lua_State* L, lreq_t* r, int ret) {
+  if (ret < 0) {
+    lreq_unanchor(L, r);
+    return lfs_fail(L, &r->u.fs, ret);
+  }
+  return 1;
+}
+
+
 static int fs_scandir(lua_State* L) {
   size_t len;
   const char* path = lfs_check_path(L, 1, &len);
@@ -88,18 +100,18 @@ static int fs_scandir(lua_State* L) {
   copy = (char*) r->bufs;
   memcpy(copy, path, len + 1);
   req->mem = NULL;
+  if (cb != 0)
+    lreq_anchor(L, r, -1, cb, 0);
   ret = loom_fs_scandir(loop, req, copy, cb ? on_scandir : NULL);
+  if (cb != 0)
+    return dir_started(L, r, ret);
   if (ret < 0)
     return lfs_fail(L, req, ret);
-  if (cb == 0) {
-    /* The entries are the core's memory until kept: exempt from the
-     * memory limit, as in lfs_end. */
-    LMEM_EXEMPT(LCTX(L));
-    keep_entries(L, -1, req);
-    LMEM_UNEXEMPT(LCTX(L));
-  } else {
-    lreq_anchor(L, r, -1, cb, 0);
-  }
+  /* The entries are the core's memory until kept: exempt from the
+   * memory limit, as in lfs_end. */
+  LMEM_EXEMPT(LCTX(L));
+  keep_entries(L, -1, req);
+  LMEM_UNEXEMPT(LCTX(L));
   return 1;
 }
 
@@ -197,14 +209,6 @@ static void on_dir_done(loom_fs_t* req) {
 }
 
 
-/* Starts an async directory request anchored with the dir at dir_idx;
- * pushes the request. */
-static int dir_async(lua_State* L, lreq_t* r, int ret, int cb, int dir_idx) {
-  if (ret < 0)
-    return lfs_fail(L, &r->u.fs, ret);
-  lreq_anchor(L, r, -1, cb, dir_idx);
-  return 1;
-}
 
 
 static int fs_opendir(lua_State* L) {
@@ -233,11 +237,12 @@ static int fs_opendir(lua_State* L) {
     req = &r->u.fs;
     memcpy(r->bufs, path, len + 1);
     path = (const char*) r->bufs;
+    lreq_anchor(L, r, -1, cb, dir_idx);
     d->busy = 1;
     ret = loom_fs_opendir(loop, req, path, on_dir_done);
     if (ret < 0)
       d->busy = 0;
-    return dir_async(L, r, ret, cb, dir_idx);
+    return dir_started(L, r, ret);
   }
   ret = loom_fs_opendir(loop, req, path, NULL);
   if (ret < 0)
@@ -284,9 +289,10 @@ static int fs_readdir(lua_State* L) {
   }
   r = lreq_new(L, LOOM_FS, 0);                          /* req */
   r->u.fs.mem = NULL;
+  lreq_anchor(L, r, -1, cb, 1);
   ret = loom_fs_readdir(loop, &r->u.fs, d->dir, on_dir_done);
   d->busy = ret >= 0;
-  return dir_async(L, r, ret, cb, 1);
+  return dir_started(L, r, ret);
 }
 
 
@@ -313,13 +319,14 @@ static int fs_closedir(lua_State* L) {
   }
   r = lreq_new(L, LOOM_FS, 0);                          /* req */
   r->u.fs.mem = NULL;
+  lreq_anchor(L, r, -1, cb, 1);
   ret = loom_fs_closedir(loop, &r->u.fs, dir, on_dir_done);
   if (ret >= 0) {
     /* The worker frees it: no one may use it from now on. */
     d->dir = NULL;
     d->busy = 1;
   }
-  return dir_async(L, r, ret, cb, 1);
+  return dir_started(L, r, ret);
 }
 
 

@@ -14,9 +14,10 @@ const lh_type lfs_poll_type = {"uv_fs_poll", LOOM_FS_POLL, fs_poll_methods,
 static int new_fs_event(lua_State* L) {
   lctx* ctx = LCTX(L);
   loom_fs_event_t* h = lh_new(L, &lfs_event_type, sizeof(*h));
+  int pin = lh_pin(L, -1);
 
   loom_fs_event_init(lctx_loop(L, ctx), h);
-  lh_anchor(L, (loom_handle_t*) h, -1);
+  lh_anchor((loom_handle_t*) h, pin, LUA_NOREF);
   return 1;
 }
 
@@ -94,9 +95,10 @@ static int fs_event_getpath(lua_State* L) {
 static int new_fs_poll(lua_State* L) {
   lctx* ctx = LCTX(L);
   loom_fs_poll_t* h = lh_new(L, &lfs_poll_type, sizeof(*h));
+  int pin = lh_pin(L, -1);
 
   loom_fs_poll_init(lctx_loop(L, ctx), h);
-  lh_anchor(L, (loom_handle_t*) h, -1);
+  lh_anchor((loom_handle_t*) h, pin, LUA_NOREF);
   return 1;
 }
 

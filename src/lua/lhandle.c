@@ -43,15 +43,19 @@ void* lh_new(lua_State* L, const lh_type* type, size_t size) {
 }
 
 
-void lh_anchor(lua_State* L, loom_handle_t* h, int idx) {
-  lctx* ctx = LCTX(L);
-
-  /* The core already knows the handle: a memory error here would leave
-   * it in the loop unanchored (lmemlimit.c). */
-  LMEM_EXEMPT(ctx);
+int lh_pin(lua_State* L, int idx) {
   lua_pushvalue(L, idx);
-  set_refs(h, luaL_ref(L, LUA_REGISTRYINDEX), LUA_NOREF);
-  LMEM_UNEXEMPT(ctx);
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+
+void lh_unpin(lua_State* L, int pin) {
+  luaL_unref(L, LUA_REGISTRYINDEX, pin);
+}
+
+
+void lh_anchor(loom_handle_t* h, int pin, int cb_pin) {
+  set_refs(h, pin, cb_pin);
 }
 static loom_handle_t* test_any(lua_State* L, int idx) {
   void* p = lua_touserdata(L, idx);

@@ -103,12 +103,18 @@ typedef struct {
   const luaL_Reg* shared;  /* methods shared with a family (streams) */
 } lh_type;
 
-/* Creates a handle userdata of `size` bytes with the type's metatable,
- * anchored in the registry until its close callback has run. The caller
- * initialises the core handle (its first member) and then calls
- * lh_anchor. Leaves the userdata on the stack. */
+/* Creates a handle userdata of `size` bytes with the type's metatable.
+ * Leaves the userdata on the stack. It is anchored in the registry until
+ * its close callback has run, in three steps: lh_pin takes the registry
+ * reference before the core knows the handle (it may raise a memory
+ * error, and then nothing has started); the core initialises the handle
+ * (its first member); lh_anchor, which allocates nothing, hands it the
+ * pin (and a callback's pin, or LUA_NOREF), or lh_unpin gives a pin back
+ * if the core refused. */
 void* lh_new(lua_State* L, const lh_type* type, size_t size);
-void lh_anchor(lua_State* L, loom_handle_t* h, int idx);
+int lh_pin(lua_State* L, int idx);
+void lh_unpin(lua_State* L, int pin);
+void lh_anchor(loom_handle_t* h, int pin, int cb_pin);
 /* Checks that argument idx is an open handle of the given type (or of any
  * type when type is NULL). Raises a Lua error otherwise. */
 loom_handle_t* lh_check(lua_State* L, int idx, const lh_type* type);
@@ -167,6 +173,7 @@ lreq_t* lreq_new_sized(lua_State* L, loom_req_type type, unsigned int nbufs,
   lreq_new_sized((L), (type), (nbufs), (extra), 1)
 #define lreq_new(L, type, nbufs) lreq_new_extra((L), (type), (nbufs), 0)
 void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx);
+void lreq_unanchor(lua_State* L, lreq_t* r);
 /* Pushes the shared, already finished request of the type; only from a
  * binding function (the context is its first upvalue). */
 void lreq_push_done(lua_State* L, loom_req_type type);

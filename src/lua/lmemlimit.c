@@ -7,11 +7,12 @@
  * The cap holds while Lua code runs: the main chunk, binding functions
  * and callbacks. It does not hold for the loop's own work between the
  * kernel and a callback (pushing a read's bytes, a stat table), nor for
- * the bookkeeping a binding function does after the core has started a
- * request (anchoring it): an error there would unwind through C code
- * that cannot be unwound, or leave a started request unanchored. Those
- * allocations are small and bounded by what the callbacks consume; the
- * callback that receives them is held to the cap again.
+ * pushing a result held in C memory: an error there would unwind through
+ * C code that cannot be unwound, or leak. Those allocations are small and
+ * bounded by what the callbacks consume; the callback that receives them
+ * is held to the cap again. Requests and handles are anchored before the
+ * core starts them (lreq_anchor, lh_pin), so their anchoring is held to
+ * the cap like any Lua code: failing there has started nothing.
  *
  * The allocator wrapper is installed on the first call and stays; it
  * counts every byte from then on, starting from Lua's own count.

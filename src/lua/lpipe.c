@@ -18,12 +18,14 @@ static int new_pipe(lua_State* L) {
   lctx* ctx = LCTX(L);
   int ipc = lua_toboolean(L, 1);
   loom_pipe_t* p;
+  int pin;
 
   if (!lua_isnoneornil(L, 1))
     luaL_checktype(L, 1, LUA_TBOOLEAN);
   p = lh_new(L, &lpipe_type, sizeof(*p));
+  pin = lh_pin(L, -1);
   loom_pipe_init(lctx_loop(L, ctx), p, ipc);
-  lh_anchor(L, (loom_handle_t*) p, -1);
+  lh_anchor((loom_handle_t*) p, pin, LUA_NOREF);
   return 1;
 }
 
@@ -71,11 +73,14 @@ static int connect_common(lua_State* L, unsigned int flags, int cb_idx) {
   const char* name = luaL_checklstring(L, 2, &len);
   int has_cb = lopt_callback(L, cb_idx);
   lreq_t* r = lreq_new(L, LOOM_CONNECT, 0);
-  int ret = loom_pipe_connect2(&r->u.connect, p, name, len, flags,
-                               on_connect);
-  if (ret < 0)
-    return lr_fail(L, ret);
+  int ret;
+
   lreq_anchor(L, r, -1, has_cb, 0);
+  ret = loom_pipe_connect2(&r->u.connect, p, name, len, flags, on_connect);
+  if (ret < 0) {
+    lreq_unanchor(L, r);
+    return lr_fail(L, ret);
+  }
   return 1;
 }
 

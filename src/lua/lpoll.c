@@ -12,11 +12,14 @@ static int new_poll(lua_State* L) {
   lctx* ctx = LCTX(L);
   int fd = lnet_check_fd(L, 1);
   loom_poll_t* p = lh_new(L, &lpoll_type, sizeof(*p));
+  int pin = lh_pin(L, -1);
   int err = loom_poll_init(lctx_loop(L, ctx), p, fd);
 
-  if (err != 0)
+  if (err != 0) {
+    lh_unpin(L, pin);
     return lr_fail(L, err);
-  lh_anchor(L, (loom_handle_t*) p, -1);
+  }
+  lh_anchor((loom_handle_t*) p, pin, LUA_NOREF);
   return 1;
 }
 

@@ -117,6 +117,7 @@ static int spawn(lua_State* L) {
   lctx* ctx = LCTX(L);
   loom_process_options_t o;
   loom_process_t* p;
+  int pin;
   int idx;
   int err;
 
@@ -168,8 +169,9 @@ static int spawn(lua_State* L) {
   o.exit_cb = on_exit_;
 
   p = lh_new(L, &lprocess_type, sizeof(*p));
+  pin = lh_pin(L, -1);
   err = loom_spawn(lctx_loop(L, ctx), p, &o);
-  lh_anchor(L, (loom_handle_t*) p, -1);
+  lh_anchor((loom_handle_t*) p, pin, LUA_NOREF);
   if (err != 0) {
     /* The handle exists but no child does: close it quietly, as luv. */
     loom_close((loom_handle_t*) p, lh_on_close);

@@ -66,13 +66,11 @@ void lreq_push_done(lua_State* L, loom_req_type type) {
 
 /* Anchors the request at idx until lreq_take, with its callback (at
  * cb_idx, may be none or nil) and the value whose bytes it refers to (at
- * data_idx, or 0). */
+ * data_idx, or 0). Called before the core starts the request: this may
+ * raise a memory error, and then nothing has started. */
 void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx) {
   lctx* ctx = LCTX(L);
 
-  /* The core has started the request: a memory error from here on would
-   * leave it unanchored (lmemlimit.c). */
-  LMEM_EXEMPT(ctx);
   idx = lua_absindex(L, idx);
   if (cb_idx != 0 && !lua_isnoneornil(L, cb_idx)) {
     lua_pushvalue(L, cb_idx);
@@ -96,7 +94,15 @@ void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx) {
     lua_setiuservalue(L, idx, 2);
   }
   r->ref = lanchor_put(ctx, L, idx);
-  LMEM_UNEXEMPT(ctx);
+}
+
+
+/* Undoes lreq_anchor when the core refused to start the request. It
+ * cannot fail: a memory error here would leave the slot taken. */
+void lreq_unanchor(lua_State* L, lreq_t* r) {
+  lanchor_take(LCTX(L), L, r->ref);                     /* req */
+  lua_pop(L, 1);
+  r->ref = LUA_NOREF;
 }
 
 

@@ -216,11 +216,13 @@ static int start_query(lua_State* L, loom_resolver_t* res, const char* name,
   lh_check_callable(L, cb_idx);
   r = lreq_new(L, LOOM_DNS_QUERY, 0);
   r->u.dns_query.data = r;
-  err = loom_resolver_query(res, &r->u.dns_query, on_reply, name, rrtype);
-  if (err != 0)
-    return lr_fail(L, err);
   /* The request holds the resolver: it is not collected mid-query. */
   lreq_anchor(L, r, -1, cb_idx, 1);
+  err = loom_resolver_query(res, &r->u.dns_query, on_reply, name, rrtype);
+  if (err != 0) {
+    lreq_unanchor(L, r);
+    return lr_fail(L, err);
+  }
   return 1;
 }
 

@@ -74,8 +74,10 @@ static void on_signal(loom_signal_t* s, int signum) {
 static int new_signal(lua_State* L) {
   lctx* ctx = LCTX(L);
   loom_signal_t* s = lh_new(L, &lsignal_type, sizeof(*s));
+  int pin = lh_pin(L, -1);
+
   loom_signal_init(lctx_loop(L, ctx), s);
-  lh_anchor(L, (loom_handle_t*) s, -1);
+  lh_anchor((loom_handle_t*) s, pin, LUA_NOREF);
   return 1;
 }
 

@@ -132,16 +132,17 @@ static int do_write(lua_State* L, loom_stream_t* send_handle, int cb_idx) {
   r = lreq_new(L, LOOM_WRITE, n);
   lbuf_fill(L, 2, r->bufs, n);
   skip_written(r->bufs, n, written);
+  lreq_anchor(L, r, -1, has_cb ? cb_idx : 0, 2);
   ret = loom_write2(&r->u.write, s, r->bufs, n, send_handle,
                     has_cb ? on_write : NULL);
-  if (ret < 0)
-    return lr_fail(L, ret);
-  if (ret == 0) {
-    /* Pending: the core calls back even without a Lua callback, so the
-     * anchor is released. */
-    r->u.write.cb = on_write;
-    lreq_anchor(L, r, -1, has_cb ? cb_idx : 0, 2);
+  if (ret != 0) {
+    /* Refused, or written at once with no callback to come. */
+    lreq_unanchor(L, r);
+    return ret < 0 ? lr_fail(L, ret) : 1;
   }
+  /* Pending: the core calls back even without a Lua callback, so the
+   * anchor is released. */
+  r->u.write.cb = on_write;
   return 1;
 }
 
@@ -188,11 +189,14 @@ static int stream_shutdown(lua_State* L) {
   loom_stream_t* s = lstream_check(L, 1);
   int cb_idx = lopt_callback(L, 2);
   lreq_t* r = lreq_new(L, LOOM_SHUTDOWN, 0);
-  int ret = loom_shutdown(&r->u.shutdown, s, on_shutdown);
+  int ret;
 
-  if (ret < 0)
-    return lr_fail(L, ret);
   lreq_anchor(L, r, -1, cb_idx, 0);
+  ret = loom_shutdown(&r->u.shutdown, s, on_shutdown);
+  if (ret < 0) {
+    lreq_unanchor(L, r);
+    return lr_fail(L, ret);
+  }
   return 1;
 }
 

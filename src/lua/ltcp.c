@@ -20,13 +20,17 @@ static int new_tcp(lua_State* L) {
   lctx* ctx = LCTX(L);
   int family = lfamily_check(L, 1);
   loom_tcp_t* t;
+  int pin;
   int err;
 
   t = lh_new(L, &ltcp_type, sizeof(*t));
+  pin = lh_pin(L, -1);
   err = loom_tcp_init_ex(lctx_loop(L, ctx), t, family);
-  if (err != 0)
+  if (err != 0) {
+    lh_unpin(L, pin);
     return lr_fail(L, err);
-  lh_anchor(L, (loom_handle_t*) t, -1);
+  }
+  lh_anchor((loom_handle_t*) t, pin, LUA_NOREF);
   return 1;
 }
 
@@ -119,11 +123,13 @@ static int tcp_connect(lua_State* L) {
   laddr_check(L, 2, 3, &addr);
   lh_check_callable(L, 4);
   r = lreq_new(L, LOOM_CONNECT, 0);
+  lreq_anchor(L, r, -1, 4, 0);
   ret = loom_tcp_connect(&r->u.connect, t, (struct sockaddr*) &addr,
                          on_connect);
-  if (ret < 0)
+  if (ret < 0) {
+    lreq_unanchor(L, r);
     return lr_fail(L, ret);
-  lreq_anchor(L, r, -1, 4, 0);
+  }
   return 1;
 }
 

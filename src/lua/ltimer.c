@@ -30,8 +30,10 @@ static void on_timer(loom_timer_t* t) {
 static int new_timer(lua_State* L) {
   lctx* ctx = LCTX(L);
   loom_timer_t* t = lh_new(L, &ltimer_type, sizeof(*t));
+  int pin = lh_pin(L, -1);
+
   loom_timer_init(lctx_loop(L, ctx), t);
-  lh_anchor(L, (loom_handle_t*) t, -1);
+  lh_anchor((loom_handle_t*) t, pin, LUA_NOREF);
   return 1;
 }
 

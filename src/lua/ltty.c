@@ -15,14 +15,18 @@ static int new_tty(lua_State* L) {
   lctx* ctx = LCTX(L);
   int fd = lnet_check_fd(L, 1);
   loom_tty_t* t;
+  int pin;
   int err;
 
   luaL_checktype(L, 2, LUA_TBOOLEAN);
   t = lh_new(L, &ltty_type, sizeof(*t));
+  pin = lh_pin(L, -1);
   err = loom_tty_init(lctx_loop(L, ctx), t, fd, lua_toboolean(L, 2));
-  if (err != 0)
+  if (err != 0) {
+    lh_unpin(L, pin);
     return lr_fail(L, err);
-  lh_anchor(L, (loom_handle_t*) t, -1);
+  }
+  lh_anchor((loom_handle_t*) t, pin, LUA_NOREF);
   return 1;
 }
 

@@ -24,6 +24,7 @@ static int new_udp(lua_State* L) {
   lua_Integer mmsgs = 1;
   lua_Integer recv_size = 65536;
   loom_udp_t* u;
+  int pin;
   int err;
 
   if (lua_type(L, 1) == LUA_TTABLE) {
@@ -54,11 +55,14 @@ static int new_udp(lua_State* L) {
   luaL_argcheck(L, family == AF_UNSPEC || family == AF_INET ||
                        family == AF_INET6, 1, "family must be inet or inet6");
   u = lh_new(L, &ludp_type, sizeof(*u));
+  pin = lh_pin(L, -1);
   err = loom_udp_init_ex(lctx_loop(L, ctx), u, family, (unsigned int) mmsgs);
-  if (err != 0)
+  if (err != 0) {
+    lh_unpin(L, pin);
     return lr_fail(L, err);
+  }
   loom_udp_set_recv_size(u, (unsigned int) recv_size);
-  lh_anchor(L, (loom_handle_t*) u, -1);
+  lh_anchor((loom_handle_t*) u, pin, LUA_NOREF);
   return 1;
 }
 
@@ -166,10 +170,12 @@ static int udp_send(lua_State* L) {
     return udp_send_forget(L, u, n, dest);
   r = lreq_new(L, LOOM_UDP_SEND, n);
   lbuf_fill(L, 2, r->bufs, n);
-  ret = loom_udp_send(&r->u.send, u, r->bufs, n, dest, on_send);
-  if (ret < 0)
-    return lr_fail(L, ret);
   lreq_anchor(L, r, -1, cb_idx, 2);
+  ret = loom_udp_send(&r->u.send, u, r->bufs, n, dest, on_send);
+  if (ret < 0) {
+    lreq_unanchor(L, r);
+    return lr_fail(L, ret);
+  }
   return 1;
 }
 

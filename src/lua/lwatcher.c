@@ -24,22 +24,26 @@ static int new_watcher(lua_State* L, const lh_type* type) {
   lctx* ctx = LCTX(L);
   loom_loop_t* loop = lctx_loop(L, ctx);
   loom_handle_t* h;
+  int pin;
 
   switch (type->type) {
     case LOOM_IDLE:
       h = lh_new(L, type, sizeof(loom_idle_t));
+      pin = lh_pin(L, -1);
       loom_idle_init(loop, (loom_idle_t*) h);
       break;
     case LOOM_PREPARE:
       h = lh_new(L, type, sizeof(loom_prepare_t));
+      pin = lh_pin(L, -1);
       loom_prepare_init(loop, (loom_prepare_t*) h);
       break;
     default:
       h = lh_new(L, type, sizeof(loom_check_t));
+      pin = lh_pin(L, -1);
       loom_check_init(loop, (loom_check_t*) h);
       break;
   }
-  lh_anchor(L, h, -1);
+  lh_anchor(h, pin, LUA_NOREF);
   return 1;
 }
 

@@ -14,6 +14,11 @@
 #include "alloc.h"
 #include "loom.h"
 
+#ifdef LOOM_FAILALLOC
+/* The test build's allocation failure injector (tests/c/lfailalloc.c). */
+int luaopen_failalloc(lua_State* L);
+#endif
+
 int luaopen_loom(lua_State* L);
 int loom_lua_run_loop(lua_State* L);
 
@@ -156,6 +161,10 @@ static void preload(lua_State* L) {
   /* luv scripts run unchanged: "luv" is the same module. */
   lua_pushcfunction(L, require_loom);
   lua_setfield(L, -2, "luv");
+#ifdef LOOM_FAILALLOC
+  lua_pushcfunction(L, luaopen_failalloc);
+  lua_setfield(L, -2, "failalloc");
+#endif
   lua_pop(L, 1);
 }
 

@@ -10,6 +10,7 @@
   X(loop_stop)                                                                \
   X(loop_reentry_refused)                                                     \
   X(loop_backend_timeout)                                                     \
+  X(loop_new_without_memory)                                                  \
   X(timer_order_equal_timeouts)                                               \
   X(timer_repeat_and_again)                                                   \
   X(timer_huge_timeout)                                                       \
@@ -17,6 +18,7 @@
   X(timer_restart_in_callback)                                                \
   X(timer_due_in)                                                             \
   X(timer_many_random)                                                        \
+  X(timer_start_without_memory)                                               \
   X(close_in_own_callback)                                                    \
   X(close_order_fifo)                                                         \
   X(ref_unref)                                                                \

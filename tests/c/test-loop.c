@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test-loop.c: running, stopping and closing the loop; phase order. */
+#include "failalloc.h"
 #include "harness.h"
 
 #include <signal.h>
@@ -165,6 +166,30 @@ TEST(loop_backend_timeout) {
   ASSERT_OK(loom_idle_stop(&idle));
   ASSERT_OK(loom_timer_stop(&t));
   ASSERT_EQ(loom_backend_timeout(loop), 0);
+  CLOSE_LOOP_OR_FAIL(loop);
+  return 0;
+}
+
+/* libuv's loop_init_oom: creating a loop with each of its allocations
+ * failing in turn (and every one after it) reports ENOMEM and leaks
+ * nothing (LeakSanitizer checks in the sanitizer build); once memory is
+ * there, it works. */
+TEST(loop_new_without_memory) {
+  loom_loop_t* loop;
+  long needed;
+  long n;
+
+  failalloc_arm(0, 0);
+  ASSERT_OK(loom_loop_new(&loop));
+  failalloc_disarm(&needed, NULL);
+  ASSERT(needed > 0);
+  ASSERT_EQ(loom_loop_close(loop), 0);
+  for (n = 1; n <= needed; n++) {
+    failalloc_arm(n, 1);
+    ASSERT_EQ(loom_loop_new(&loop), LOOM_ENOMEM);
+    failalloc_disarm(NULL, NULL);
+  }
+  ASSERT_OK(loom_loop_new(&loop));
   CLOSE_LOOP_OR_FAIL(loop);
   return 0;
 }

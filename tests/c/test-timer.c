@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test-timer.c: ordering, repeat, again, huge values, stop and restart
  * from callbacks. */
+#include "failalloc.h"
 #include "harness.h"
 
 #include <limits.h>
@@ -185,6 +186,45 @@ TEST(timer_many_random) {
     ASSERT_OK(loom_timer_stop(&random_timers[i]));
   loom_run(loop, LOOM_RUN_DEFAULT);
   ASSERT_EQ(random_fired, NRANDOM - (NRANDOM + 6) / 7);
+  CLOSE_LOOP_OR_FAIL(loop);
+  return 0;
+}
+
+/* Starting a timer never fails for want of memory: a timeout that gets
+ * no list of its own joins the loop's sorted overflow list, and the
+ * timers still fire in due order, mixed with those in ordinary lists. */
+TEST(timer_start_without_memory) {
+  loom_loop_t* loop = new_loop();
+  unsigned seed = 7;
+  long failed;
+  int i;
+
+  random_fired = 0;
+  last_due = 0;
+  /* Some timeouts get their lists while memory is still there. */
+  for (i = 0; i < NRANDOM / 2; i++) {
+    seed = seed * 1103515245u + 12345u;
+    ASSERT_OK(loom_timer_init(loop, &random_timers[i]));
+    ASSERT_OK(loom_timer_start(&random_timers[i], random_cb, (seed >> 8) % 8,
+                               0));
+  }
+  failalloc_arm(1, 1);
+  for (; i < NRANDOM; i++) {
+    seed = seed * 1103515245u + 12345u;
+    ASSERT_OK(loom_timer_init(loop, &random_timers[i]));
+    ASSERT_OK(loom_timer_start(&random_timers[i], random_cb, (seed >> 8) % 30,
+                               0));
+  }
+  /* Stopping and restarting in the overflow list keeps it sorted. */
+  for (i = NRANDOM / 2; i < NRANDOM; i += 5)
+    ASSERT_OK(loom_timer_stop(&random_timers[i]));
+  for (i = NRANDOM / 2; i < NRANDOM; i += 10)
+    ASSERT_OK(loom_timer_start(&random_timers[i], random_cb, 3, 0));
+  loom_run(loop, LOOM_RUN_DEFAULT);
+  failalloc_disarm(NULL, &failed);
+  ASSERT(failed > 0);
+  ASSERT_EQ(random_fired, NRANDOM - (NRANDOM / 2 + 4) / 5 +
+                              (NRANDOM / 2 + 9) / 10);
   CLOSE_LOOP_OR_FAIL(loop);
   return 0;
 }
