@@ -90,8 +90,10 @@ void lanchor_free(lctx* ctx);
 #define LMEM_EXEMPT(ctx) ((ctx)->exempt++)
 #define LMEM_UNEXEMPT(ctx) ((ctx)->exempt--)
 int lmemlimit_set(lua_State* L);
-/* Applies LOOM_MEMORY_LIMIT, if set; raises if it is not a size. */
-void lmemlimit_from_env(lua_State* L, lctx* ctx);
+/* LOOM_MEMORY_LIMIT in bytes (0: unset); raises if it is not a size. */
+size_t lmemlimit_env(lua_State* L);
+/* Caps the state at `bytes` above what it holds now (0: no cap). */
+void lmemlimit_apply(lua_State* L, lctx* ctx, size_t bytes);
 /* The state is closing: gives it back the allocator it had. */
 void lmemlimit_release(lctx* ctx, lua_State* L);
 

@@ -94,15 +94,15 @@ int lmemlimit_set(lua_State* L) {
 
 
 /* LOOM_MEMORY_LIMIT: bytes, or a number with a K, M or G suffix (powers
- * of 1024), counted from what the state holds when loom is loaded. */
-void lmemlimit_from_env(lua_State* L, lctx* ctx) {
+ * of 1024); 0 when unset. Read before the context exists, so that a bad
+ * value raises with nothing created yet. */
+size_t lmemlimit_env(lua_State* L) {
   const char* text = getenv("LOOM_MEMORY_LIMIT");
   char* end;
   unsigned long long n;
-  size_t in_use;
 
   if (text == NULL || *text == '\0')
-    return;
+    return 0;
   errno = 0;
   n = strtoull(text, &end, 10);
   switch (*end) {
@@ -114,6 +114,16 @@ void lmemlimit_from_env(lua_State* L, lctx* ctx) {
   if (errno != 0 || end == text || *end != '\0' || n == 0 || text[0] == '-')
     luaL_error(L, "LOOM_MEMORY_LIMIT=%s: expected a positive size such as "
                "67108864 or 64M", text);
+  return n > SIZE_MAX ? SIZE_MAX : (size_t) n;
+}
+
+
+/* Sets the limit `bytes` above what the state holds now (0: none). */
+void lmemlimit_apply(lua_State* L, lctx* ctx, size_t bytes) {
+  size_t in_use;
+
+  if (bytes == 0)
+    return;
   in_use = (size_t) lua_gc(L, LUA_GCCOUNT, 0) * 1024;
-  set_limit(L, ctx, n > SIZE_MAX - in_use ? SIZE_MAX : in_use + (size_t) n);
+  set_limit(L, ctx, bytes > SIZE_MAX - in_use ? SIZE_MAX : in_use + bytes);
 }

@@ -25,6 +25,7 @@ static const luaL_Reg* const function_tables[] = {
 
 LOOM_LUA_EXPORT int luaopen_loom(lua_State* L) {
   size_t i;
+  size_t memory_limit;
   int ctx_idx;
   lctx* ctx;
 
@@ -34,9 +35,10 @@ LOOM_LUA_EXPORT int luaopen_loom(lua_State* L) {
     return 1;
   lua_pop(L, 1);
 
+  memory_limit = lmemlimit_env(L);
   ctx = lctx_create(L);                                 /* ctx */
   ctx_idx = lua_gettop(L);
-  lmemlimit_from_env(L, ctx);
+  lmemlimit_apply(L, ctx, memory_limit);
   for (i = 0; i < sizeof(handle_types) / sizeof(handle_types[0]); i++)
     lh_register_type(L, handle_types[i]);
   lua_getiuservalue(L, ctx_idx, LOOM_ASYNC);             /* ctx async_mt */
