@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,13 +38,14 @@ static pthread_t armed_thread;
 /* These belong to the armed thread alone. */
 static long target;  /* the allocation that fails first; 0: none */
 static int onward;   /* the ones after it fail too */
+static size_t min_size; /* smaller allocations are not counted */
 static long seen;
 static long failed;
 
 
-static int should_fail(void) {
+static int should_fail(size_t size) {
   if (!atomic_load_explicit(&armed, memory_order_acquire) ||
-      !pthread_equal(pthread_self(), armed_thread))
+      !pthread_equal(pthread_self(), armed_thread) || size < min_size)
     return 0;
   seen++;
   if (target == 0 || seen < target || (seen > target && !onward))
@@ -55,30 +57,34 @@ static int should_fail(void) {
 
 
 void* __wrap_malloc(size_t size) {
-  return should_fail() ? NULL : __real_malloc(size);
+  return should_fail(size) ? NULL : __real_malloc(size);
 }
 
 
 void* __wrap_calloc(size_t count, size_t size) {
-  return should_fail() ? NULL : __real_calloc(count, size);
+  /* An overflowing product is left to calloc to refuse. */
+  size_t bytes = size != 0 && count > SIZE_MAX / size ? SIZE_MAX
+                                                       : count * size;
+  return should_fail(bytes) ? NULL : __real_calloc(count, size);
 }
 
 
 /* A failed realloc leaves the old block as it was, as realloc does. */
 void* __wrap_realloc(void* ptr, size_t size) {
-  return should_fail() ? NULL : __real_realloc(ptr, size);
+  return should_fail(size) ? NULL : __real_realloc(ptr, size);
 }
 
 
 char* __wrap_strdup(const char* s) {
-  return should_fail() ? NULL : __real_strdup(s);
+  return should_fail(strlen(s) + 1) ? NULL : __real_strdup(s);
 }
 
 
-void failalloc_arm(long n, int onward_too) {
+void failalloc_arm(long n, int onward_too, size_t smallest) {
   atomic_store_explicit(&armed, 0, memory_order_release);
   target = n;
   onward = onward_too;
+  min_size = smallest;
   seen = 0;
   failed = 0;
   armed_thread = pthread_self();

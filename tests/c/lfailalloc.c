@@ -5,6 +5,7 @@
  *   local fa = require "failalloc"
  *   fa.arm(n)            -- the n-th allocation from now fails
  *   fa.arm(n, "onward")  -- it and every later one fail
+ *   fa.arm(n, mode, 65536) -- only allocations of 64 KiB or more count
  *   fa.arm(0)            -- nothing fails; allocations are only counted
  *   local seen, failed = fa.disarm()
  */
@@ -20,9 +21,11 @@ static int arm(lua_State* L) {
   static const char* const modes[] = {"once", "onward", NULL};
   lua_Integer n = luaL_checkinteger(L, 1);
   int mode = luaL_checkoption(L, 2, "once", modes);
+  lua_Integer smallest = luaL_optinteger(L, 3, 0);
 
   luaL_argcheck(L, n >= 0, 1, "must not be negative");
-  failalloc_arm((long) n, mode == 1);
+  luaL_argcheck(L, smallest >= 0, 3, "must not be negative");
+  failalloc_arm((long) n, mode == 1, (size_t) smallest);
   return 0;
 }
 

@@ -179,13 +179,13 @@ TEST(loop_new_without_memory) {
   long needed;
   long n;
 
-  failalloc_arm(0, 0);
+  failalloc_arm(0, 0, 0);
   ASSERT_OK(loom_loop_new(&loop));
   failalloc_disarm(&needed, NULL);
   ASSERT(needed > 0);
   ASSERT_EQ(loom_loop_close(loop), 0);
   for (n = 1; n <= needed; n++) {
-    failalloc_arm(n, 1);
+    failalloc_arm(n, 1, 0);
     ASSERT_EQ(loom_loop_new(&loop), LOOM_ENOMEM);
     failalloc_disarm(NULL, NULL);
   }

@@ -208,7 +208,7 @@ TEST(timer_start_without_memory) {
     ASSERT_OK(loom_timer_start(&random_timers[i], random_cb, (seed >> 8) % 8,
                                0));
   }
-  failalloc_arm(1, 1);
+  failalloc_arm(1, 1, 0);
   for (; i < NRANDOM; i++) {
     seed = seed * 1103515245u + 12345u;
     ASSERT_OK(loom_timer_init(loop, &random_timers[i]));

@@ -252,6 +252,73 @@ local function sweep(policy, script)
            outcomes.done, outcomes.failed, outcomes.errors))
 end
 
+-- Reliability anchor 29 (libuv's tcp_alloc_cb_fail): a peer streams 64
+-- MiB while the loop cannot get its read buffer. The read callback gets
+-- ENOBUFS, the bytes stay in the kernel, and once memory is back every
+-- byte arrives, in order.
+local read_buffer = [==[
+local uv = require "loom"
+local fa = require "failalloc"
+local size = 64 * 1024 * 1024
+local payload = ("0123456789abcdef"):rep(size // 16)
+local enobufs, received = 0, 0
+local server = assert(uv.new_tcp())
+assert(server:bind("127.0.0.1", 0))
+assert(server:listen(1, function()
+  local c = assert(uv.new_tcp())
+  assert(server:accept(c))
+  local function on_read(err, data)
+    if err == "ENOBUFS" then
+      enobufs = enobufs + 1
+      assert(c:read_stop())
+      fa.disarm()
+      local t = assert(uv.new_timer())
+      assert(t:start(10, 0, function()
+        t:close()
+        assert(c:read_start(on_read))
+      end))
+      return
+    end
+    assert(not err, err)
+    if data then
+      assert(data == payload:sub(received + 1, received + #data),
+             "wrong bytes at " .. received)
+      received = received + #data
+    else
+      c:close()
+      server:close()
+    end
+  end
+  -- The loop's read buffer does not exist yet: its allocation, the
+  -- first of 64 KiB or more from here, fails.
+  fa.arm(1, "onward", 65536)
+  assert(c:read_start(on_read))
+end))
+local client = assert(uv.new_tcp())
+assert(client:connect("127.0.0.1", server:getsockname().port, function(err)
+  assert(not err, err)
+  assert(client:write(payload, function(werr)
+    assert(not werr, werr)
+    assert(client:shutdown(function() client:close() end))
+  end))
+end))
+uv.run()
+assert(enobufs == 1, "ENOBUFS " .. enobufs .. " times")
+assert(received == size, "received " .. received)
+print("done")
+]==]
+
+test("a read buffer that cannot be had: ENOBUFS, then every byte", function()
+  local path = os.tmpname()
+  T.after(function() os.remove(path) end)
+  local f = assert(io.open(path, "w"))
+  f:write(read_buffer)
+  f:close()
+  local out, err, code = T.sh("timeout 120 " .. T.q(runner) .. " " .. T.q(path))
+  assert(code == 0 and out == "done\n", ("status %s: %s%s"):format(
+    tostring(code), out, err))
+end)
+
 test("loading loom with each of its allocations failing", function()
   sweep("exit", loading)
 end)
