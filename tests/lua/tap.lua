@@ -120,6 +120,17 @@ function T.tmpdir()
   return dir
 end
 
+-- A temporary file holding a script for a child process; removed when
+-- the current test has ended.
+function T.script_file(code)
+  local path = os.tmpname()
+  T.after(function() os.remove(path) end)
+  local f = assert(io.open(path, "w"))
+  f:write(code)
+  f:close()
+  return path
+end
+
 function T.write_file(path, data)
   local fd = assert(uv.fs_open(path, "w", 420))
   assert(uv.fs_write(fd, data) == #data)

@@ -211,108 +211,24 @@ test("functions whose results live in C memory: no leak under any limit", functi
   uv.run()
 end)
 
--- The session each child of the sweep runs: timers, TCP echo, UDP echo,
--- a pipe pair, fs requests, queue_work, getaddrinfo, a process and a
--- thread pool job, all under the limit given as its first argument.
--- Whatever the limit, it must end in one of two ways: "done" and status
--- 0, or status 1 with "not enough memory" reported (by the runner for the
--- main chunk, or by the callback policy). Never a signal, a hang or a
--- sanitizer report.
+-- Each child of the sweep runs the session of session_fixture.lua under
+-- the limit given as its first argument. Whatever the limit, it must end
+-- in one of two ways: "done" and status 0, or status 1 with "not enough
+-- memory" reported (by the runner for the main chunk, or by the callback
+-- policy). Never a signal, a hang or a sanitizer report.
 local session = [==[
 local uv = require "loom"
-local headroom = tonumber(arg and arg[1] or os.getenv("HEADROOM"))
+local headroom, tmp = tonumber(arg[1]), arg[2]
+local run_session = dofile(arg[3])
 collectgarbage()
 uv.set_memory_limit(math.floor(collectgarbage("count") * 1024) + headroom)
-
-local pending = 0
-local function start() pending = pending + 1 end
-local function finish() pending = pending - 1 end
-
--- The session starts from a callback, so that a failure can hit a
--- binding function called from one, as well as the main chunk.
-local first = uv.new_timer()
-first:start(0, 0, function()
-first:close()
-local t = uv.new_timer()
-start()
-t:start(1, 0, function() t:close() finish() end)
-
-local server = uv.new_tcp()
-assert(server:bind("127.0.0.1", 0))
-assert(server:listen(8, function()
-  local c = uv.new_tcp()
-  server:accept(c)
-  c:read_start(function(err, data)
-    if data then c:write(data) else c:close() server:close() end
-  end)
-end))
-local client = uv.new_tcp()
-start()
-client:connect("127.0.0.1", server:getsockname().port, function(err)
-  assert(not err, err)
-  local got = 0
-  client:read_start(function(rerr, data)
-    assert(not rerr, rerr)
-    got = got + #data
-    if got >= 10 * 100 then client:close() finish() end
-  end)
-  for i = 1, 10 do client:write(("m"):rep(100)) end
-end)
-
-local udp = uv.new_udp()
-assert(udp:bind("127.0.0.1", 0))
-start()
-udp:recv_start(function(err, data, addr)
-  assert(not err, err)
-  if data then udp:close() finish() end
-end)
-local sender = uv.new_udp()
-sender:send("ping", "127.0.0.1", udp:getsockname().port, function()
-  sender:close()
-end)
-
--- Synchronous fs calls whose results the core allocated (entries, link
--- targets, paths) before Lua receives them.
-assert(uv.fs_scandir("/"))
-assert(uv.fs_realpath("/proc/self"))
-assert(uv.fs_readlink("/proc/self/exe"))
-assert(uv.fs_stat("/"))
-local dir = assert(uv.fs_opendir("/", nil, 4))
-assert(uv.fs_readdir(dir))
-assert(uv.fs_closedir(dir))
-start()
-uv.fs_stat("/", function(err, st) assert(not err, err) finish() end)
-start()
-uv.fs_scandir("/", function(err, req) assert(not err, err) finish() end)
-
-local work = uv.new_work(function(a, b) return a .. b end, function(r)
-  assert(r == "ab") finish()
-end)
-start()
-uv.queue_work(work, "a", "b")
-
-start()
-uv.getaddrinfo("localhost", nil, {family = "inet"}, function() finish() end)
-
-local out = uv.new_pipe()
-start()
-local child = uv.spawn("true", {stdio = {nil, out, nil}}, function(code)
-  assert(code == 0) finish()
-end)
-out:read_start(function(err, data) if not data then out:close() end end)
-end)
-
-uv.run()
+local pending = run_session(uv, tmp)
 assert(pending == 0, "pending " .. pending)
 print("done")
 ]==]
 
 test("a sweep of memory limits over a session: every outcome is clean", function()
-  local path = os.tmpname()
-  T.after(function() os.remove(path) end)
-  local f = assert(io.open(path, "w"))
-  f:write(session)
-  f:close()
+  local path = T.script_file(session)
   -- Limits from nothing at all up to enough, in steps fine enough to make
   -- each kind of allocation the one that fails for some run (the loop's
   -- own work is exempt, so the session needs only a few KiB of headroom).
@@ -321,7 +237,9 @@ test("a sweep of memory limits over a session: every outcome is clean", function
   for b = 0, 16 * 1024, 96 do budgets[#budgets + 1] = b end
   budgets[#budgets + 1] = 64 * 1024 * 1024
   for _, budget in ipairs(budgets) do
-    local out, err, code = T.sh("timeout 60 " .. T.q(T.runner) .. " " .. T.q(path) .. " " .. budget)
+    local out, err, code = T.sh("timeout 60 " .. T.q(T.runner) .. " " ..
+      T.q(path) .. " " .. budget .. " " .. T.q(T.tmpdir()) .. " " ..
+      T.q(T.dir .. "/session_fixture.lua"))
     local what = ("headroom %d: status %s, stderr %s"):format(budget, tostring(code), err)
     assert(not err:match("Sanitizer") and not err:match("runtime error"), what)
     if code == 0 then
