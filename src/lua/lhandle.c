@@ -57,6 +57,8 @@ void lh_unpin(lua_State* L, int pin) {
 void lh_anchor(loom_handle_t* h, int pin, int cb_pin) {
   set_refs(h, pin, cb_pin);
 }
+
+
 static loom_handle_t* test_any(lua_State* L, int idx) {
   void* p = lua_touserdata(L, idx);
   int is_handle;
