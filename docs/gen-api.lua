@@ -102,6 +102,10 @@ local notes = {
   poll_start = "events \"r\", \"w\", \"rw\", \"d\" (disconnect), \"p\" (prioritized) and their combinations",
   spawn = "`options`: args, env, cwd, uid, gid, detached, stdio (nil, an fd, or a stream; pipes not yet initialised are created); exit callback `(code, signal)`; children reaped through SIGCHLD, no zombies",
   guess_handle = "\"tcp\", \"udp\", \"pipe\", \"tty\", \"file\" or \"unknown\"",
+  utf16_length_as_wtf8 = "UTF-16 is a string of 16-bit units in the machine's byte order; an odd number of bytes raises (luv drops the last byte)",
+  utf16_to_wtf8 = "unpaired surrogates become three-byte sequences",
+  wtf8_length_as_utf16 = "malformed WTF-8 (overlong, truncated, stray continuation bytes, above U+10FFFF) returns ECHARSET; a NUL byte counts as a unit (libuv's WTF-8 side stops at the first NUL)",
+  wtf8_to_utf16 = "as `wtf8_length_as_utf16`; surrogate halves encoded one by one (CESU-8) become the pair, as in libuv",
 }
 io.write([[
 # API reference

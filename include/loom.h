@@ -301,6 +301,7 @@ const char* loom_strerror(int err);
 int loom_translate_sys_error(int sys_errno);
 
 #include "loom/os.h"
+#include "loom/wtf8.h"
 
 #ifdef __cplusplus
 }

@@ -319,6 +319,7 @@ extern const luaL_Reg lwatcher_functions[];
 extern const luaL_Reg lasync_functions[];
 extern const luaL_Reg lsignal_functions[];
 extern const luaL_Reg lmisc_functions[];
+extern const luaL_Reg lwtf8_functions[];
 extern const luaL_Reg lstream_functions[];
 extern const luaL_Reg ltcp_functions[];
 extern const luaL_Reg lpipe_functions[];

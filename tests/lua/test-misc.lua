@@ -206,4 +206,101 @@ test("translate_sys_error, errno, constants", function(expect, uv)
   assert(c.FS_UTIME_NOW == math.huge and c.FS_UTIME_OMIT ~= c.FS_UTIME_OMIT)
 end)
 
+-- UTF-16 as a Lua string: 16-bit units in the machine's byte order.
+local function units(...)
+  local n = select("#", ...)
+  return string.pack("=" .. string.rep("I2", n), ...)
+end
+
+test("wtf8: luv's cases and supplementary code points", function(expect, uv)
+  local utf16 = uv.wtf8_to_utf16("中文")
+  assert(utf16 == units(0x4E2D, 0x6587))
+  assert(uv.utf16_length_as_wtf8(utf16) == 6)
+  assert(uv.utf16_to_wtf8(utf16) == "中文")
+  assert(uv.wtf8_length_as_utf16("中文") == 2)
+  -- U+1F600 is a surrogate pair in UTF-16 and four bytes in WTF-8.
+  assert(uv.wtf8_to_utf16("\u{1F600}") == units(0xD83D, 0xDE00))
+  assert(uv.wtf8_length_as_utf16("\u{1F600}") == 2)
+  assert(uv.utf16_to_wtf8(units(0xD83D, 0xDE00)) == "\u{1F600}")
+  assert(uv.utf16_length_as_wtf8(units(0xD83D, 0xDE00)) == 4)
+  for _, s in ipairs({"", "a", "\u{7F}\u{80}\u{7FF}\u{800}\u{FFFF}\u{10000}",
+                      "\u{10FFFF}", "x\0y"}) do
+    assert(uv.utf16_to_wtf8(uv.wtf8_to_utf16(s)) == s, s)
+  end
+  -- A NUL is a unit like any other, not the end of the text.
+  assert(uv.wtf8_to_utf16("a\0b") == units(0x61, 0, 0x62))
+  assert(uv.utf16_to_wtf8(units(0, 0x41)) == "\0A")
+  assert(uv.wtf8_to_utf16("") == "" and uv.utf16_to_wtf8("") == "")
+  assert(uv.wtf8_length_as_utf16("") == 0 and uv.utf16_length_as_wtf8("") == 0)
+end)
+
+test("wtf8: unpaired surrogates survive both ways", function(expect, uv)
+  local lone_high = string.char(0xED, 0xA0, 0xBD) -- U+D83D
+  assert(uv.wtf8_to_utf16(lone_high) == units(0xD83D))
+  assert(uv.wtf8_length_as_utf16(lone_high) == 1)
+  assert(uv.utf16_to_wtf8(units(0xD83D)) == lone_high)
+  assert(uv.utf16_length_as_wtf8(units(0xD83D)) == 3)
+  -- A low surrogate first, a high one last, and a pair in the wrong
+  -- order are three lone surrogates each.
+  local odd = units(0xDE00, 0x41, 0xDE00, 0xD83D, 0xD83D)
+  local wtf8 = uv.utf16_to_wtf8(odd)
+  assert(#wtf8 == 13 and uv.utf16_length_as_wtf8(odd) == 13)
+  assert(uv.wtf8_to_utf16(wtf8) == odd)
+  -- Halves encoded one by one (CESU-8) are accepted and become the pair,
+  -- which comes back as the one four-byte sequence.
+  local cesu = lone_high .. string.char(0xED, 0xB8, 0x80)
+  assert(uv.wtf8_to_utf16(cesu) == units(0xD83D, 0xDE00))
+  assert(uv.utf16_to_wtf8(uv.wtf8_to_utf16(cesu)) == "\u{1F600}")
+end)
+
+test("wtf8: malformed input fails with ECHARSET, odd UTF-16 raises", function(expect, uv)
+  local bad = {
+    "\x80", "a\xBFb", "\xC0\x80", "\xC1\xBF", "\xE0\x80\x80", "\xE0\x9F\xBF",
+    "\xF0\x80\x80\x80", "\xF0\x8F\xBF\xBF", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80",
+    "\xFF", "\xE4\xB8", "中\xE6\x96", "\xC3", "\xC3A", "\xF0\x9F\x98",
+  }
+  for _, s in ipairs(bad) do
+    for _, fn in ipairs({uv.wtf8_to_utf16, uv.wtf8_length_as_utf16}) do
+      local r, msg, name = fn(s)
+      assert(r == nil and name == "ECHARSET" and
+             msg == "ECHARSET: invalid Unicode character", ("%q"):format(s))
+    end
+  end
+  for _, fn in ipairs({uv.utf16_to_wtf8, uv.utf16_length_as_wtf8}) do
+    T.raises("bad argument #1 .*odd number of bytes %(3%)", fn, "abc")
+    T.raises("bad argument #1 .*string expected, got table", fn, {})
+  end
+  T.raises("bad argument #1 .*string expected, got no value", uv.wtf8_to_utf16)
+end)
+
+test("wtf8: random UTF-16 round-trips, lengths agree", function(expect, uv)
+  local rng = math.random
+  math.randomseed(7)
+  -- Units drawn mostly from the edges: ASCII, the two-byte and three-byte
+  -- limits and both surrogate ranges.
+  local pool = {0, 0x41, 0x7F, 0x80, 0x7FF, 0x800, 0xD7FF, 0xD800, 0xDBFF,
+                0xDC00, 0xDFFF, 0xE000, 0xFFFF}
+  for _ = 1, 2000 do
+    local t = {}
+    for i = 1, rng(0, 12) do
+      t[i] = rng(4) == 1 and rng(0, 0xFFFF) or pool[rng(#pool)]
+    end
+    local utf16 = units(table.unpack(t))
+    local wtf8 = uv.utf16_to_wtf8(utf16)
+    assert(#wtf8 == uv.utf16_length_as_wtf8(utf16))
+    assert(uv.wtf8_length_as_utf16(wtf8) == #t)
+    assert(uv.wtf8_to_utf16(wtf8) == utf16)
+    -- Without surrogates WTF-8 is UTF-8, which Lua's utf8 library reads.
+    local plain = true
+    for _, u in ipairs(t) do
+      if u >= 0xD800 and u <= 0xDFFF then plain = false end
+    end
+    if plain then assert(utf8.len(wtf8) == #t) end
+  end
+  -- A megabyte each way.
+  local big = string.rep("ab\u{E9}\u{4E2D}\u{1F600}", 1e5)
+  local utf16 = uv.wtf8_to_utf16(big)
+  assert(#utf16 == 2 * 6e5 and uv.utf16_to_wtf8(utf16) == big)
+end)
+
 T.run()
