@@ -78,7 +78,7 @@ local notes = {
   udp_try_send2 = "`messages`: `{{data = string or array, addr = {ip = ..., port = ...}}, ...}`; one sendmmsg; returns the number sent",
   udp_recv_start = "callback `(err, data, addr, flags)`; `flags` holds `partial` / `mmsg_chunk` only when set, as luv",
   udp_connect = "`udp:connect(nil)` disconnects",
-  fs_event_start = "flags `{recursive = true}` works on Linux too (beyond luv and libuv): every directory below is watched, new ones as they appear, names come as \"sub/dir/file\"; watch_entry and stat are accepted and ignored; callback `(err, filename, {rename = true} or {change = true})`; when the kernel's event queue overflows (events were lost) every started handle gets `(\"EOVERFLOW\", nil, {})` once, so it can look again (beyond luv, which drops the overflow)",
+  fs_event_start = "flags `{recursive = true}` works on Linux too (beyond luv and libuv): every directory below is watched, at any depth, new ones as they appear, names come as \"sub/dir/file\"; the walk runs inside `start` (about 10 µs per directory), so nothing that happens after `start` returns is missed; watch_entry and stat are accepted and ignored; callback `(err, filename, {rename = true} or {change = true})`; when the kernel's event queue overflows (events were lost) every started handle gets `(\"EOVERFLOW\", nil, {})` once, so it can look again (beyond luv, which drops the overflow)",
   fs_event_getpath = "the path as given; EINVAL when not started",
   fs_poll_start = "interval in ms (0 means 1); the first stat is only remembered; an error is reported once until it changes; callback `(err, prev, curr)` with stat tables (zeros where nothing was seen)",
   fs_poll_getpath = "the path as given; EINVAL when not started",

@@ -260,11 +260,32 @@ static int is_dir_entry(const char* dir, const struct dirent* d) {
 }
 
 
-/* Subscribes to the directory root/prefix and every directory below it.
- * Directories that vanish or cannot be read meanwhile are skipped: a
- * tree changes while it is walked. Symbolic links are not followed. */
-static int subscribe_tree(loom_fs_event_t* h, const char* prefix,
-                          size_t prefix_len) {
+/* A directory a recursive walk has still to visit, relative to the
+ * handle's path ("sub/dir/"). */
+typedef struct pending_dir_s {
+  struct pending_dir_s* next;
+  size_t len;
+  char prefix[];
+} pending_dir_t;
+
+
+static int push_dir(pending_dir_t** walk, const char* prefix, size_t len) {
+  pending_dir_t* p = malloc(sizeof(*p) + len + 1);
+
+  if (p == NULL)
+    return LOOM_ENOMEM;
+  p->len = len;
+  memcpy(p->prefix, prefix, len + 1);
+  p->next = *walk;
+  *walk = p;
+  return 0;
+}
+
+
+/* Watches one directory of a recursive handle and puts its
+ * subdirectories on the walk. Symbolic links are not followed. */
+static int visit_dir(loom_fs_event_t* h, const pending_dir_t* p,
+                     pending_dir_t** walk) {
   char dir[PATH_MAX];
   char sub[PATH_MAX];
   struct dirent* d;
@@ -272,12 +293,12 @@ static int subscribe_tree(loom_fs_event_t* h, const char* prefix,
   size_t n;
   int err;
 
-  if ((size_t) snprintf(dir, sizeof(dir), "%s/%s", h->path, prefix) >=
+  if ((size_t) snprintf(dir, sizeof(dir), "%s/%s", h->path, p->prefix) >=
       sizeof(dir))
     return LOOM_ENAMETOOLONG;
-  err = subscribe(h, dir, prefix, prefix_len, IN_ONLYDIR | IN_DONT_FOLLOW);
+  err = subscribe(h, dir, p->prefix, p->len, IN_ONLYDIR | IN_DONT_FOLLOW);
   if (err != 0)
-    return prefix_len == 0 ? err : 0;
+    return err;
   dp = opendir(dir);
   if (dp == NULL)
     return 0;
@@ -286,15 +307,51 @@ static int subscribe_tree(loom_fs_event_t* h, const char* prefix,
       continue;
     if (!is_dir_entry(dir, d))
       continue;
-    n = (size_t) snprintf(sub, sizeof(sub), "%s%s/", prefix, d->d_name);
+    n = (size_t) snprintf(sub, sizeof(sub), "%s%s/", p->prefix, d->d_name);
     if (n >= sizeof(sub))
       continue;
-    err = subscribe_tree(h, sub, n);
-    if (err == LOOM_ENOMEM || err == LOOM_ENOSPC)
-      break; /* Out of memory or of inotify watches: keep what we have. */
+    err = push_dir(walk, sub, n);
+    if (err != 0)
+      break;
   }
   closedir(dp);
-  return 0;
+  return err;
+}
+
+
+/* Subscribes to the directory root/prefix and every directory below it.
+ * The walk keeps its directories to visit in a list on the heap, not in
+ * recursive calls: a tree can be a thousand levels deep, and a stack
+ * frame per level would overflow the thread's stack. Only the first
+ * directory's failure is returned. Below it, a directory that vanishes,
+ * cannot be read or has too long a path is skipped (a tree changes while
+ * it is walked); out of memory or of inotify watches, the walk stops and
+ * keeps what it has. */
+static int subscribe_tree(loom_fs_event_t* h, const char* prefix,
+                          size_t prefix_len) {
+  pending_dir_t* walk = NULL;
+  pending_dir_t* p;
+  int stopped;
+  int below;
+  int err;
+
+  err = push_dir(&walk, prefix, prefix_len);
+  if (err != 0)
+    return err;
+  p = walk;
+  walk = NULL;
+  err = visit_dir(h, p, &walk);
+  free(p);
+  stopped = err != 0;
+  while ((p = walk) != NULL) {
+    walk = p->next;
+    if (!stopped) {
+      below = visit_dir(h, p, &walk);
+      stopped = below == LOOM_ENOMEM || below == LOOM_ENOSPC;
+    }
+    free(p);
+  }
+  return err;
 }
 
 

@@ -180,6 +180,49 @@ test("fs_event recursive: existing and new subdirectories", function()
   write_file(dir .. "/a/b/deep.txt", "d")
 end)
 
+-- Makes root/a/a/.../a, depth levels below root; returns the deepest.
+local function chain(root, depth)
+  local path = root
+  for _ = 1, depth do
+    path = path .. "/a"
+    assert(uv.fs_mkdir(path, 493))
+  end
+  return path
+end
+
+test("fs_event recursive: trees a thousand levels deep", function()
+  -- The walk once recursed with two PATH_MAX buffers per level: 1,500
+  -- levels overflowed the stack. Both walks are checked: the one at
+  -- start and the one that follows a deep tree moved into the watch.
+  local dir = tmpdir()
+  assert(uv.fs_mkdir(dir .. "/w", 493))
+  assert(uv.fs_mkdir(dir .. "/x", 493))
+  local deepest = chain(dir .. "/w", 1500)
+  local moved_deepest = chain(dir .. "/x", 500)
+  local h = uv.new_fs_event()
+  local step = 0
+  local cancel = deadline(10000, "events deep down", function() h:close() end)
+  local first = ("a/"):rep(1500) .. "f.txt"
+  local second = "m/" .. ("a/"):rep(499) .. "g.txt"
+  assert(h:start(dir .. "/w", {recursive = true}, function(err, name, ev)
+    assert(err == nil, err)
+    if step == 0 and name == first then
+      step = 1
+      assert(uv.fs_rename(dir .. "/x/a", dir .. "/w/m"))
+    elseif step == 1 and name == "m" and ev.rename then
+      -- Moved in: its 500 levels are watched before this callback.
+      step = 2
+      write_file(dir .. "/w/m" .. moved_deepest:sub(#dir + 5) .. "/g.txt", "g")
+    elseif step == 2 and name == second then
+      step = 3
+      cancel()
+      h:close()
+    end
+  end) == 0)
+  T.after(function() assert(step == 3, "stopped at step " .. step) end)
+  write_file(deepest .. "/f.txt", "f")
+end)
+
 test("fs_event: an overflowing kernel queue is reported once to each handle", function(expect)
   local limit = 16384
   local f = io.open("/proc/sys/fs/inotify/max_queued_events")
