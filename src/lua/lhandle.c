@@ -194,21 +194,28 @@ static int plain_closer(loom_handle_t* h, loom_close_cb cb) {
 
 int lh_close_with(lua_State* L, int idx, int cb_idx, lh_closer closer) {
   loom_handle_t* h = lh_check(L, idx, NULL);
+  int pin = LUA_NOREF;
   int err;
 
   if (loom_is_closing(h))
     return luaL_error(L, "handle %p is already closing", (void*) h);
-  if (!lua_isnoneornil(L, cb_idx))
+  if (!lua_isnoneornil(L, cb_idx)) {
     lh_check_callable(L, cb_idx);
+    /* Pinned before the close starts: should that take memory Lua does
+     * not have, the handle is left as it was instead of closing without
+     * the callback its owner waits for. */
+    pin = lh_pin(L, cb_idx);
+  }
   release_extra(h);
   err = closer(h, lh_on_close);
-  if (err != 0)
+  if (err != 0) {
+    lh_unpin(L, pin);
     return lr_fail(L, err);
+  }
   /* Closing: the event callback gives way to the close callback. */
-  if (!lua_isnoneornil(L, cb_idx))
-    store_callback(L, h, cb_idx);
-  else
-    clear_callback(L, h);
+  clear_callback(L, h);
+  if (pin != LUA_NOREF)
+    set_refs(h, anchor_ref(h), pin);
   return 0;
 }
 

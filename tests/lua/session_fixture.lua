@@ -5,7 +5,7 @@
 -- the core allocated, async strings, arrays and directories), work,
 -- getaddrinfo and getnameinfo, an async handle, an idle handle and a
 -- process. Every start is checked, so a refused one is an error, never a
--- silent loss.
+-- silent loss; some operations end in a close callback, which must come.
 --
 -- A child loads it before its limit or failures begin and calls it with
 -- the loop and a scratch directory; it runs the loop and returns how many
@@ -22,7 +22,7 @@ return function(uv, tmp)
     first:close()
     local t = assert(uv.new_timer())
     start()
-    assert(t:start(1, 0, function() t:close() finish() end))
+    assert(t:start(1, 0, function() t:close(finish) end))
 
     local server = assert(uv.new_tcp())
     assert(server:bind("127.0.0.1", 0))
@@ -41,7 +41,7 @@ return function(uv, tmp)
       assert(client:read_start(function(rerr, data)
         assert(not rerr, rerr)
         got = got + #data
-        if got >= 10 * 100 then client:close() finish() end
+        if got >= 10 * 100 then client:close(finish) end
       end))
       for i = 1, 10 do assert(client:write(("m"):rep(100))) end
     end))
@@ -133,14 +133,14 @@ return function(uv, tmp)
       assert(conn:write({"x", "y"}, function(werr)
         assert(not werr, werr)
         assert(conn:shutdown(function(serr)
-          assert(not serr, serr) conn:close() finish()
+          assert(not serr, serr) conn:close(finish)
         end))
       end))
     end))
 
     -- An async handle woken from the loop, a check and an idle.
     local async
-    async = assert(uv.new_async(function() async:close() finish() end))
+    async = assert(uv.new_async(function() async:close(finish) end))
     start()
     assert(async:send())
     local idle = assert(uv.new_idle())

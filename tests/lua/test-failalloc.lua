@@ -170,6 +170,56 @@ test("a read buffer that cannot be had: ENOBUFS, then every byte", function()
     tostring(code), out, err))
 end)
 
+-- close(cb) with every allocation failing. A handle without an event
+-- callback takes a new registry slot for its close callback, and now and
+-- then the registry must grow for it. Such a close must raise before the
+-- handle starts closing; every close that went through must call its
+-- callback exactly once. Each round opens as many pipes as the last one
+-- freed slots, then closes them: the closes alone take the registry
+-- past its largest size so far, so every growth from the first round's
+-- size up to the last round's happens inside a close.
+local closes = [==[
+local uv = require "loom"
+local fa = require "failalloc"
+-- The sanitizer build's runner gives Lua the system allocator, whose
+-- calls from liblua the injector cannot see: then only the invariants
+-- are checked.
+fa.arm(1, "onward")
+local lua_visible = not pcall(function()
+  local t = {}
+  for i = 1, 100 do t[i] = {} end
+end)
+fa.disarm()
+local refused = 0
+for round = 0, 5 do
+  local n, called, pipes = 100 << round, {}, {}
+  for i = 1, n do pipes[i] = assert(uv.new_pipe()) end
+  for i = 1, n do
+    local function on_close() called[i] = (called[i] or 0) + 1 end
+    fa.arm(1, "onward")
+    local ok, err = pcall(pipes[i].close, pipes[i], on_close)
+    fa.disarm()
+    if not ok then
+      assert(tostring(err):match("not enough memory"), err)
+      assert(not pipes[i]:is_closing(), "a refused close started closing")
+      refused = refused + 1
+      pipes[i]:close(on_close)
+    end
+  end
+  uv.run()
+  for i = 1, n do assert(called[i] == 1, "close callback " .. i) end
+end
+assert(refused > 0 or not lua_visible, "no close needed memory")
+print("done " .. refused)
+]==]
+
+test("close callbacks with every allocation failing: raised, or called", function()
+  local path = T.script_file(closes)
+  local out, err, code = T.sh("timeout 60 " .. T.q(runner) .. " " .. T.q(path))
+  assert(code == 0 and out:match("^done %d+\n$"), ("status %s: %s%s"):format(
+    tostring(code), out, err))
+end)
+
 test("loading loom with each of its allocations failing", function()
   sweep("exit", loading)
 end)
