@@ -64,7 +64,7 @@ static int fs_event_start(lua_State* L) {
   unsigned int flags = check_event_flags(L, 3);
   int ret;
 
-  lh_check_callable(L, 4);
+  lh_check_callback(L, 1, 4);
   ret = loom_fs_event_start(h, on_fs_event, path, flags);
   if (ret == 0)
     lh_set_callback(L, 1, 4);
@@ -133,7 +133,7 @@ static int fs_poll_start(lua_State* L) {
 
   luaL_argcheck(L, interval >= 0 && interval <= UINT32_MAX, 3,
                 "interval must be between 0 and 2^32-1 milliseconds");
-  lh_check_callable(L, 4);
+  lh_check_callback(L, 1, 4);
   ret = loom_fs_poll_start(h, on_fs_poll, path, (unsigned int) interval);
   if (ret == 0)
     lh_set_callback(L, 1, 4);

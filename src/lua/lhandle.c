@@ -123,6 +123,19 @@ void lh_check_callable(lua_State* L, int idx) {
 }
 
 
+void lh_check_callback(lua_State* L, int handle_idx, int cb_idx) {
+  loom_handle_t* h = lua_touserdata(L, handle_idx);
+
+  lh_check_callable(L, cb_idx);
+  /* A closing handle's slot belongs to its close callback, and the core
+   * refuses to start it anyway. */
+  if (callback_ref(h) < 0 && !loom_is_closing(h)) {
+    lua_pushboolean(L, 0);
+    set_refs(h, anchor_ref(h), luaL_ref(L, LUA_REGISTRYINDEX));
+  }
+}
+
+
 /* Stores the value at cb_idx as h's callback: in its existing registry
  * slot if it has one, so restarting a handle allocates nothing. */
 static void store_callback(lua_State* L, loom_handle_t* h, int cb_idx) {

@@ -120,8 +120,14 @@ void lh_anchor(loom_handle_t* h, int pin, int cb_pin);
 /* Checks that argument idx is an open handle of the given type (or of any
  * type when type is NULL). Raises a Lua error otherwise. */
 loom_handle_t* lh_check(lua_State* L, int idx, const lh_type* type);
-/* Stores the callable at stack index idx as the handle's callback. */
+/* Stores the callable at stack index idx as the handle's callback. A
+ * start calls lh_check_callback before the core starts the handle and
+ * this after: the slot then exists, and storing needs no memory, so a
+ * memory error cannot leave a running handle without its callback. */
 void lh_set_callback(lua_State* L, int handle_idx, int cb_idx);
+/* Checks that cb_idx is callable and gives the handle at handle_idx a
+ * callback slot if it has none. */
+void lh_check_callback(lua_State* L, int handle_idx, int cb_idx);
 /* Pushes the handle's callback (nil if none) onto ctx->L. */
 void lh_push_callback(lua_State* L, loom_handle_t* h);
 void lh_push_handle(lua_State* L, loom_handle_t* h);

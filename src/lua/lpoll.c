@@ -72,7 +72,7 @@ static int poll_start(lua_State* L) {
   int events = check_events(L, 2);
   int ret;
 
-  lh_check_callable(L, 3);
+  lh_check_callback(L, 1, 3);
   ret = loom_poll_start(p, events, on_poll);
   if (ret == 0)
     lh_set_callback(L, 1, 3);

@@ -117,6 +117,7 @@ static int spawn(lua_State* L) {
   lctx* ctx = LCTX(L);
   loom_process_options_t o;
   loom_process_t* p;
+  int cb_pin;
   int pin;
   int idx;
   int err;
@@ -169,16 +170,19 @@ static int spawn(lua_State* L) {
   o.exit_cb = on_exit_;
 
   p = lh_new(L, &lprocess_type, sizeof(*p));
+  /* Both pinned before the child exists: a memory error after the spawn
+   * would leave a child whose exit no one hears of. */
   pin = lh_pin(L, -1);
+  cb_pin = lua_isnil(L, 3) ? LUA_NOREF : lh_pin(L, 3);
   err = loom_spawn(lctx_loop(L, ctx), p, &o);
-  lh_anchor((loom_handle_t*) p, pin, LUA_NOREF);
   if (err != 0) {
     /* The handle exists but no child does: close it quietly, as luv. */
+    lh_unpin(L, cb_pin);
+    lh_anchor((loom_handle_t*) p, pin, LUA_NOREF);
     loom_close((loom_handle_t*) p, lh_on_close);
     return lr_fail(L, err);
   }
-  if (!lua_isnil(L, 3))
-    lh_set_callback(L, lua_gettop(L), 3);
+  lh_anchor((loom_handle_t*) p, pin, cb_pin);
   lua_pushinteger(L, p->pid);
   return 2;
 }

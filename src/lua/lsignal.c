@@ -87,7 +87,7 @@ static int start(lua_State* L, int oneshot) {
   int signum = lsignal_parse(L, 2);
   int ret;
 
-  lh_check_callable(L, 3);
+  lh_check_callback(L, 1, 3);
   if (oneshot)
     ret = loom_signal_start_oneshot(s, on_signal, signum);
   else

@@ -28,7 +28,7 @@ static int stream_listen(lua_State* L) {
   int ret;
 
   luaL_argcheck(L, backlog >= 0 && backlog <= INT_MAX, 2, "out of range");
-  lh_check_callable(L, 3);
+  lh_check_callback(L, 1, 3);
   ret = loom_listen(s, (int) backlog, on_connection);
   if (ret == 0)
     lh_set_callback(L, 1, 3);
@@ -67,7 +67,7 @@ static int stream_read_start(lua_State* L) {
   loom_stream_t* s = lstream_check(L, 1);
   int ret;
 
-  lh_check_callable(L, 2);
+  lh_check_callback(L, 1, 2);
   ret = loom_read_start(s, on_read);
   if (ret == 0)
     lh_set_callback(L, 1, 2);

@@ -44,7 +44,7 @@ static int timer_start(lua_State* L) {
   uint64_t repeat = check_ms(L, 3);
   int ret;
 
-  lh_check_callable(L, 4);
+  lh_check_callback(L, 1, 4);
   ret = loom_timer_start(t, on_timer, timeout, repeat);
   if (ret == 0)
     lh_set_callback(L, 1, 4);

@@ -302,7 +302,7 @@ static int udp_recv_start(lua_State* L) {
   loom_udp_t* u = check_udp(L);
   int ret;
 
-  lh_check_callable(L, 2);
+  lh_check_callback(L, 1, 2);
   ret = loom_udp_recv_start(u, on_recv);
   if (ret == 0)
     lh_set_callback(L, 1, 2);

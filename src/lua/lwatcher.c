@@ -51,7 +51,7 @@ static int new_watcher(lua_State* L, const lh_type* type) {
 static int start_watcher(lua_State* L, loom_handle_t* h) {
   int ret;
 
-  lh_check_callable(L, 2);
+  lh_check_callback(L, 1, 2);
   switch (h->type) {
     case LOOM_IDLE:
       ret = loom_idle_start((loom_idle_t*) h, on_idle);

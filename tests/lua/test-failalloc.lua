@@ -170,17 +170,20 @@ test("a read buffer that cannot be had: ENOBUFS, then every byte", function()
     tostring(code), out, err))
 end)
 
--- close(cb) with every allocation failing. A handle without an event
--- callback takes a new registry slot for its close callback, and now and
--- then the registry must grow for it. Such a close must raise before the
--- handle starts closing; every close that went through must call its
--- callback exactly once. Each round opens as many pipes as the last one
--- freed slots, then closes them: the closes alone take the registry
--- past its largest size so far, so every growth from the first round's
--- size up to the last round's happens inside a close.
-local closes = [==[
+-- close(cb) and timer start(cb) with every allocation failing. A handle
+-- takes a registry slot for such a callback when it has none, and now
+-- and then the registry must grow for it. A call that cannot have that
+-- memory must raise before the core closes or starts the handle: never
+-- leave it closing or running without the callback its owner waits for.
+-- Every call that went through must have its callback called once. Each
+-- round makes as many handles as the last one freed slots, then closes
+-- or starts them: the calls alone take the registry past its largest
+-- size so far, so every growth from the first round's size up to the
+-- last round's happens inside one of them.
+local callbacks = [==[
 local uv = require "loom"
 local fa = require "failalloc"
+local what = arg[1]
 -- The sanitizer build's runner gives Lua the system allocator, whose
 -- calls from liblua the injector cannot see: then only the invariants
 -- are checked.
@@ -192,33 +195,48 @@ end)
 fa.disarm()
 local refused = 0
 for round = 0, 5 do
-  local n, called, pipes = 100 << round, {}, {}
-  for i = 1, n do pipes[i] = assert(uv.new_pipe()) end
+  local n, called, handles = 100 << round, {}, {}
   for i = 1, n do
-    local function on_close() called[i] = (called[i] or 0) + 1 end
+    handles[i] = assert(what == "close" and uv.new_pipe() or uv.new_timer())
+  end
+  for i = 1, n do
+    local h = handles[i]
+    local function cb()
+      called[i] = (called[i] or 0) + 1
+      if what == "start" then h:close() end
+    end
+    local function call()
+      if what == "close" then return h:close(cb) end
+      return assert(h:start(0, 0, cb))
+    end
     fa.arm(1, "onward")
-    local ok, err = pcall(pipes[i].close, pipes[i], on_close)
+    local ok, err = pcall(call)
     fa.disarm()
     if not ok then
       assert(tostring(err):match("not enough memory"), err)
-      assert(not pipes[i]:is_closing(), "a refused close started closing")
+      assert(not h:is_closing() and not h:is_active(),
+             "a refused " .. what .. " went ahead")
       refused = refused + 1
-      pipes[i]:close(on_close)
+      call()
     end
   end
   uv.run()
-  for i = 1, n do assert(called[i] == 1, "close callback " .. i) end
+  for i = 1, n do assert(called[i] == 1, what .. " callback " .. i) end
 end
-assert(refused > 0 or not lua_visible, "no close needed memory")
+assert(refused > 0 or not lua_visible, "no " .. what .. " needed memory")
 print("done " .. refused)
 ]==]
 
-test("close callbacks with every allocation failing: raised, or called", function()
-  local path = T.script_file(closes)
-  local out, err, code = T.sh("timeout 60 " .. T.q(runner) .. " " .. T.q(path))
-  assert(code == 0 and out:match("^done %d+\n$"), ("status %s: %s%s"):format(
-    tostring(code), out, err))
-end)
+for _, what in ipairs({"close", "start"}) do
+  test(what .. " callbacks with every allocation failing: raised, or called",
+       function()
+    local path = T.script_file(callbacks)
+    local out, err, code = T.sh("timeout 60 " .. T.q(runner) .. " " ..
+                                T.q(path) .. " " .. what)
+    assert(code == 0 and out:match("^done %d+\n$"),
+           ("status %s: %s%s"):format(tostring(code), out, err))
+  end)
+end
 
 test("loading loom with each of its allocations failing", function()
   sweep("exit", loading)
