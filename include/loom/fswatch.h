@@ -31,7 +31,10 @@ enum {
 };
 
 /* filename is the entry that changed, relative to the watched directory,
- * or the watched file's own name; it is valid during the call only. */
+ * or the watched file's own name; it is valid during the call only.
+ * status is 0, LOOM_EOVERFLOW (events were lost; filename is NULL), or,
+ * for a recursive handle, LOOM_ENOMEM or LOOM_ENOSPC with the event of a
+ * new directory that could not (wholly) be watched. */
 typedef void (*loom_fs_event_cb)(loom_fs_event_t* handle, const char* filename,
                                  int events, int status);
 /* prev and curr are the stats before and after; after an error (status
@@ -55,7 +58,9 @@ struct loom_fs_poll_s {
 };
 
 int loom_fs_event_init(loom_loop_t* loop, loom_fs_event_t* handle);
-/* Watches a file or a directory. EINVAL if already started. */
+/* Watches a file or a directory. EINVAL if already started. A recursive
+ * start that cannot watch the whole tree (out of memory or of inotify
+ * watches) fails with that error and watches nothing. */
 int loom_fs_event_start(loom_fs_event_t* handle, loom_fs_event_cb cb,
                         const char* path, unsigned int flags);
 int loom_fs_event_stop(loom_fs_event_t* handle);

@@ -322,11 +322,12 @@ static int visit_dir(loom_fs_event_t* h, const pending_dir_t* p,
 /* Subscribes to the directory root/prefix and every directory below it.
  * The walk keeps its directories to visit in a list on the heap, not in
  * recursive calls: a tree can be a thousand levels deep, and a stack
- * frame per level would overflow the thread's stack. Only the first
- * directory's failure is returned. Below it, a directory that vanishes,
- * cannot be read or has too long a path is skipped (a tree changes while
- * it is walked); out of memory or of inotify watches, the walk stops and
- * keeps what it has. */
+ * frame per level would overflow the thread's stack. Below the first
+ * directory, one that vanishes, cannot be read or has too long a path is
+ * skipped: a tree changes while it is walked. Returns the first
+ * directory's error, or LOOM_ENOMEM or LOOM_ENOSPC (out of inotify
+ * watches) when the walk had to stop below it: part of the tree is then
+ * not watched, and the caller must say so. */
 static int subscribe_tree(loom_fs_event_t* h, const char* prefix,
                           size_t prefix_len) {
   pending_dir_t* walk = NULL;
@@ -347,7 +348,10 @@ static int subscribe_tree(loom_fs_event_t* h, const char* prefix,
     walk = p->next;
     if (!stopped) {
       below = visit_dir(h, p, &walk);
-      stopped = below == LOOM_ENOMEM || below == LOOM_ENOSPC;
+      if (below == LOOM_ENOMEM || below == LOOM_ENOSPC) {
+        stopped = 1;
+        err = below;
+      }
     }
     free(p);
   }
@@ -455,18 +459,26 @@ static void unsubscribe_tree(loom_fs_event_t* h, const char* prefix,
 /* Keeps a recursive handle's set of directories in step with the tree:
  * a directory that appears is watched before the callback runs, so what
  * is created in it next is seen; one that moves away is forgotten (if it
- * moved within the tree, its arrival re-adds it under the new name). */
-static void follow_directory(loom_fs_event_t* h, const char* name,
-                             uint32_t mask) {
+ * moved within the tree, its arrival re-adds it under the new name).
+ * Returns LOOM_ENOMEM or LOOM_ENOSPC when the new directory, or part of
+ * what it holds, could not be watched; one that vanished already is no
+ * error. */
+static int follow_directory(loom_fs_event_t* h, const char* name,
+                            uint32_t mask) {
   char prefix[PATH_MAX];
   size_t n = (size_t) snprintf(prefix, sizeof(prefix), "%s/", name);
+  int err;
 
   if (n >= sizeof(prefix))
-    return;
-  if (mask & (IN_CREATE | IN_MOVED_TO))
-    subscribe_tree(h, prefix, n);
-  else if (mask & IN_MOVED_FROM)
+    return 0;
+  if (mask & (IN_CREATE | IN_MOVED_TO)) {
+    err = subscribe_tree(h, prefix, n);
+    if (err == LOOM_ENOMEM || err == LOOM_ENOSPC)
+      return err;
+  } else if (mask & IN_MOVED_FROM) {
     unsubscribe_tree(h, prefix, n);
+  }
+  return 0;
 }
 
 
@@ -476,6 +488,7 @@ static void notify(sub_t* s, const struct inotify_event* e, int events) {
   loom_fs_event_t* h = s->handle;
   char name[PATH_MAX + NAME_MAX + 2];
   size_t len;
+  int status = 0;
 
   if (e->len > 0) {
     len = strlen(e->name);
@@ -483,8 +496,10 @@ static void notify(sub_t* s, const struct inotify_event* e, int events) {
       return;
     memcpy(name, s->prefix, s->prefix_len);
     memcpy(name + s->prefix_len, e->name, len + 1);
+    /* A directory that could not be watched is reported with its own
+     * event, in the one callback, rather than missed in silence. */
     if ((h->watch_flags & LOOM_FS_EVENT_RECURSIVE) && (e->mask & IN_ISDIR))
-      follow_directory(h, name, e->mask);
+      status = follow_directory(h, name, e->mask);
   } else if (s->prefix_len == 0) {
     const char* base = base_name(h->path);
     len = strlen(base);
@@ -496,7 +511,7 @@ static void notify(sub_t* s, const struct inotify_event* e, int events) {
      * reports the same change under the entry's name. */
     return;
   }
-  h->cb(h, name, events, 0);
+  h->cb(h, name, events, status);
 }
 
 

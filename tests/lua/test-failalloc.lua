@@ -238,6 +238,81 @@ for _, what in ipairs({"close", "start"}) do
   end)
 end
 
+-- A recursive fs_event start with each of its allocations failing in
+-- turn: it watches the whole tree (21 directories) or fails with ENOMEM
+-- and watches nothing; a part of the tree is never left unwatched in
+-- silence. Then a new directory whose watch cannot be had is reported
+-- with ENOMEM in its own event. The watches are counted in the kernel's
+-- own list (/proc/self/fdinfo of the inotify descriptor).
+local fs_event_walk = [==[
+local uv = require "loom"
+local fa = require "failalloc"
+local dir = arg[1]
+for i = 1, 4 do
+  assert(uv.fs_mkdir(dir .. "/d" .. i, 493))
+  for j = 1, 4 do assert(uv.fs_mkdir(dir .. "/d" .. i .. "/e" .. j, 493)) end
+end
+local function watches()
+  local n = 0
+  for fd = 0, 255 do
+    local f = io.open("/proc/self/fdinfo/" .. fd)
+    if f then
+      for line in f:lines() do
+        if line:match("^inotify wd:") then n = n + 1 end
+      end
+      f:close()
+    end
+  end
+  return n
+end
+local whole, refused, k = 0, 0, 0
+repeat
+  k = k + 1
+  local h = assert(uv.new_fs_event())
+  fa.arm(k, "once")
+  local ok, r, _, name = pcall(h.start, h, dir, {recursive = true}, print)
+  local seen = fa.disarm()
+  if ok and r == 0 then
+    assert(watches() == 21, "watched " .. watches() .. " of 21")
+    whole = whole + 1
+  else
+    assert(name == "ENOMEM" or tostring(r):match("not enough memory"),
+           tostring(r))
+    assert(watches() == 0, "a failed start left watches")
+    refused = refused + 1
+  end
+  h:close()
+  uv.run()
+until seen < k
+assert(whole > 0 and refused > 0, ("whole %d, refused %d"):format(whole, refused))
+
+local h = assert(uv.new_fs_event())
+local got
+assert(h:start(dir, {recursive = true}, function(err, name, events)
+  if name == "late" then
+    got = {err = err, rename = events.rename}
+    h:close()
+  end
+end) == 0)
+assert(uv.fs_mkdir(dir .. "/late", 493))
+-- The first allocation from here is the new directory's walk.
+fa.arm(1, "once")
+uv.run()
+fa.disarm()
+assert(got and got.err == "ENOMEM" and got.rename,
+       "the unwatched directory was not reported")
+print("done " .. whole .. " " .. refused)
+]==]
+
+test("a recursive fs_event with each allocation failing: all or an error", function()
+  local path = T.script_file(fs_event_walk)
+  local dir = T.tmpdir()
+  local out, err, code = T.sh("timeout 60 " .. T.q(runner) .. " " ..
+                              T.q(path) .. " " .. T.q(dir))
+  assert(code == 0 and out:match("^done %d+ %d+\n$"),
+         ("status %s: %s%s"):format(tostring(code), out, err))
+end)
+
 test("loading loom with each of its allocations failing", function()
   sweep("exit", loading)
 end)
