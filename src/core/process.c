@@ -56,6 +56,10 @@ static int make_stdio(const loom_process_options_t* o, int (*pairs)[2]) {
   for (i = 0; i < o->stdio_count; i++) {
     pairs[i][0] = pairs[i][1] = -1;
     const loom_stdio_container_t* c = &o->stdio[i];
+    /* A closing stream can neither lend its descriptor nor take a new
+     * one: the close would never release it. */
+    if (c->stream != NULL && loom__is_closing((loom_handle_t*) c->stream))
+      return LOOM_EINVAL;
     switch (c->flags & (LOOM_CREATE_PIPE | LOOM_INHERIT_FD |
                         LOOM_INHERIT_STREAM)) {
       case LOOM_IGNORE:

@@ -59,7 +59,7 @@ void lh_anchor(loom_handle_t* h, int pin, int cb_pin) {
 }
 
 
-static loom_handle_t* test_any(lua_State* L, int idx) {
+loom_handle_t* lh_test(lua_State* L, int idx) {
   void* p = lua_touserdata(L, idx);
   int is_handle;
 
@@ -89,7 +89,7 @@ static void* test_type(lua_State* L, int idx, const lh_type* type) {
 static loom_handle_t* check_maybe_closed(lua_State* L, int idx,
                                          const lh_type* type) {
   loom_handle_t* h = type != NULL ? test_type(L, idx, type)
-                                  : test_any(L, idx);
+                                  : lh_test(L, idx);
   if (h == NULL)
     luaL_typeerror(L, idx, type != NULL ? type->mtname : "uv_handle");
   return h;
@@ -251,7 +251,7 @@ void lh_release_all(lctx* ctx) {
 
 /* __close: `local t <close> = uv.new_timer()` closes t at scope exit. */
 static int handle_close_mm(lua_State* L) {
-  loom_handle_t* h = test_any(L, 1);
+  loom_handle_t* h = lh_test(L, 1);
 
   if (h == NULL || loom_is_closing(h))
     return 0;

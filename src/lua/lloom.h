@@ -117,6 +117,8 @@ void* lh_new(lua_State* L, const lh_type* type, size_t size);
 int lh_pin(lua_State* L, int idx);
 void lh_unpin(lua_State* L, int pin);
 void lh_anchor(loom_handle_t* h, int pin, int cb_pin);
+/* The handle at idx (open, closing or closed), or NULL if it is none. */
+loom_handle_t* lh_test(lua_State* L, int idx);
 /* Checks that argument idx is an open handle of the given type (or of any
  * type when type is NULL). Raises a Lua error otherwise. */
 loom_handle_t* lh_check(lua_State* L, int idx, const lh_type* type);
@@ -355,6 +357,12 @@ void lstate_open(lua_State* L);
 /* Replaces the Lua function at idx by its bytecode (upvalues do not
  * come along); raises for C functions (lwork.c). */
 void lcode_from_function(lua_State* L, int idx);
+/* The entry argument of new_thread and new_work at idx, made into code
+ * another state can load: a Lua function is dumped (as above); a string
+ * of source or bytecode must load here, so that a syntax error raises at
+ * the call instead of later on the other thread; anything else raises.
+ * chunkname is the one the other state loads it under. */
+void lcode_arg(lua_State* L, int idx, const char* chunkname);
 /* A message handler for lua_pcall: the message with a traceback. */
 int ltraceback(lua_State* L);
 extern const luaL_Reg lsem_functions[];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lprocess.c: uv_process_t (luv's process section): spawn, kill. */
-#include "lloom.h"
+#include "lfs.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -45,12 +45,18 @@ static char** string_array(lua_State* L, int idx, const char* field,
   if (off)
     arr[0] = (char*) first;
   for (i = 1; i <= n; i++) {
+    size_t len;
     if (lua_rawgeti(L, idx, i) != LUA_TSTRING) {
       return (char**) (intptr_t) luaL_error(
           L, "bad argument #2 to 'spawn' (options.%s[%d] must be a string)",
           field, (int) i);
     }
-    arr[i - 1 + off] = (char*) lua_tostring(L, -1);
+    arr[i - 1 + off] = (char*) lua_tolstring(L, -1, &len);
+    /* exec would cut the string at the zero byte without a word. */
+    if (strlen(arr[i - 1 + off]) != len)
+      return (char**) (intptr_t) luaL_error(
+          L, "bad argument #2 to 'spawn' (options.%s[%d] contains a zero "
+             "byte)", field, (int) i);
     lua_pop(L, 1);
   }
   arr[n + off] = NULL;
@@ -93,8 +99,12 @@ static void fill_stdio(lua_State* L, int idx, loom_process_options_t* o) {
       e->flags = LOOM_INHERIT_FD;
       e->fd = (int) lua_tointeger(L, -1);
     } else if (t == LUA_TUSERDATA) {
-      loom_stream_t* s = lstream_check(L, lua_gettop(L));
+      loom_stream_t* s = (loom_stream_t*) lh_test(L, -1);
       int fd;
+      if (s == NULL || (s->type != LOOM_TCP && s->type != LOOM_NAMED_PIPE &&
+                        s->type != LOOM_TTY))
+        luaL_error(L, "bad argument #2 to 'spawn' (options.stdio[%d] must "
+                      "be nil, an fd or a stream)", (int) i);
       e->stream = s;
       e->flags = loom_fileno((loom_handle_t*) s, &fd) == 0
                      ? LOOM_INHERIT_STREAM : LOOM_CREATE_PIPE;
@@ -117,13 +127,14 @@ static int spawn(lua_State* L) {
   lctx* ctx = LCTX(L);
   loom_process_options_t o;
   loom_process_t* p;
+  size_t len;
   int cb_pin;
   int pin;
   int idx;
   int err;
 
   memset(&o, 0, sizeof(o));
-  o.file = luaL_checkstring(L, 1);
+  o.file = lfs_check_path(L, 1, &len);
   if (lua_isnoneornil(L, 2)) {
     lua_settop(L, 1);
     lua_newtable(L);
@@ -144,7 +155,10 @@ static int spawn(lua_State* L) {
     if (lua_type(L, idx) != LUA_TSTRING)
       return luaL_error(L, "bad argument #2 to 'spawn' (options.cwd must be "
                            "a string)");
-    o.cwd = lua_tostring(L, idx);
+    o.cwd = lua_tolstring(L, idx, &len);
+    if (strlen(o.cwd) != len)
+      return luaL_error(L, "bad argument #2 to 'spawn' (options.cwd "
+                           "contains a zero byte)");
   }
   idx = opt_field(L, "uid");
   if (!lua_isnil(L, idx)) {

@@ -162,10 +162,7 @@ static int new_thread(lua_State* L) {
   } else if (lua_isnil(L, 1) && lua_gettop(L) > 1) {
     first = 2; /* options given as nil */
   }
-  if (lua_type(L, first) == LUA_TFUNCTION)
-    lcode_from_function(L, first);
-  else if (lua_type(L, first) != LUA_TSTRING)
-    return luaL_typeerror(L, first, "function or string");
+  lcode_arg(L, first, "=thread");
   code = lua_tolstring(L, first, &code_len);
   xfer_encode(L, first + 1, lua_gettop(L) - first, &args);
 

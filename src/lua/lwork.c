@@ -288,16 +288,29 @@ void lcode_from_function(lua_State* L, int idx) {
 }
 
 
+void lcode_arg(lua_State* L, int idx, const char* chunkname) {
+  size_t len;
+  const char* code;
+
+  if (lua_type(L, idx) == LUA_TFUNCTION) {
+    lcode_from_function(L, idx);
+    return;
+  }
+  if (lua_type(L, idx) != LUA_TSTRING)
+    luaL_typeerror(L, idx, "function or string");
+  code = lua_tolstring(L, idx, &len);
+  if (luaL_loadbuffer(L, code, len, chunkname) != LUA_OK)
+    luaL_argerror(L, idx, lua_tostring(L, -1));
+  lua_pop(L, 1);
+}
+
+
 /* uv.new_work(work_fn, after_fn): work_fn is a Lua function (its upvalues
  * are not carried) or a string of source or bytecode. */
 static int new_work(lua_State* L) {
   lwork_ctx* wc;
 
-  if (lua_type(L, 1) == LUA_TFUNCTION) {
-    lcode_from_function(L, 1);
-  } else if (lua_type(L, 1) != LUA_TSTRING) {
-    return luaL_typeerror(L, 1, "function or string");
-  }
+  lcode_arg(L, 1, "=work");
   lh_check_callable(L, 2);
   lua_settop(L, 2);
   wc = lua_newuserdatauv(L, sizeof(*wc), 2);            /* code after wc */

@@ -47,9 +47,11 @@ test("an error in the entry: join gives false and the message", function()
   local t = uv.new_thread(function() error("thread boom") end)
   local ok, msg = t:join()
   assert(ok == false and msg:match("thread boom") and msg:match("traceback"), msg)
-  t = uv.new_thread("this is not Lua")
+  -- Source text that errors when run (one that does not compile raises
+  -- at new_thread: see "argument errors").
+  t = uv.new_thread("error('text boom')")
   ok, msg = t:join()
-  assert(ok == false and msg:match("syntax error") or msg:match("expected"), msg)
+  assert(ok == false and msg:match("text boom"), msg)
   -- A result that cannot cross is an error too.
   t = uv.new_thread(function() return print end)
   ok, msg = t:join()
@@ -278,6 +280,10 @@ end)
 test("argument errors", function()
   local fn = function() end
   raises("bad argument #1 .*function or string", uv.new_thread, 42)
+  -- Source that does not compile raises here, not later on the thread.
+  raises("bad argument #1 .*thread:1: syntax error near 'is'", uv.new_thread,
+         "this is not lua")
+  raises("bad argument #2 .*thread:1:", uv.new_thread, {}, "return +")
   raises("bad argument #2 .*function or string", uv.new_thread, {}, 42)
   raises("C function", uv.new_thread, print)
   raises("bad argument #2 .*cannot transfer a function", uv.new_thread, fn, fn)
