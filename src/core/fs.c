@@ -552,9 +552,19 @@ int loom_fs_fchmod(loom_loop_t* loop, loom_fs_t* req, int file, int mode,
 }
 
 
+/* A time the kernel can be given: LOOM_FS_UTIME_NOW (infinite),
+ * LOOM_FS_UTIME_OMIT (NaN), or seconds that fit a 64-bit time_t (any
+ * other double would make the conversion undefined). */
+static int time_ok(double t) {
+  return isnan(t) || isinf(t) || (t >= -0x1p63 && t < 0x1p63);
+}
+
+
 static int times(loom_loop_t* loop, loom_fs_t* req, loom_fs_type type,
                  const char* path, int file, double atime, double mtime,
                  loom_fs_cb cb) {
+  if (!time_ok(atime) || !time_ok(mtime))
+    return LOOM_EINVAL;
   prepare(req, loop, type);
   req->path = path;
   req->file = file;

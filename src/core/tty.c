@@ -37,11 +37,17 @@ static int reopen_tty(int fd) {
 int loom_tty_init(loom_loop_t* loop, loom_tty_t* tty, int fd, int readable) {
   unsigned int flags = LOOM__STREAM_WRITABLE;
   int usefd = fd;
+  loom_handle_type type;
   int mode;
   int err;
 
   if (fd < 0)
     return LOOM_EBADF;
+  /* As in libuv: a file (epoll refuses regular files) or something
+   * unknown cannot be a tty stream; a pipe or socket can. */
+  type = loom_guess_handle(fd);
+  if (type == LOOM_FILE || type == LOOM_UNKNOWN_HANDLE)
+    return LOOM_EINVAL;
   mode = fcntl(fd, F_GETFL);
   if (mode < 0)
     return LOOM__ERR(errno);

@@ -138,8 +138,12 @@ static int open_flags(lua_State* L, int idx) {
   const char* s;
   size_t i;
 
-  if (lua_type(L, idx) == LUA_TNUMBER)
-    return (int) luaL_checkinteger(L, idx);
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    lua_Integer n = luaL_checkinteger(L, idx);
+    /* Cut to an int, a large number would open with other flags. */
+    luaL_argcheck(L, n >= 0 && n <= INT_MAX, idx, "open flags out of range");
+    return (int) n;
+  }
   s = luaL_checkstring(L, idx);
   for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
     if (strcmp(s, forms[i].name) == 0)
@@ -348,8 +352,12 @@ static int access_mode(lua_State* L, int idx) {
   const char* s;
   int mode = F_OK;
 
-  if (lua_type(L, idx) != LUA_TSTRING)
-    return (int) luaL_checkinteger(L, idx);
+  if (lua_type(L, idx) != LUA_TSTRING) {
+    lua_Integer n = luaL_checkinteger(L, idx);
+    luaL_argcheck(L, (n & ~(lua_Integer) (R_OK | W_OK | X_OK)) == 0, idx,
+                  "access mode must be a combination of R_OK, W_OK, X_OK");
+    return (int) n;
+  }
   for (s = lua_tostring(L, idx); *s != '\0'; s++) {
     switch (*s) {
       case 'r': case 'R': mode |= R_OK; break;
@@ -426,6 +434,8 @@ static int fs_fchmod(lua_State* L) {
 
 /* A time: seconds (with a fraction), "now" or "omit"; nil means now. */
 static double time_arg(lua_State* L, int idx) {
+  double t;
+
   if (lua_isnoneornil(L, idx))
     return LOOM_FS_UTIME_NOW;
   if (lua_type(L, idx) == LUA_TSTRING) {
@@ -435,7 +445,12 @@ static double time_arg(lua_State* L, int idx) {
     if (strcmp(s, "omit") == 0)
       return LOOM_FS_UTIME_OMIT;
   }
-  return luaL_checknumber(L, idx);
+  t = luaL_checknumber(L, idx);
+  /* FS_UTIME_NOW is infinite and FS_UTIME_OMIT is NaN; any other time
+   * must fit the kernel's 64-bit seconds. */
+  luaL_argcheck(L, isnan(t) || isinf(t) || (t >= -0x1p63 && t < 0x1p63), idx,
+                "time out of range");
+  return t;
 }
 
 

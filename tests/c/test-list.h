@@ -47,4 +47,5 @@
   X(work_pool_size_from_environment)                                          \
   X(work_pool_size_capped)                                                    \
   X(work_teardown_in_flight)                                                  \
-  X(work_after_only)
+  X(work_after_only)                                                          \
+  X(fs_utime_refuses_times_beyond_time_t)

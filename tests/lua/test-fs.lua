@@ -212,6 +212,11 @@ test("open errors: ENOENT, EEXIST, ENOTDIR, EISDIR; bad descriptors", function(e
   end))
   local ok, err = pcall(uv.fs_open, dir .. "/f", "rw")
   assert(not ok and err:match("unknown file open flag 'rw'"), err)
+  -- Integer flags beyond an int would open with other flags than asked.
+  for _, bad in ipairs({2^40, -1}) do
+    T.raises("bad argument #2 .*open flags out of range", uv.fs_open,
+             dir .. "/file", bad)
+  end
   ok, err = pcall(uv.fs_open, "a\0b", "r")
   assert(not ok and err:match("zero byte"), err)
 end)
@@ -338,6 +343,7 @@ test("access, chmod, fchmod, chown, fchown, lchown", function(expect)
   both(expect, "fs_access", function() return {dir .. "/f", "rw"} end,
        function(_, ok) assert(ok == true) end)
   assert(uv.fs_access(dir .. "/f", uv.constants.F_OK) == true)
+  T.raises("bad argument #2 .*R_OK, W_OK, X_OK", uv.fs_access, dir .. "/f", 2^40)
   both_fail(expect, "fs_access", {dir .. "/none", "r"}, "ENOENT", dir .. "/none")
   both(expect, "fs_chmod", function(mode)
     write_file(dir .. "/c" .. mode, "")
@@ -429,6 +435,14 @@ test("utime, futime, lutime: seconds with fractions, now and omit", function(exp
   assert(uv.fs_utime(dir .. "/now", "now", uv.constants.FS_UTIME_NOW))
   assert(uv.fs_stat(dir .. "/now").mtime.sec >= before)
   both_fail(expect, "fs_utime", {dir .. "/none", 1, 1}, "ENOENT", dir .. "/none")
+  -- Seconds beyond a 64-bit time_t raise; infinity and NaN are NOW and
+  -- OMIT (the constants are those values).
+  for _, bad in ipairs({1e300, -1e300, 2^63}) do
+    T.raises("bad argument #2 .*time out of range", uv.fs_utime,
+             dir .. "/now", bad, 0)
+    T.raises("bad argument #3 .*time out of range", uv.fs_futime, 0, 0, bad)
+  end
+  assert(uv.fs_utime(dir .. "/now", 0/0, math.huge))
 end)
 
 test("link, symlink, readlink, realpath", function(expect)

@@ -70,6 +70,20 @@ test("tty functions without a terminal", function()
   assert(not ok and err:match("boolean expected"), err)
   ok, err = pcall(uv.tty_set_mode, uv.new_timer(), "raw")
   assert(not ok and err:match("uv_tty expected"), err)
+  -- As in libuv, a file or a device that is not a terminal is refused
+  -- (epoll cannot watch a regular file); a pipe is taken.
+  for _, path in ipairs({"/dev/null", "/etc/hostname"}) do
+    local fd = assert(uv.fs_open(path, "r"))
+    local tty, msg, code = uv.new_tty(fd, true)
+    assert(tty == nil and code == "EINVAL", path .. ": " .. tostring(msg))
+    uv.fs_close(fd)
+  end
+  local fds = assert(uv.pipe())
+  local tty = assert(uv.new_tty(fds.write, false))
+  assert(uv.guess_handle(fds.write) == "pipe")
+  tty:close()
+  uv.run()
+  uv.fs_close(fds.read)
   assert(uv.tty_reset_mode() == 0)
   uv.walk(function(h) if not h:is_closing() then h:close() end end)
 end)
