@@ -283,6 +283,38 @@ static int servers_error(lua_State* L, int idx, int is_option,
 }
 
 
+/* Whether one server of a servers string (between commas) has a port
+ * c-ares would take as given: c-ares 1.18 cuts a port above 65535 to 16
+ * bits, so "127.0.0.1:99999" would silently ask port 34463. A port
+ * follows "]:" (IPv6) or the one colon of an IPv4 address. */
+static int server_port_ok(const char* s, size_t len) {
+  const char* colon = NULL;
+  size_t colons = 0;
+  size_t i;
+  long port = 0;
+
+  for (i = 0; i < len; i++)
+    if (s[i] == ':') {
+      colons++;
+      colon = s + i;
+    }
+  if (colons == 0 || (s[0] != '[' && colons > 1))
+    return 1; /* no port: an IPv4 address, or a bare IPv6 one */
+  if (s[0] == '[' && (colon == s || colon[-1] != ']'))
+    return 1; /* a bracketed address without a port: c-ares judges it */
+  if (colon + 1 == s + len)
+    return 0;
+  for (i = (size_t) (colon + 1 - s); i < len; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return 0;
+    port = port * 10 + (s[i] - '0');
+    if (port > 65535)
+      return 0;
+  }
+  return port > 0;
+}
+
+
 /* The servers as "ip[:port]" strings from the array (or one string) at
  * idx, comma-joined into buf. */
 static void check_servers(lua_State* L, int idx, int is_option, char* buf,
@@ -312,6 +344,15 @@ static void check_servers(lua_State* L, int idx, int is_option, char* buf,
   csv = lua_tolstring(L, -1, &len);
   if (len >= size)
     servers_error(L, idx, is_option, "too many servers");
+  for (i = 0; (size_t) i < len; i += (lua_Integer) n + 1) {
+    const char* end = memchr(csv + i, ',', len - (size_t) i);
+    n = (lua_Integer) ((end != NULL ? end : csv + len) - (csv + i));
+    if (!server_port_ok(csv + i, (size_t) n)) {
+      lua_pushlstring(L, csv + i, (size_t) n);
+      servers_error(L, idx, is_option, lua_pushfstring(
+                        L, "bad port in '%s'", lua_tostring(L, -1)));
+    }
+  }
   memcpy(buf, csv, len + 1);
   lua_pop(L, 1);
 }
@@ -415,6 +456,31 @@ static const char** opt_search(lua_State* L, int idx, int* count) {
 }
 
 
+/* Raises for a key of the options table that names no option: a
+ * misspelt option ("timout") would otherwise be dropped without a word.
+ * (luv's own functions keep luv's leniency; this one is loom's.) */
+static void check_option_names(lua_State* L, int idx) {
+  static const char* const known[] = {
+    "servers", "timeout", "tries", "ndots", "udp_max_size",
+    "recv_buffer_size", "send_buffer_size", "rotate", "tcp", "tcp_fallback",
+    "servfail_failover", "search", NULL,
+  };
+  size_t i;
+
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    lua_pop(L, 1);                                      /* key */
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "bad option (option names are strings)");
+    for (i = 0; known[i] != NULL; i++)
+      if (strcmp(lua_tostring(L, -1), known[i]) == 0)
+        break;
+    if (known[i] == NULL)
+      luaL_error(L, "unknown option '%s'", lua_tostring(L, -1));
+  }
+}
+
+
 /* uv.new_resolver([options]) */
 static int new_resolver(lua_State* L) {
   lctx* ctx = LCTX(L);
@@ -430,6 +496,7 @@ static int new_resolver(lua_State* L) {
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
+    check_option_names(L, 1);
     if (lua_getfield(L, 1, "servers") != LUA_TNIL) {
       check_servers(L, 2, 1, servers, sizeof(servers));
       opts.servers = servers;

@@ -452,6 +452,14 @@ test("argument errors", function()
   raises("bad option 'search'", uv.new_resolver, {search = {1}})
   raises("bad option 'servers' %(array of", uv.new_resolver, {servers = 53})
   raises("bad option 'servers' %(servers must be strings", uv.new_resolver, {servers = {53}})
+  -- c-ares would cut a port above 65535 to 16 bits and ask another one.
+  for _, bad in ipairs({"127.0.0.1:99999", "127.0.0.1:0", "127.0.0.1:",
+                        "127.0.0.1:53x", "[::1]:70000", "1.2.3.4,5.6.7.8:65536"}) do
+    raises("bad option 'servers' %(bad port in", uv.new_resolver, {servers = {bad}})
+  end
+  -- A misspelt option raises instead of being dropped.
+  raises("unknown option 'timout'", uv.new_resolver, {timout = 100})
+  raises("option names are strings", uv.new_resolver, {100})
   local r = assert(uv.new_resolver({servers = {"127.0.0.1:53"}}))
   raises("bad argument #2", r.query, r, nil, "A", cb)
   raises("NUL byte", r.query, r, "example.test\0.evil", "A", cb)
@@ -466,6 +474,12 @@ test("argument errors", function()
   raises("bad argument #1", r.query, {}, "example.test", "A", cb)
   raises("bad argument #1", r.cancel, 5)
   raises("bad argument #2", r.set_servers, r, 5)
+  raises("bad argument #2 .*bad port in '127.0.0.1:65536'", r.set_servers, r,
+         {"127.0.0.1:65536"})
+  assert(r:set_servers({"[::1]:5353", "127.0.0.1"}))
+  local servers = r:get_servers()
+  assert(servers[1] == "[::1]:5353" and servers[2] == "127.0.0.1:53",
+         table.concat(servers, " "))
   r:close()
 end)
 
