@@ -32,6 +32,9 @@ typedef struct {
    * `type`), so argument checks compare pointers instead of looking the
    * metatable up by name in the registry on every call. */
   const void* metatables[LOOM_HANDLE_TYPE_MAX];
+  /* The same for the work context of new_work (checked by every
+   * queue_work). */
+  const void* work_ctx_mt;
   /* Anchors (lanchor.c): the registry reference of the table that holds
    * them, the slots free for reuse, and the highest slot handed out. */
   int anchors_ref;
@@ -306,13 +309,19 @@ typedef struct {
  * crosses as a reference: x holds one until xfer_free, and decoding makes
  * a new userdata with a reference of its own. */
 void xfer_encode(lua_State* L, int first, int count, xfer_t* x);
+/* The same into spare when the values fit its size bytes (x then does
+ * not own its data), else into memory of x's own. */
+void xfer_encode_into(lua_State* L, int first, int count, xfer_t* x,
+                      char* spare, size_t spare_size);
 /* The same in two steps, for a caller that provides the memory: the
  * encoded size (raises as xfer_encode does), then the bytes into buf. */
 size_t xfer_size(lua_State* L, int first, int count);
 /* Encodes the values from first to the top, popping them, without
  * raising: returns the lua_pcall status, the error message on top when
- * it is not LUA_OK (results of code run in another state). */
-int xfer_encode_rest(lua_State* L, int first, xfer_t* x);
+ * it is not LUA_OK (results of code run in another state). spare and
+ * spare_size as for xfer_encode_into (NULL and 0: none). */
+int xfer_encode_rest(lua_State* L, int first, xfer_t* x, char* spare,
+                     size_t spare_size);
 void xfer_put(lua_State* L, int first, int count, char* buf, xfer_t* x);
 /* Pushes the values; returns how many. */
 int xfer_decode(lua_State* L, const xfer_t* x);

@@ -98,7 +98,7 @@ static int run_entry(lua_State* L) {
   n = xfer_decode(L, &t->args);
   xfer_free(&t->args);
   lua_call(L, n, LUA_MULTRET);
-  if (xfer_encode_rest(L, base, &t->results) != LUA_OK)
+  if (xfer_encode_rest(L, base, &t->results, NULL, 0) != LUA_OK)
     return luaL_error(L, "a result of the thread entry cannot cross to the "
                          "joining thread: %s", lua_tostring(L, -1));
   loom_lua_run_loop(L);

@@ -168,7 +168,8 @@ void xfer_put(lua_State* L, int first, int count, char* buf, xfer_t* x) {
 }
 
 
-void xfer_encode(lua_State* L, int first, int count, xfer_t* x) {
+void xfer_encode_into(lua_State* L, int first, int count, xfer_t* x,
+                      char* spare, size_t spare_size) {
   size_t size;
   char* buf;
 
@@ -180,6 +181,10 @@ void xfer_encode(lua_State* L, int first, int count, xfer_t* x) {
   if (count <= 0)
     return;
   size = xfer_size(L, first, count);
+  if (size <= spare_size) {
+    xfer_put(L, first, count, spare, x);
+    return;
+  }
   buf = malloc(size > 0 ? size : 1);
   if (buf == NULL)
     luaL_error(L, "not enough memory");
@@ -188,20 +193,34 @@ void xfer_encode(lua_State* L, int first, int count, xfer_t* x) {
 }
 
 
-/* Protected: encodes the values above index 1 (the xfer_t). */
+void xfer_encode(lua_State* L, int first, int count, xfer_t* x) {
+  xfer_encode_into(L, first, count, x, NULL, 0);
+}
+
+
+typedef struct {
+  xfer_t* x;
+  char* spare;
+  size_t spare_size;
+} encode_target;
+
+
+/* Protected: encodes the values above index 1 (an encode_target). */
 static int encode_above(lua_State* L) {
-  xfer_t* x = lua_touserdata(L, 1);
-  xfer_encode(L, 2, lua_gettop(L) - 1, x);
+  encode_target* t = lua_touserdata(L, 1);
+  xfer_encode_into(L, 2, lua_gettop(L) - 1, t->x, t->spare, t->spare_size);
   return 0;
 }
 
 
-int xfer_encode_rest(lua_State* L, int first, xfer_t* x) {
+int xfer_encode_rest(lua_State* L, int first, xfer_t* x, char* spare,
+                     size_t spare_size) {
+  encode_target t = {x, spare, spare_size};
   int n = lua_gettop(L) - first + 1;
 
   lua_pushcfunction(L, encode_above);
-  lua_pushlightuserdata(L, x);
-  lua_rotate(L, first, 2);                              /* enc x values */
+  lua_pushlightuserdata(L, &t);
+  lua_rotate(L, first, 2);                              /* enc t values */
   return lua_pcall(L, n + 1, 0, 0);
 }
 
