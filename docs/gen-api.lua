@@ -165,5 +165,9 @@ io.write([==[
 `setTimeout(ms, fn, ...)`, `setInterval(ms, fn, ...)`, `clearTimeout(t)`,
 `clearInterval(t)`, `setImmediate(fn, ...)`, `clearImmediate(i)`, and
 `sleep(ms)`, which suspends the running coroutine (outside a coroutine it
-raises).
+raises). Delays are non-negative finite milliseconds. Immediates run after
+the poll phase, in the order queued; one queued by an immediate runs on
+the next pass, as in Node, and pending immediates keep the loop alive.
+When one raises and the error policy lets the loop go on, the others
+still run.
 ]==])

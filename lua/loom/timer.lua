@@ -12,7 +12,7 @@ local uv = require "loom"
 local M = {}
 
 local function check_delay(ms, level)
-  if type(ms) ~= "number" or ms < 0 or ms ~= ms then
+  if type(ms) ~= "number" or ms < 0 or ms ~= ms or ms == math.huge then
     error("bad delay (a non-negative number of milliseconds expected, got " ..
           tostring(ms) .. ")", level)
   end
@@ -58,31 +58,47 @@ end
 M.clearInterval = M.clearTimeout
 
 -- Runs fn after the current poll phase (a check handle), before timers
--- of the next pass; immediates queued together run in order.
-local queue, check = {}, nil
+-- of the next pass. Immediates queued together run in order; one queued
+-- by an immediate runs on the next pass, as in Node. While any waits, an
+-- idle handle keeps the poll phase from blocking and the loop alive; both
+-- handles are closed once none is left.
+local queue = {}          -- waiting for the next check phase
+local batch, head = {}, 1 -- the immediates being run, and the next one
+local check, idle
+
+local function close_handles()
+  if not check:is_closing() then check:close() end
+  if not idle:is_closing() then idle:close() end
+  check, idle = nil, nil
+end
+
 local function run_immediates()
-  local batch = queue
-  queue = {}
-  for i = 1, #batch do
-    local item = batch[i]
-    if not item.cancelled then item.fn(table.unpack(item.args, 1, item.args.n)) end
+  if head > #batch then batch, head, queue = queue, 1, {} end
+  -- The next one is counted before each call: should one raise (and the
+  -- error policy let the loop go on), the rest run on the next pass.
+  while head <= #batch do
+    local item = batch[head]
+    head = head + 1
+    if not item.cancelled then
+      item.fn(table.unpack(item.args, 1, item.args.n))
+    end
   end
-  if #queue == 0 then check:stop() end
+  if #queue == 0 and check then close_handles() end
 end
 
 function M.setImmediate(fn, ...)
   check_fn(fn, 3)
-  if not check then
-    check = uv.new_check()
-    check:unref()
-  end
   local item = {fn = fn, args = table.pack(...)}
   queue[#queue + 1] = item
-  if not check:is_active() then
+  -- The handles may have been closed by someone else (uv.walk).
+  if check and (check:is_closing() or idle:is_closing()) then
+    close_handles()
+  end
+  if not check then
+    check = uv.new_check()
     check:start(run_immediates)
-    -- An idle handle keeps the loop from blocking before the check phase.
-    local idle = uv.new_idle()
-    idle:start(function() idle:close() end)
+    idle = uv.new_idle()
+    idle:start(function() end)
   end
   return item
 end
