@@ -61,29 +61,24 @@ static size_t wtf8_size(uint32_t cp) {
 }
 
 
-size_t loom_utf16_length_as_wtf8(const void* utf16, size_t units) {
-  size_t i = 0;
-  size_t used;
+/* Converts UTF-16 to WTF-8 into out, or only counts the bytes when out
+ * is NULL: one walk for both, so the count and the conversion cannot
+ * disagree. Returns the number of bytes. */
+static size_t utf16_walk(const void* utf16, size_t units, unsigned char* out) {
   size_t bytes = 0;
-
-  while (i < units) {
-    bytes += wtf8_size(utf16_code_point(utf16, units, i, &used));
-    i += used;
-  }
-  return bytes;
-}
-
-
-void loom_utf16_to_wtf8(const void* utf16, size_t units, char* wtf8) {
-  unsigned char* out = (unsigned char*) wtf8;
   size_t i = 0;
   size_t used;
+  size_t size;
   uint32_t cp;
 
   while (i < units) {
     cp = utf16_code_point(utf16, units, i, &used);
     i += used;
-    switch (wtf8_size(cp)) {
+    size = wtf8_size(cp);
+    bytes += size;
+    if (out == NULL)
+      continue;
+    switch (size) {
       case 1:
         *out++ = (unsigned char) cp;
         break;
@@ -104,6 +99,17 @@ void loom_utf16_to_wtf8(const void* utf16, size_t units, char* wtf8) {
         break;
     }
   }
+  return bytes;
+}
+
+
+size_t loom_utf16_length_as_wtf8(const void* utf16, size_t units) {
+  return utf16_walk(utf16, units, NULL);
+}
+
+
+void loom_utf16_to_wtf8(const void* utf16, size_t units, char* wtf8) {
+  utf16_walk(utf16, units, (unsigned char*) wtf8);
 }
 
 
@@ -154,23 +160,10 @@ static int32_t wtf8_code_point(const unsigned char* s, size_t len,
 }
 
 
-ssize_t loom_wtf8_length_as_utf16(const char* wtf8, size_t len) {
-  const unsigned char* s = (const unsigned char*) wtf8;
-  size_t at = 0;
-  ssize_t units = 0;
-  int32_t cp;
-
-  while (at < len) {
-    cp = wtf8_code_point(s, len, &at);
-    if (cp < 0)
-      return LOOM_ECHARSET;
-    units += cp >= 0x10000 ? 2 : 1;
-  }
-  return units;
-}
-
-
-void loom_wtf8_to_utf16(const char* wtf8, size_t len, void* utf16) {
+/* Converts WTF-8 to UTF-16 into out, or only counts the units when out
+ * is NULL. Returns the number of units, or LOOM_ECHARSET at the first
+ * malformed sequence (after writing the units before it). */
+static ssize_t wtf8_walk(const char* wtf8, size_t len, void* out) {
   const unsigned char* s = (const unsigned char*) wtf8;
   size_t at = 0;
   size_t n = 0;
@@ -179,13 +172,28 @@ void loom_wtf8_to_utf16(const char* wtf8, size_t len, void* utf16) {
   while (at < len) {
     cp = wtf8_code_point(s, len, &at);
     if (cp < 0)
-      return; /* the caller skipped the check: stop, write nothing wrong */
+      return LOOM_ECHARSET;
     if (cp >= 0x10000) {
-      cp -= 0x10000;
-      store_unit(utf16, n++, 0xD800 + ((uint32_t) cp >> 10));
-      store_unit(utf16, n++, 0xDC00 + ((uint32_t) cp & 0x3FF));
+      if (out != NULL) {
+        store_unit(out, n, 0xD800 + ((uint32_t) (cp - 0x10000) >> 10));
+        store_unit(out, n + 1, 0xDC00 + ((uint32_t) (cp - 0x10000) & 0x3FF));
+      }
+      n += 2;
     } else {
-      store_unit(utf16, n++, (uint32_t) cp);
+      if (out != NULL)
+        store_unit(out, n, (uint32_t) cp);
+      n++;
     }
   }
+  return (ssize_t) n;
+}
+
+
+ssize_t loom_wtf8_length_as_utf16(const char* wtf8, size_t len) {
+  return wtf8_walk(wtf8, len, NULL);
+}
+
+
+void loom_wtf8_to_utf16(const char* wtf8, size_t len, void* utf16) {
+  (void) wtf8_walk(wtf8, len, utf16);
 }
