@@ -43,10 +43,10 @@ typedef struct {
 
 static void thread_destroy(lshared_t* base);
 static const luaL_Reg thread_methods[];
-static int thread_equal(lua_State* L);
+static int thread_eq(lua_State* L);
 
 static const lshared_kind thread_kind = {
-  "uv_thread", "uv_thread_t", thread_methods, thread_equal, thread_destroy
+  "uv_thread", "uv_thread_t", thread_methods, thread_eq, thread_destroy
 };
 
 
@@ -219,6 +219,21 @@ static int thread_equal(lua_State* L) {
   lthread_t* b = check_thread(L, 2);
   lua_pushboolean(L, loom_thread_equal(a->tid, b->tid));
   return 1;
+}
+
+
+/* __eq: `t == other` is false for anything but a thread, instead of
+ * raising as thread_equal's argument check does. */
+static int thread_eq(lua_State* L) {
+  lshared_t* a = lshared_test(L, 1);
+  lshared_t* b = lshared_test(L, 2);
+
+  if (a == NULL || b == NULL || a->kind != &thread_kind ||
+      b->kind != &thread_kind) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  return thread_equal(L);
 }
 
 

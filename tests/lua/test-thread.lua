@@ -201,6 +201,8 @@ test("thread_self, equal, names", function()
   local me = uv.thread_self()
   assert(me == uv.thread_self() and me:equal(uv.thread_self()))
   assert(uv.thread_equal(me, uv.thread_self()))
+  -- == with anything else is false, as for any Lua value, never an error.
+  assert(not (me == io.stdout) and me ~= uv.new_sem() and me ~= uv.new_buffer(1))
   assert(tostring(me):match("^uv_thread_t: 0x"))
   local named, release = uv.new_sem(), uv.new_sem()
   local t = uv.new_thread(function(n, r)
