@@ -11,8 +11,13 @@ local uv = require "loom"
 local seed, iterations, out_path = tonumber(arg[1]), tonumber(arg[2]), arg[3]
 math.randomseed(seed)
 local rnd = math.random
+-- Every path is relative and none climbs out (no ".."): the calls work
+-- one level below a scratch directory of their own, so that even a
+-- chmod or chown of their parent stays inside it. (An earlier version
+-- had "..", and as root it took /tmp's permissions away.)
 local sandbox = assert(uv.fs_mkdtemp("/tmp/loom-apifuzz-XXXXXX"))
-assert(uv.chdir(sandbox) == 0)
+assert(uv.fs_mkdir(sandbox .. "/work", 448))
+assert(uv.chdir(sandbox .. "/work") == 0)
 local fd0 = assert(uv.fs_open("f", "w+", 420))
 assert(uv.fs_write(fd0, "hello"))
 assert(uv.fs_mkdir("d", 493))
@@ -52,11 +57,10 @@ local function make_handle()
 end
 for _ = 1, 10 do make_handle() end
 
--- Paths are relative: the process works in its own scratch directory.
 local strings = {
   "", "f", "d", "nope", "127.0.0.1", "::1", "0.0.0.0", "localhost", "r",
   "w+", "a", "rw", "inet", "inet6", "sigusr1", "A", "AAAA", "now", "omit",
-  "\0", "a\0b", ("x"):rep(300), "d/x", "f/x", "..", ".", "sock", "-1",
+  "\0", "a\0b", ("x"):rep(300), "d/x", "f/x", ".", "sock", "-1",
   "1e309", "return 1", "x = = 1", "utf\xff", "raw", "normal", "r+", "wx",
   "64", "sigkill",
 }
@@ -155,7 +159,8 @@ while uv.loop_alive() and uv.hrtime() < deadline do
   uv.walk(function(h) if not h:is_closing() then h:close() end end)
 end
 uv.fs_close(fd0)
-os.execute("rm -rf " .. sandbox)
+assert(uv.chdir("/") == 0)
+os.execute("chmod -R u+rwx " .. sandbox .. " 2>/dev/null; rm -rf " .. sandbox)
 -- A random fs_close may have closed stdout: the verdict goes to a file.
 local out = assert(io.open(out_path, "w"))
 out:write(("calls %d, raised %d, alive %s\n"):format(
