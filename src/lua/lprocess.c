@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* lprocess.c: uv_process_t (luv's process section): spawn, kill. */
 #include "lfs.h"
+#include "lloom.h"
 
 #include <limits.h>
 #include <stdlib.h>
