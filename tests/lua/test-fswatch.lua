@@ -306,7 +306,10 @@ test("fs_poll: a missing file reports once, then its creation", function(expect)
       local t = uv.new_timer()
       t:start(60, 0, function()
         t:close()
-        write_file(file, "now")
+        -- Made whole under another name and renamed into place: a poll
+        -- between the create and the write would see it empty.
+        write_file(file .. ".tmp", "now")
+        assert(uv.fs_rename(file .. ".tmp", file))
       end)
     else
       assert(err == nil, err)
