@@ -72,17 +72,23 @@ loom_handle_t* lh_test(lua_State* L, int idx) {
 }
 
 
-/* The userdata at idx if its metatable is the type's, else NULL. */
-static void* test_type(lua_State* L, int idx, const lh_type* type) {
-  const lctx* ctx = lua_touserdata(L, lua_upvalueindex(1));
+void* lmeta_test(lua_State* L, int idx, const void* mt) {
   void* p = lua_touserdata(L, idx);
   int same;
 
   if (p == NULL || !lua_getmetatable(L, idx))
     return NULL;
-  same = lua_topointer(L, -1) == ctx->metatables[type->type];
+  same = lua_topointer(L, -1) == mt;
   lua_pop(L, 1);
   return same ? p : NULL;
+}
+
+
+/* The userdata at idx if its metatable is the type's, else NULL. */
+static void* test_type(lua_State* L, int idx, const lh_type* type) {
+  const lctx* ctx = lua_touserdata(L, lua_upvalueindex(1));
+
+  return lmeta_test(L, idx, ctx->metatables[type->type]);
 }
 
 

@@ -147,6 +147,10 @@ int lh_close_with(lua_State* L, int idx, int cb_idx, lh_closer closer);
 /* The close callback every handle gets (releases the anchor, calls Lua). */
 void lh_on_close(loom_handle_t* h);
 extern const luaL_Reg lh_handle_functions[];
+/* The userdata at idx if its metatable is mt (a pointer the context
+ * keeps, so that a check compares pointers instead of looking the
+ * metatable up by name), else NULL. */
+void* lmeta_test(lua_State* L, int idx, const void* mt);
 /* Registers the metatable of a non-handle userdata type. */
 void lmeta_register(lua_State* L, int ctx_idx, const char* name,
                     lua_CFunction tostring, lua_CFunction gc,
@@ -252,6 +256,8 @@ int lopt_callback(lua_State* L, int idx);
 
 /* ---- streams (lstream.c) ---- */
 loom_stream_t* lstream_check(lua_State* L, int idx);
+/* The stream at idx (open, closing or closed), or NULL if it is none. */
+loom_stream_t* lstream_test(lua_State* L, int idx);
 extern const luaL_Reg lstream_methods[];
 
 /* ---- results (lerrors.c) ---- */

@@ -100,10 +100,9 @@ static void fill_stdio(lua_State* L, int idx, loom_process_options_t* o) {
       e->flags = LOOM_INHERIT_FD;
       e->fd = (int) lua_tointeger(L, -1);
     } else if (t == LUA_TUSERDATA) {
-      loom_stream_t* s = (loom_stream_t*) lh_test(L, -1);
+      loom_stream_t* s = lstream_test(L, -1);
       int fd;
-      if (s == NULL || (s->type != LOOM_TCP && s->type != LOOM_NAMED_PIPE &&
-                        s->type != LOOM_TTY))
+      if (s == NULL)
         luaL_error(L, "bad argument #2 to 'spawn' (options.stdio[%d] must "
                       "be nil, an fd or a stream)", (int) i);
       e->stream = s;

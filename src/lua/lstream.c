@@ -5,12 +5,23 @@
 #include <limits.h>
 
 
+static int is_stream(const loom_handle_t* h) {
+  return h->type == LOOM_TCP || h->type == LOOM_NAMED_PIPE ||
+         h->type == LOOM_TTY;
+}
+
+
 loom_stream_t* lstream_check(lua_State* L, int idx) {
   loom_handle_t* h = lh_check(L, idx, NULL);
-  if (h->type != LOOM_TCP && h->type != LOOM_NAMED_PIPE &&
-      h->type != LOOM_TTY)
+  if (!is_stream(h))
     luaL_typeerror(L, idx, "uv_stream");
   return (loom_stream_t*) h;
+}
+
+
+loom_stream_t* lstream_test(lua_State* L, int idx) {
+  loom_handle_t* h = lh_test(L, idx);
+  return h != NULL && is_stream(h) ? (loom_stream_t*) h : NULL;
 }
 
 
