@@ -8,7 +8,7 @@
  * the error and its traceback go to stderr and the process exits with
  * status 1, as Node does with an uncaught exception.
  */
-#include "lloom.h"
+#include "lfs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +32,7 @@ static int ctx_gc(lua_State* L) {
     loom_loop_teardown(ctx->loop);
     ctx->loop = NULL;
   }
-  lanchor_free(ctx);
+  lanchor_free(ctx, lfs_free_pending);
   lmemlimit_release(ctx, L);
   return 0;
 }

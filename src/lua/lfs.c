@@ -5,8 +5,8 @@
  *
  * Synchronous calls use a request on the C stack and the caller's Lua
  * strings as they are: nothing is allocated. Asynchronous calls use one
- * request userdata that also holds copies of the paths and, for reads,
- * the buffer the worker fills; it is anchored until the callback ran.
+ * request block (lfs_req, see lfs.h) that also holds copies of the
+ * paths; it lives until the callback has its results.
  */
 #include "lfs.h"
 
@@ -14,25 +14,103 @@
 #include <sys/stat.h>
 
 
-loom_fs_t* lfs_begin(lua_State* L, lfs_call* c, int cb_idx,
-                     unsigned int nbufs, size_t extra) {
+/* A block from the state's allocator. A failure is retried once after a
+ * full collection, as Lua does for its own allocations. */
+static void* state_alloc(lua_State* L, lfs_req* shape, size_t size) {
+  void* p;
+
+  shape->alloc = lua_getallocf(L, &shape->alloc_ud);
+  p = shape->alloc(shape->alloc_ud, NULL, 0, size);
+  if (p == NULL) {
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    shape->alloc = lua_getallocf(L, &shape->alloc_ud);
+    p = shape->alloc(shape->alloc_ud, NULL, 0, size);
+  }
+  return p;
+}
+
+
+static void free_request(lfs_req* r) {
+  r->alloc(r->alloc_ud, r, r->size, 0);
+}
+
+
+void lfs_free_pending(lctx* ctx, void* r) {
+  (void) ctx;
+  free_request(r);
+}
+
+
+/* Pushes the handle, anchors what the request needs kept and allocates
+ * the request, in an order that leaves nothing behind when one of them
+ * raises. */
+static lfs_req* begin_async(lfs_call* c, int cb_idx, int data_idx,
+                            unsigned int nbufs, size_t extra) {
+  lua_State* L = c->L;
+  size_t head = (sizeof(lfs_req) + sizeof(void*) - 1) & ~(sizeof(void*) - 1);
+  lfs_handle* h;
+  lfs_req shape;
+  lfs_req* r;
+  int slot;
+
+  h = lua_newuserdatauv(L, sizeof(lfs_handle), 0);     /* ... handle */
+  lua_getiuservalue(L, lua_upvalueindex(1), LCTX_FS_HANDLE_MT_SLOT);
+  lua_setmetatable(L, -2);
+  if (data_idx != 0) {
+    /* {cb, data}, or {cb, strings...} for an array of strings: a private
+     * copy, since the caller may change theirs while the write runs. */
+    lua_Integer n = lua_type(L, data_idx) == LUA_TTABLE
+                        ? (lua_Integer) lua_rawlen(L, data_idx) : 0;
+    lua_Integer i;
+    lua_createtable(L, (int) n + 2, 0);                 /* ... handle pair */
+    lua_pushvalue(L, cb_idx);
+    lua_rawseti(L, -2, 1);
+    if (lua_type(L, data_idx) == LUA_TTABLE) {
+      for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, data_idx, i);
+        lua_rawseti(L, -2, i + 1);
+      }
+    } else {
+      lua_pushvalue(L, data_idx);
+      lua_rawseti(L, -2, 2);
+    }
+    slot = lanchor_put(c->ctx, L, -1);
+    lua_pop(L, 1);                                      /* ... handle */
+  } else {
+    slot = lanchor_put(c->ctx, L, cb_idx);
+  }
+  shape.size = head + (size_t) nbufs * sizeof(loom_buf_t) + extra;
+  r = state_alloc(L, &shape, shape.size);
+  if (r == NULL) {
+    lanchor_take(c->ctx, L, slot);
+    lua_pop(L, 1);
+    luaL_error(L, "not enough memory");
+  }
+  *r = shape;
+  r->slot = slot;
+  r->with_data = data_idx != 0;
+  r->bufs = (loom_buf_t*) ((char*) r + head);
+  r->fs.data = r;
+  lanchor_own(c->ctx, slot, r);
+  h->slot = slot;
+  h->serial = lanchor_serial(c->ctx, slot);
+  return r;
+}
+
+
+loom_fs_t* lfs_begin_with(lua_State* L, lfs_call* c, int cb_idx,
+                          int data_idx, unsigned int nbufs, size_t extra) {
   c->L = L;
   c->ctx = LCTX(L);
   c->loop = lctx_loop(L, c->ctx);
-  c->cb_idx = cb_idx;
-  c->data_idx = 0;
-  c->nbufs = nbufs;
   if (cb_idx == 0) {
     c->r = NULL;
     c->extra = NULL;
     c->req = &c->sync;
     c->req->data = NULL;
   } else {
-    /* Only buffers point into a Lua value: 16 bytes less per request
-     * for every other operation (100,000 stats in flight are common). */
-    c->r = lreq_new_sized(L, LOOM_FS, nbufs, extra, nbufs > 0); /* ... req */
-    c->req_idx = lua_gettop(L);
-    c->req = &c->r->u.fs;
+    c->r = begin_async(c, cb_idx, data_idx, nbufs, extra); /* ... handle */
+    c->req = &c->r->fs;
     c->extra = (char*) (c->r->bufs + nbufs);
   }
   /* What errors and cleanup read, should the core refuse the arguments
@@ -234,25 +312,23 @@ static int push_result(lua_State* L, loom_fs_t* req) {
 
 /* Completion of an asynchronous request: callback(err) or
  * callback(nil, results...). Directory requests finish in lfs_dir.c.
- * The request stays on the stack, below the callback, until the callback
- * returns: once lreq_take ends the anchor, any allocation could
- * collect it, and a read's bytes live inside it. Leaving it there costs
- * nothing, where removing it would rotate the stack. */
+ * The request is freed before the callback runs; the {callback, data}
+ * pair of a request with data stays on the stack below the callback
+ * until it returns, since a buffer read's bytes live in that data. */
 static void on_done(loom_fs_t* req) {
-  lreq_t* r = LREQ_OF(req);
+  lfs_req* r = req->data;
   lctx* ctx = loom_loop_get_data(req->loop);
   lua_State* L = ctx->L;
+  int with_data = r->with_data;
   int n;
 
-  lreq_take(ctx, r);                                    /* req */
-  /* The request anchors the buffer, and it is on the stack. */
-  if ((req->fs_type == LOOM_FS_READ || req->fs_type == LOOM_FS_WRITE) &&
-      req->ptr != NULL)
-    lbuffer_release(req->ptr, req->fs_type == LOOM_FS_READ);
-  if (!lreq_release(L, -1)) {                           /* req [cb] */
-    loom_fs_req_cleanup(req);
-    lua_pop(L, 1);
-    return;
+  lanchor_take(ctx, L, r->slot);                        /* cb | pair */
+  if (with_data) {
+    lua_rawgeti(L, -1, 1);                              /* pair cb */
+    /* The pair anchors the buffer, and it is on the stack. */
+    if ((req->fs_type == LOOM_FS_READ || req->fs_type == LOOM_FS_WRITE) &&
+        req->ptr != NULL)
+      lbuffer_release(req->ptr, req->fs_type == LOOM_FS_READ);
   }
   if (req->result < 0) {
     push_error_message(L, req, (int) req->result);
@@ -260,10 +336,20 @@ static void on_done(loom_fs_t* req) {
   } else {
     lua_pushnil(L);
     n = 1 + push_result(L, req);
-  }                                                     /* req cb args */
+  }                                                     /* [pair] cb args */
   loom_fs_req_cleanup(req);
-  lctx_call(ctx, n);                                    /* req */
-  lua_pop(L, 1);
+  free_request(r);
+  lctx_call(ctx, n);                                    /* [pair] */
+  if (with_data)
+    lua_pop(L, 1);
+}
+
+
+void lfs_abandon(lfs_call* c) {
+  lanchor_take(c->ctx, c->L, c->r->slot);               /* cb | pair */
+  lua_pop(c->L, 1);
+  free_request(c->r);
+  c->r = NULL;
 }
 
 
@@ -285,20 +371,30 @@ int lfs_end(lfs_call* c, int ret) {
     LMEM_UNEXEMPT(c->ctx);
     return n;
   }
-  /* Queueing failed: nothing was started. */
+  /* Queueing failed: nothing was started. The message reads the paths
+   * inside the request, so the request goes after it. */
   if (ret < 0) {
-    lreq_unanchor(L, c->r);
-    return fail(L, c->req, ret);
+    n = fail(L, c->req, ret);
+    lfs_abandon(c);
+    return n;
   }
-  return 1;                                             /* req */
+  return 1;                                             /* handle */
 }
 
 
 loom_fs_cb lfs_anchor(lfs_call* c) {
-  if (c->r == NULL)
+  return c->r != NULL ? on_done : NULL;
+}
+
+
+lfs_req* lfs_handle_request(lua_State* L, int idx, int* is_handle) {
+  lctx* ctx = LCTX(L);
+  lfs_handle* h = lmeta_test(L, idx, ctx->fs_handle_mt);
+
+  *is_handle = h != NULL;
+  if (h == NULL)
     return NULL;
-  lreq_anchor(c->L, c->r, c->req_idx, c->cb_idx, c->data_idx);
-  return on_done;
+  return lanchor_owner(ctx, h->slot, h->serial);
 }
 
 

@@ -197,8 +197,7 @@ static int buffer_rw(lua_State* L, int fd, lbuffer* buffer, int to_fill) {
   int ret;
 
   lbuffer_claim(L, buffer, 2, to_fill);
-  req = lfs_begin(L, &c, cb, 1, 0);
-  c.data_idx = 2;
+  req = lfs_begin_with(L, &c, cb, 2, 1, 0);
   bufs = lfs_bufs(&c, small);
   bufs[0].base = buffer->base;
   bufs[0].len = buffer->size;
@@ -259,7 +258,7 @@ static int fs_read(lua_State* L) {
   done_cb = lfs_anchor(&c);
   bufs[0].base = malloc(size > 0 ? (size_t) size : 1);
   if (bufs[0].base == NULL) {
-    lreq_unanchor(L, c.r);
+    lfs_abandon(&c);
     return luaL_error(L, "not enough memory");
   }
   ret = loom_fs_read(c.loop, req, fd, bufs, 1, off, done_cb);
@@ -293,7 +292,7 @@ static int fs_write(lua_State* L) {
   off = offset_arg(L, 3, has_off);
   if (n == 0) {
     /* An empty array writes nothing, successfully. */
-    req = lfs_begin(L, &c, cb, 1, 0);
+    req = lfs_begin_with(L, &c, cb, 2, 1, 0);
     bufs = lfs_bufs(&c, small);
     bufs[0].base = (char*) "";
     bufs[0].len = 0;
@@ -303,11 +302,10 @@ static int fs_write(lua_State* L) {
     bufs = lbuf_scratch(L, 2, n, small);
   } else {
     /* The request refers to the caller's strings, anchored with it. */
-    req = lfs_begin(L, &c, cb, n, 0);
+    req = lfs_begin_with(L, &c, cb, 2, n, 0);
     bufs = c.r->bufs;
     lbuf_fill(L, 2, bufs, n);
   }
-  c.data_idx = 2;
   ret = loom_fs_write(c.loop, req, fd, bufs, n, off, lfs_anchor(&c));
   return lfs_end(&c, ret);
 }

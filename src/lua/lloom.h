@@ -35,6 +35,8 @@ typedef struct {
   /* The same for the work context of new_work (checked by every
    * queue_work). */
   const void* work_ctx_mt;
+  /* The same for the handles async fs calls return (lfs.h). */
+  const void* fs_handle_mt;
   /* Anchors (lanchor.c): the registry reference of the table that holds
    * them, the slots free for reuse, and the highest slot handed out. */
   int anchors_ref;
@@ -42,6 +44,10 @@ typedef struct {
   int anchor_nfree;
   int anchor_cap;
   int anchor_top;
+  /* Per slot (from 1): the C request it anchors for, or NULL, and how
+   * often it was freed. */
+  void** anchor_owner;
+  unsigned int* anchor_serial;
   /* The memory limit (lmemlimit.c): the allocator the state had, the
    * limit and the bytes in use. While exempt is positive the limit does
    * not hold: the loop's own work and a binding's bookkeeping after the
@@ -55,10 +61,11 @@ typedef struct {
 
 /* The context's user values: each handle type's metatable at the type's
  * number, then each request type's shared finished request, then the
- * request metatable. */
+ * request metatable and the fs request handle's (lfs.h). */
 #define LCTX_DONE_SLOT(req_type) (LOOM_HANDLE_TYPE_MAX + (int) (req_type))
 #define LCTX_REQ_MT_SLOT (LOOM_HANDLE_TYPE_MAX + LOOM_REQ_TYPE_MAX)
-#define LCTX_NUVALUES LCTX_REQ_MT_SLOT
+#define LCTX_FS_HANDLE_MT_SLOT (LCTX_REQ_MT_SLOT + 1)
+#define LCTX_NUVALUES LCTX_FS_HANDLE_MT_SLOT
 
 /* The context, as the first upvalue of every binding function. */
 #define LCTX(L) ((lctx*) lua_touserdata((L), lua_upvalueindex(1)))
@@ -79,11 +86,19 @@ int lctx_on_error(lua_State* L);
 /* Keeps the value at idx alive until lanchor_take and returns its slot
  * (> 0). Raises only when memory runs out. */
 int lanchor_put(lctx* ctx, lua_State* L, int idx);
-/* Pushes the value anchored at slot and frees the slot; never raises. */
+/* Pushes the value anchored at slot and frees the slot (with its owner);
+ * never raises. */
 void lanchor_take(lctx* ctx, lua_State* L, int slot);
+/* Names the C memory a slot anchors for (a request outside the Lua heap);
+ * lanchor_owner finds it while the slot is taken and has freed `serial`
+ * times (lanchor_serial right after lanchor_put), else returns NULL. */
+void lanchor_own(lctx* ctx, int slot, void* owner);
+unsigned int lanchor_serial(lctx* ctx, int slot);
+void* lanchor_owner(lctx* ctx, int slot, unsigned int serial);
 void lanchor_init(lctx* ctx, lua_State* L);
-/* Frees the C side; the table goes with the state. */
-void lanchor_free(lctx* ctx);
+/* Frees the C side, and each owner still named through free_owner; the
+ * table goes with the state. */
+void lanchor_free(lctx* ctx, void (*free_owner)(lctx* ctx, void* owner));
 
 /* ---- memory limit (lmemlimit.c) ---- */
 /* Bracket binding work that a memory error must not interrupt: pushing

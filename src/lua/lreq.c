@@ -5,7 +5,7 @@
  * the kernel reads stay alive (no copy) until the callback has run. The
  * userdata is anchored (lanchor.c) only while the core owns it.
  */
-#include "lloom.h"
+#include "lfs.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -148,36 +148,58 @@ void lreq_status_callback(lreq_t* r, loom_loop_t* loop, int status) {
 }
 
 
-static lreq_t* check_req(lua_State* L, int idx) {
-  return luaL_checkudata(L, idx, "uv_req");
+/* A request argument: a request userdata (returned), or the handle of an
+ * async fs call (NULL, with *fs its request, or NULL once it finished). */
+static lreq_t* check_req(lua_State* L, int idx, lfs_req** fs) {
+  lreq_t* r = luaL_testudata(L, idx, "uv_req");
+  int is_handle;
+
+  *fs = NULL;
+  if (r != NULL)
+    return r;
+  *fs = lfs_handle_request(L, idx, &is_handle);
+  if (!is_handle)
+    luaL_typeerror(L, idx, "uv_req");
+  return NULL;
+}
+
+
+static loom_req_type type_of(lreq_t* r) {
+  return r != NULL ? r->u.req.type : LOOM_FS;
 }
 
 
 static int req_tostring(lua_State* L) {
-  lreq_t* r = check_req(L, 1);
-  lua_pushfstring(L, "uv_%s_t: %p", loom_req_type_name(r->u.req.type),
-                  (void*) r);
+  lfs_req* fs;
+  lreq_t* r = check_req(L, 1, &fs);
+  lua_pushfstring(L, "uv_%s_t: %p", loom_req_type_name(type_of(r)),
+                  lua_touserdata(L, 1));
   return 1;
 }
 
 
 static int req_get_type(lua_State* L) {
-  lreq_t* r = check_req(L, 1);
-  lua_pushstring(L, loom_req_type_name(r->u.req.type));
-  lua_pushinteger(L, r->u.req.type);
+  lfs_req* fs;
+  lreq_t* r = check_req(L, 1, &fs);
+  lua_pushstring(L, loom_req_type_name(type_of(r)));
+  lua_pushinteger(L, type_of(r));
   return 2;
 }
 
 
 /* Thread pool requests that have not started can be cancelled (their
- * callback gets ECANCELED); EBUSY once they run. Socket requests (write,
- * connect, shutdown, udp send) are in the kernel's hands: EINVAL, as in
- * libuv (closing the handle cancels them). */
+ * callback gets ECANCELED); EBUSY once they run, and for an fs handle
+ * whose request has finished. Socket requests (write, connect, shutdown,
+ * udp send) are in the kernel's hands: EINVAL, as in libuv (closing the
+ * handle cancels them). */
 static int req_cancel(lua_State* L) {
-  lreq_t* r = check_req(L, 1);
+  lfs_req* fs;
+  lreq_t* r = check_req(L, 1, &fs);
   int ret = LOOM_EINVAL;
 
-  if (r->u.req.type == LOOM_FS)
+  if (r == NULL)
+    ret = fs != NULL ? loom_fs_cancel(&fs->fs) : LOOM_EBUSY;
+  else if (r->u.req.type == LOOM_FS)
     ret = loom_fs_cancel(&r->u.fs);
   else if (r->u.req.type == LOOM_GETADDRINFO ||
            r->u.req.type == LOOM_GETNAMEINFO ||
@@ -200,12 +222,27 @@ const luaL_Reg lreq_functions[] = {
 };
 
 
+/* Both metatables share the methods, which find the context in their
+ * upvalue. The fs handle's is not registered by name: its __name makes
+ * argument errors call it a uv_req, like the others. */
 void lreq_register(lua_State* L, int ctx_idx) {
   ctx_idx = lua_absindex(L, ctx_idx);
   luaL_newmetatable(L, "uv_req");                       /* mt */
-  lua_pushcfunction(L, req_tostring);
-  lua_setfield(L, -2, "__tostring");
-  luaL_newlib(L, req_methods);
+  lua_newtable(L);                                      /* mt methods */
+  lua_pushvalue(L, ctx_idx);
+  luaL_setfuncs(L, req_methods, 1);
+  lua_pushvalue(L, ctx_idx);
+  lua_pushcclosure(L, req_tostring, 1);                 /* mt methods f */
+  lua_createtable(L, 0, 3);                             /* mt methods f fmt */
+  lua_pushvalue(L, -3);
   lua_setfield(L, -2, "__index");
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushliteral(L, "uv_req");
+  lua_setfield(L, -2, "__name");
+  ((lctx*) lua_touserdata(L, ctx_idx))->fs_handle_mt = lua_topointer(L, -1);
+  lua_setiuservalue(L, ctx_idx, LCTX_FS_HANDLE_MT_SLOT); /* mt methods f */
+  lua_setfield(L, -3, "__tostring");                    /* mt methods */
+  lua_setfield(L, -2, "__index");                       /* mt */
   lua_setiuservalue(L, ctx_idx, LCTX_REQ_MT_SLOT);
 }

@@ -675,17 +675,22 @@ end)
 
 test("requests live while in flight and are garbage after their callback", function(expect)
   -- Rounds of requests of three kinds: later rounds reuse the anchor
-  -- slots the earlier ones gave back, and every round's requests must be
-  -- collectable once its callbacks ran.
+  -- slots the earlier ones gave back. An fs call's request lives in C
+  -- memory while in flight whether or not its handle is kept; what Lua
+  -- holds for it (the callback) must be collectable once it ran.
   local work = uv.new_work(function(i) return i end, function() end)
+  local old_handle
   for round = 1, 3 do
     local weak = setmetatable({}, {__mode = "v"})
     local stats, works, randoms = 0, 0, 0
     for i = 1, 200 do
-      weak[i] = uv.fs_stat("/", function(err, st)
+      local cb = function(err, st)
         assert(err == nil and st.type == "directory", err)
         stats = stats + 1
-      end)
+      end
+      weak[i] = cb
+      local req = uv.fs_stat("/", cb)
+      if i == 1 and round == 1 then old_handle = req end
     end
     for i = 1, 50 do
       assert(uv.queue_work(work, i))
@@ -697,13 +702,59 @@ test("requests live while in flight and are garbage after their callback", funct
     end
     collectgarbage(); collectgarbage()
     for i = 1, 200 do
-      assert(weak[i] ~= nil, "round " .. round .. ": a request in flight was collected")
+      assert(weak[i] ~= nil, "round " .. round .. ": a callback in flight was collected")
+    end
+    if round > 1 then
+      -- A handle from round 1 names a slot this round reuses: it must not
+      -- reach (and cancel) the request now in that slot.
+      local ok, _, code = old_handle:cancel()
+      assert(ok == nil and code == "EBUSY", "an old handle reached a new request")
     end
     uv.run()
     assert(stats == 200 and randoms == 50 and works == 50)
     collectgarbage(); collectgarbage()
-    assert(next(weak) == nil, "round " .. round .. ": a finished request is still held")
+    assert(next(weak) == nil, "round " .. round .. ": a finished request's callback is still held")
   end
+end)
+
+test("an fs handle: type, name and cancel before and after its callback", function(expect)
+  local dir = tmpdir()
+  local release = T.block_pool(expect, dir)
+  local req = uv.fs_stat(dir, expect(function(err)
+    assert(err == "ECANCELED: operation canceled: " .. dir, tostring(err))
+  end))
+  assert(uv.req_get_type(req) == "fs" and math.type(select(2, req:get_type())) == "integer")
+  assert(tostring(req):match("^uv_fs_t: "))
+  assert(req:cancel() == 0)
+  local ok, _, code = uv.cancel(req)
+  assert(ok == nil and code == "EBUSY")
+  -- A dropped handle does not cancel or lose its request.
+  uv.fs_stat(dir, expect(function(err, st)
+    assert(err == nil and st.type == "directory", err)
+  end))
+  collectgarbage(); collectgarbage()
+  release()
+  local bad = {pcall(uv.cancel, {})}
+  assert(not bad[1] and bad[2]:match("uv_req expected"), bad[2])
+  bad = {pcall(uv.fs_scandir_next, req)}
+  assert(not bad[1] and bad[2]:match("bad argument #1"), bad[2])
+end)
+
+test("an old fs handle does not reach the request that reuses its slot", function(expect)
+  local dir = tmpdir()
+  local release = T.block_pool(expect, dir)
+  local first = uv.fs_stat(dir, expect(function(err)
+    assert(err == "ECANCELED: operation canceled: " .. dir, tostring(err))
+  end))
+  assert(first:cancel() == 0)
+  uv.run("once") -- the cancellation's callback: its slot is free again
+  local second = uv.fs_stat(dir, expect(function(err, st)
+    assert(err == nil and st.type == "directory", err)
+  end))
+  local ok, _, code = first:cancel()
+  assert(ok == nil and code == "EBUSY", "an old handle reached a new request")
+  assert(second ~= first)
+  release()
 end)
 
 test("wrong argument types raise errors naming the argument", function()
