@@ -28,7 +28,7 @@ local notes = {
   setgid = "returns nothing, or the fail triple (luv raises)",
   print_all_handles = "to stderr: `[RAI] type address`",
   print_active_handles = "to stderr: `[RAI] type address`",
-  cancel = "fs requests not yet started: 0, and the callback gets ECANCELED; once running: EBUSY; socket requests (write, connect, shutdown, udp send): EINVAL, as in libuv (closing the handle cancels them)",
+  cancel = "fs requests not yet started: 0, and the callback gets ECANCELED; once running or finished: EBUSY; socket requests (write, connect, shutdown, udp send): EINVAL, as in libuv (closing the handle cancels them)",
   fs_open = "`flags`: \"r\", \"r+\", \"rs\", \"w\", \"wx\", \"a\", \"ax+\", ... or an integer; `mode` optional (0666), an integer or an octal string; always O_CLOEXEC",
   fs_read = "`offset` optional (nil or negative: the current position); sync reads go straight into the new string; beyond luv, `fs_read(fd, buffer, [offset], [cb])` fills a `loom_buffer` (up to its length) and returns the number of bytes read",
   fs_write = "`data`: a string, an array of strings (writev; no copy) or (beyond luv) a `loom_buffer`; writes every byte, resuming after short writes",
@@ -116,7 +116,12 @@ io.write([[
 list; `uv.version_string() == "1.52.0"`). Every function is also a method
 where luv has one: `uv.timer_start(t, ...)` is `t:start(...)`. Handle
 metatables are named `uv_<type>` and print as `uv_<type>_t: 0x…`; handles
-support `<close>` (`local t <close> = uv.new_timer()`).
+support `<close>` (`local t <close> = uv.new_timer()`). An asynchronous
+call returns its request (`uv_fs_t: 0x…`, with `cancel` and `get_type`);
+the request runs to its callback whether or not that value is kept. An fs
+request's memory is outside the Lua heap while it is in flight (the
+collector never scans it; a memory limit counts it) and is freed as its
+callback starts.
 
 Failures return `nil, "ENAME: message", "ENAME"`; wrong argument types
 raise. See [errors.md](errors.md) for the policy for errors inside

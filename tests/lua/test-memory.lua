@@ -54,6 +54,34 @@ test("Lua code past the limit gets 'not enough memory'; the limit can be lifted"
   T.raises("bad argument #1", uv.set_memory_limit, -5)
 end)
 
+test("fs requests in flight count against the limit, and give it back", function(expect)
+  -- An fs request lives in C memory while in flight, outside the Lua
+  -- heap, but from the state's allocator: a script that issues requests
+  -- without end is stopped by its limit like any other growth.
+  local done = 0
+  local function on_stat(err) assert(err == nil, err); done = done + 1 end
+  local issued = 0
+  with_headroom(1024 * 1024, function()
+    local ok, err = pcall(function()
+      for _ = 1, 2e5 do uv.fs_stat("/", on_stat); issued = issued + 1 end
+    end)
+    assert(not ok and tostring(err):match("not enough memory"), tostring(err))
+  end)
+  -- About 300 bytes each: a megabyte holds a few thousand, not a million.
+  assert(issued > 100 and issued < 20000, issued)
+  uv.run()
+  assert(done == issued, done .. " of " .. issued)
+  -- Every request gave its bytes back: the same headroom holds as many.
+  local again = 0
+  with_headroom(1024 * 1024, function()
+    pcall(function()
+      for _ = 1, 2e5 do uv.fs_stat("/", on_stat); again = again + 1 end
+    end)
+  end)
+  assert(again >= issued * 0.8, again .. " after " .. issued)
+  uv.run()
+end)
+
 test("LOOM_MEMORY_LIMIT sets the limit when loom is loaded", function()
   local code = [[
     local uv = require "loom"
