@@ -14,24 +14,8 @@
 #include <sys/stat.h>
 
 
-/* A block from the state's allocator. A failure is retried once after a
- * full collection, as Lua does for its own allocations. */
-static void* state_alloc(lua_State* L, lfs_req* shape, size_t size) {
-  void* p;
-
-  shape->alloc = lua_getallocf(L, &shape->alloc_ud);
-  p = shape->alloc(shape->alloc_ud, NULL, 0, size);
-  if (p == NULL) {
-    lua_gc(L, LUA_GCCOLLECT, 0);
-    shape->alloc = lua_getallocf(L, &shape->alloc_ud);
-    p = shape->alloc(shape->alloc_ud, NULL, 0, size);
-  }
-  return p;
-}
-
-
 static void free_request(lfs_req* r) {
-  r->alloc(r->alloc_ud, r, r->size, 0);
+  lblock_free(&r->mem, r);
 }
 
 
@@ -49,7 +33,7 @@ static lfs_req* begin_async(lfs_call* c, int cb_idx, int data_idx,
   lua_State* L = c->L;
   size_t head = (sizeof(lfs_req) + sizeof(void*) - 1) & ~(sizeof(void*) - 1);
   lfs_handle* h;
-  lfs_req shape;
+  lblock mem;
   lfs_req* r;
   int slot;
 
@@ -79,14 +63,14 @@ static lfs_req* begin_async(lfs_call* c, int cb_idx, int data_idx,
   } else {
     slot = lanchor_put(c->ctx, L, cb_idx);
   }
-  shape.size = head + (size_t) nbufs * sizeof(loom_buf_t) + extra;
-  r = state_alloc(L, &shape, shape.size);
+  r = lblock_alloc(L, &mem,
+                   head + (size_t) nbufs * sizeof(loom_buf_t) + extra);
   if (r == NULL) {
     lanchor_take(c->ctx, L, slot);
     lua_pop(L, 1);
     luaL_error(L, "not enough memory");
   }
-  *r = shape;
+  r->mem = mem;
   r->slot = slot;
   r->with_data = data_idx != 0;
   r->bufs = (loom_buf_t*) ((char*) r + head);

@@ -17,9 +17,7 @@
  * buffers point into a Lua value) is anchored at `slot`, which also
  * names the block for the request's Lua handle (lfs_handle). */
 typedef struct {
-  lua_Alloc alloc; /* the allocator the block came from, and its ud */
-  void* alloc_ud;
-  size_t size;
+  lblock mem;
   int slot;
   int with_data;
   loom_buf_t* bufs; /* nbufs buffers, then the extra bytes */

@@ -115,6 +115,22 @@ void lmemlimit_apply(lua_State* L, lctx* ctx, size_t bytes);
 /* The state is closing: gives it back the allocator it had. */
 void lmemlimit_release(lctx* ctx, lua_State* L);
 
+/* C memory from the state's own allocator, for what the loop holds while
+ * a request is in flight: a memory limit counts it, the collector never
+ * scans it, and it is freed the moment it is done with. A block
+ * remembers the allocator it came from, so one made before a limit was
+ * set goes back where it came from. */
+typedef struct {
+  lua_Alloc alloc;
+  void* alloc_ud;
+  size_t size;
+} lblock;
+/* The block at *b (b may point into the new memory only after this
+ * returns); NULL when memory runs out even after a full collection. */
+void* lblock_alloc(lua_State* L, lblock* b, size_t size);
+/* Frees p, a block described by b (read before the free). */
+void lblock_free(const lblock* b, void* p);
+
 /* ---- handles (lhandle.c) ---- */
 typedef struct {
   const char* mtname;     /* "uv_timer" */

@@ -127,3 +127,25 @@ void lmemlimit_apply(lua_State* L, lctx* ctx, size_t bytes) {
   in_use = (size_t) lua_gc(L, LUA_GCCOUNT, 0) * 1024;
   set_limit(L, ctx, bytes > SIZE_MAX - in_use ? SIZE_MAX : in_use + bytes);
 }
+
+
+void* lblock_alloc(lua_State* L, lblock* b, size_t size) {
+  void* p;
+
+  b->size = size;
+  b->alloc = lua_getallocf(L, &b->alloc_ud);
+  p = b->alloc(b->alloc_ud, NULL, 0, size);
+  if (p == NULL) {
+    /* As Lua does for its own allocations: collect, then try again. */
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    b->alloc = lua_getallocf(L, &b->alloc_ud);
+    p = b->alloc(b->alloc_ud, NULL, 0, size);
+  }
+  return p;
+}
+
+
+void lblock_free(const lblock* b, void* p) {
+  lblock copy = *b;
+  copy.alloc(copy.alloc_ud, p, copy.size, 0);
+}

@@ -29,10 +29,13 @@ typedef struct {
   uint64_t id; /* names the code in the workers' caches */
 } lwork_ctx;
 
-/* One queue_work call. User value 1: its work ctx, which keeps the code
- * string (read by the worker) and after_fn alive. */
+/* One queue_work call: a block from the state's allocator (lblock), so
+ * that 100,000 jobs in flight are nothing for the collector to scan. Its
+ * anchor holds the work ctx, which keeps the code string (read by the
+ * worker) and after_fn alive. */
 typedef struct {
   loom_work_t work;
+  lblock mem;
   const char* code;
   size_t code_len;
   uint64_t id;
@@ -202,24 +205,25 @@ static void after_cb(loom_work_t* w, int status) {
   (void) status;
   xfer_free(&j->args); /* still held if the job was cancelled */
   if (loom_loop_tearing_down(w->loop)) {
+    /* The state is closing: its allocator still works, Lua is not
+     * entered, and the anchor goes with the state. */
     xfer_free(&j->results);
+    lblock_free(&j->mem, j);
     return;
   }
   ctx = loom_loop_get_data(w->loop);
   L = ctx->L;
-  lanchor_take(ctx, L, j->ref);                         /* job */
+  lanchor_take(ctx, L, j->ref);                         /* wctx */
   base = lua_gettop(L);
-  j->ref = LUA_NOREF;
   if (j->failed) {
     lua_pushcfunction(L, raise_work_error);
     n = xfer_decode(L, &j->results);
   } else {
-    lua_getiuservalue(L, base, 1);                      /* job wctx */
-    lua_getiuservalue(L, -1, 2);                        /* job wctx after */
-    lua_remove(L, -2);                                  /* job after */
+    lua_getiuservalue(L, base, 2);                      /* wctx after */
     n = xfer_decode(L, &j->results);
-  }                                                     /* job fn args */
+  }                                                     /* wctx fn args */
   xfer_free(&j->results);
+  lblock_free(&j->mem, j);
   lua_remove(L, base);                                  /* fn args */
   lctx_call(ctx, n);
 }
@@ -349,28 +353,37 @@ static int queue_work(lua_State* L) {
   size_t size = xfer_size(L, 2, nargs);
   size_t cap;
   ljob* j;
+  lblock mem;
+  int ref;
   int ret;
 
   /* Room for small results too (see run_job). */
   cap = size < 32 ? 32 : size;
-  j = lua_newuserdatauv(L, sizeof(*j) + cap, 1);        /* ... job */
+  /* The anchor first: should the block then fail, the anchor is given
+   * back, where a block could not be freed once the anchor raised. */
+  ref = lanchor_put(LCTX(L), L, 1);
+  j = lblock_alloc(L, &mem, sizeof(*j) + cap);
+  if (j == NULL) {
+    lanchor_take(LCTX(L), L, ref);
+    lua_pop(L, 1);
+    return luaL_error(L, "not enough memory");
+  }
+  j->mem = mem;
+  j->ref = ref;
   j->argcap = cap;
   xfer_put(L, 2, nargs, j->argbuf, &j->args);
   memset(&j->results, 0, sizeof(j->results));
   j->failed = 0;
   j->id = wc->id;
-  lua_getiuservalue(L, 1, 1);                           /* ... job code */
+  lua_getiuservalue(L, 1, 1);                           /* ... code */
   j->code = lua_tolstring(L, -1, &j->code_len);
   lua_pop(L, 1);
-  lua_pushvalue(L, 1);
-  lua_setiuservalue(L, -2, 1);
-  j->ref = lanchor_put(LCTX(L), L, -1);
-  lua_pop(L, 1);                                        /* ... */
   ret = loom_queue_work(loop, &j->work, work_cb, after_cb);
   if (ret < 0) {
     lanchor_take(LCTX(L), L, j->ref);
     lua_pop(L, 1);
     xfer_free(&j->args);
+    lblock_free(&j->mem, j);
     return lr_fail(L, ret);
   }
   lua_pushboolean(L, 1);
