@@ -54,32 +54,43 @@ test("Lua code past the limit gets 'not enough memory'; the limit can be lifted"
   T.raises("bad argument #1", uv.set_memory_limit, -5)
 end)
 
-test("fs requests in flight count against the limit, and give it back", function(expect)
-  -- An fs request lives in C memory while in flight, outside the Lua
-  -- heap, but from the state's allocator: a script that issues requests
-  -- without end is stopped by its limit like any other growth.
+test("fs requests and work jobs in flight count against the limit, and give it back", function(expect)
+  -- Both live in C memory while in flight, outside the Lua heap, but from
+  -- the state's allocator: a script that issues them without end is
+  -- stopped by its limit like any other growth.
   local done = 0
   local function on_stat(err) assert(err == nil, err); done = done + 1 end
-  local issued = 0
-  with_headroom(1024 * 1024, function()
-    local ok, err = pcall(function()
-      for _ = 1, 2e5 do uv.fs_stat("/", on_stat); issued = issued + 1 end
-    end)
-    assert(not ok and tostring(err):match("not enough memory"), tostring(err))
-  end)
-  -- About 300 bytes each: a megabyte holds a few thousand, not a million.
-  assert(issued > 100 and issued < 20000, issued)
-  uv.run()
-  assert(done == issued, done .. " of " .. issued)
-  -- Every request gave its bytes back: the same headroom holds as many.
-  local again = 0
-  with_headroom(1024 * 1024, function()
-    pcall(function()
-      for _ = 1, 2e5 do uv.fs_stat("/", on_stat); again = again + 1 end
-    end)
-  end)
-  assert(again >= issued * 0.8, again .. " after " .. issued)
-  uv.run()
+  local work = uv.new_work(function(s) return #s end,
+                           function(n) assert(n == 200); done = done + 1 end)
+  local arg = ("w"):rep(200)
+  local kinds = {
+    stat = function() uv.fs_stat("/", on_stat) end,
+    work = function() assert(uv.queue_work(work, arg)) end,
+  }
+  for name, issue in pairs(kinds) do
+    local function fill()
+      local issued = 0
+      with_headroom(1024 * 1024, function()
+        local ok, err = pcall(function()
+          for _ = 1, 2e5 do issue(); issued = issued + 1 end
+        end)
+        assert(not ok and tostring(err):match("not enough memory"), name .. ": " .. tostring(err))
+      end)
+      return issued
+    end
+    done = 0
+    local issued = fill()
+    -- A few hundred bytes each: a megabyte holds thousands, not 200,000.
+    assert(issued > 100 and issued < 20000, name .. ": " .. issued)
+    uv.run()
+    assert(done == issued, name .. ": " .. done .. " of " .. issued)
+    -- Every one gave its bytes back: the same headroom holds as many.
+    done = 0
+    local again = fill()
+    assert(again >= issued * 0.8, name .. ": " .. again .. " after " .. issued)
+    uv.run()
+    assert(done == again)
+  end
 end)
 
 test("LOOM_MEMORY_LIMIT sets the limit when loom is loaded", function()
