@@ -366,7 +366,7 @@ int lfs_end(lfs_call* c, int ret) {
 }
 
 
-loom_fs_cb lfs_anchor(lfs_call* c) {
+loom_fs_cb lfs_cb(lfs_call* c) {
   return c->r != NULL ? on_done : NULL;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* lfs.h: what the fs binding's files (lfs.c, lfs_ops.c, lfs_dir.c)
  * share. A call goes: lfs_begin (sync when cb_idx is 0), lfs_path for
- * each path, the core function with lfs_anchor(&c) as its callback,
+ * each path, the core function with lfs_cb(&c) as its callback,
  * then lfs_end. */
 #ifndef LFS_H
 #define LFS_H
@@ -56,7 +56,7 @@ loom_buf_t* lfs_bufs(lfs_call* c, loom_buf_t* small);
 const char* lfs_path(lfs_call* c, const char* path, size_t len);
 void* lfs_take_extra(lfs_call* c, size_t size);
 /* The completion callback to give the core: NULL for a sync call. */
-loom_fs_cb lfs_anchor(lfs_call* c);
+loom_fs_cb lfs_cb(lfs_call* c);
 /* Undoes lfs_begin of an async call that will not start (never raises). */
 void lfs_abandon(lfs_call* c);
 /* Sync: pushes the results or the fail triple. Async: returns the

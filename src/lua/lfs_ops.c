@@ -70,7 +70,7 @@ static int split_optional(lua_State* L, int opt_idx, int* opt_given) {
     lfs_call c;                                                               \
     loom_fs_t* req = lfs_begin(L, &c, cb, 0, len + 1);                        \
     return lfs_end(&c, loom_fs_##name(c.loop, req, lfs_path(&c, path, len),   \
-                                      lfs_anchor(&c)));                       \
+                                      lfs_cb(&c)));                           \
   }
 
 #define FILE_FUNCTION(name)                                                   \
@@ -79,7 +79,7 @@ static int split_optional(lua_State* L, int opt_idx, int* opt_given) {
     int cb = lopt_callback(L, 2);                                             \
     lfs_call c;                                                               \
     loom_fs_t* req = lfs_begin(L, &c, cb, 0, 0);                              \
-    return lfs_end(&c, loom_fs_##name(c.loop, req, fd, lfs_anchor(&c)));      \
+    return lfs_end(&c, loom_fs_##name(c.loop, req, fd, lfs_cb(&c)));          \
   }
 
 #define TWO_PATH_FUNCTION(name)                                               \
@@ -93,7 +93,7 @@ static int split_optional(lua_State* L, int opt_idx, int* opt_given) {
     path = lfs_path(&c, path, len);                                           \
     new_path = lfs_path(&c, new_path, new_len);                               \
     return lfs_end(&c, loom_fs_##name(c.loop, req, path, new_path,            \
-                                      lfs_anchor(&c)));                       \
+                                      lfs_cb(&c)));                           \
   }
 
 PATH_FUNCTION(unlink)
@@ -164,7 +164,7 @@ static int fs_open(lua_State* L) {
   loom_fs_t* req = lfs_begin(L, &c, cb, 0, len + 1);
 
   return lfs_end(&c, loom_fs_open(c.loop, req, lfs_path(&c, path, len), flags,
-                                  mode, lfs_anchor(&c)));
+                                  mode, lfs_cb(&c)));
 }
 
 
@@ -202,9 +202,9 @@ static int buffer_rw(lua_State* L, int fd, lbuffer* buffer, int to_fill) {
   bufs[0].base = buffer->base;
   bufs[0].len = buffer->size;
   if (to_fill)
-    ret = loom_fs_read(c.loop, req, fd, bufs, 1, off, lfs_anchor(&c));
+    ret = loom_fs_read(c.loop, req, fd, bufs, 1, off, lfs_cb(&c));
   else
-    ret = loom_fs_write(c.loop, req, fd, bufs, 1, off, lfs_anchor(&c));
+    ret = loom_fs_write(c.loop, req, fd, bufs, 1, off, lfs_cb(&c));
   if (ret >= 0) {
     /* Set after queueing, which resets it; for reads and writes only
      * the loop thread reads ptr (results, completion). */
@@ -255,7 +255,7 @@ static int fs_read(lua_State* L) {
   /* The worker's buffer is C memory, freed as soon as the callback has
    * its string: in the request userdata it would wait for the collector,
    * and a stream of large reads would double the heap it churns. */
-  done_cb = lfs_anchor(&c);
+  done_cb = lfs_cb(&c);
   bufs[0].base = malloc(size > 0 ? (size_t) size : 1);
   if (bufs[0].base == NULL) {
     lfs_abandon(&c);
@@ -306,7 +306,7 @@ static int fs_write(lua_State* L) {
     bufs = c.r->bufs;
     lbuf_fill(L, 2, bufs, n);
   }
-  ret = loom_fs_write(c.loop, req, fd, bufs, n, off, lfs_anchor(&c));
+  ret = loom_fs_write(c.loop, req, fd, bufs, n, off, lfs_cb(&c));
   return lfs_end(&c, ret);
 }
 
@@ -324,7 +324,7 @@ static int fs_sendfile(lua_State* L) {
   req = lfs_begin(L, &c, cb, 0, 0);
   return lfs_end(&c, loom_fs_sendfile(c.loop, req, out_fd, in_fd,
                                       off < 0 ? -1 : off, (uint64_t) len,
-                                      lfs_anchor(&c)));
+                                      lfs_cb(&c)));
 }
 
 
@@ -339,7 +339,7 @@ static int fs_ftruncate(lua_State* L) {
   luaL_argcheck(L, len >= 0, 2, "length must not be negative");
   req = lfs_begin(L, &c, cb, 0, 0);
   return lfs_end(&c, loom_fs_ftruncate(c.loop, req, fd, len,
-                                       lfs_anchor(&c)));
+                                       lfs_cb(&c)));
 }
 
 
@@ -378,7 +378,7 @@ static int fs_access(lua_State* L) {
   loom_fs_t* req = lfs_begin(L, &c, cb, 0, len + 1);
 
   return lfs_end(&c, loom_fs_access(c.loop, req, lfs_path(&c, path, len),
-                                    mode, lfs_anchor(&c)));
+                                    mode, lfs_cb(&c)));
 }
 
 
@@ -392,7 +392,7 @@ static int fs_mkdir(lua_State* L) {
   loom_fs_t* req = lfs_begin(L, &c, cb, 0, len + 1);
 
   return lfs_end(&c, loom_fs_mkdir(c.loop, req, lfs_path(&c, path, len), mode,
-                                   lfs_anchor(&c)));
+                                   lfs_cb(&c)));
 }
 
 
@@ -409,7 +409,7 @@ static int fs_chmod(lua_State* L) {
   cb = lopt_callback(L, 3);
   req = lfs_begin(L, &c, cb, 0, len + 1);
   return lfs_end(&c, loom_fs_chmod(c.loop, req, lfs_path(&c, path, len), mode,
-                                   lfs_anchor(&c)));
+                                   lfs_cb(&c)));
 }
 
 
@@ -424,7 +424,7 @@ static int fs_fchmod(lua_State* L) {
   mode = lfs_mode(L, 2, 0);
   cb = lopt_callback(L, 3);
   req = lfs_begin(L, &c, cb, 0, 0);
-  return lfs_end(&c, loom_fs_fchmod(c.loop, req, fd, mode, lfs_anchor(&c)));
+  return lfs_end(&c, loom_fs_fchmod(c.loop, req, fd, mode, lfs_cb(&c)));
 }
 
 
@@ -464,9 +464,9 @@ static int path_times(lua_State* L, int lutime) {
 
   path = lfs_path(&c, path, len);
   if (lutime)
-    ret = loom_fs_lutime(c.loop, req, path, atime, mtime, lfs_anchor(&c));
+    ret = loom_fs_lutime(c.loop, req, path, atime, mtime, lfs_cb(&c));
   else
-    ret = loom_fs_utime(c.loop, req, path, atime, mtime, lfs_anchor(&c));
+    ret = loom_fs_utime(c.loop, req, path, atime, mtime, lfs_cb(&c));
   return lfs_end(&c, ret);
 }
 
@@ -490,7 +490,7 @@ static int fs_futime(lua_State* L) {
   loom_fs_t* req = lfs_begin(L, &c, cb, 0, 0);
 
   return lfs_end(&c, loom_fs_futime(c.loop, req, fd, atime, mtime,
-                                    lfs_anchor(&c)));
+                                    lfs_cb(&c)));
 }
 
 
@@ -539,10 +539,10 @@ static int two_paths_with_flags(lua_State* L, int copy) {
   new_path = lfs_path(&c, new_path, new_len);
   if (copy)
     ret = loom_fs_copyfile(c.loop, req, path, new_path, flags,
-                           lfs_anchor(&c));
+                           lfs_cb(&c));
   else
     ret = loom_fs_symlink(c.loop, req, path, new_path, flags,
-                          lfs_anchor(&c));
+                          lfs_cb(&c));
   return lfs_end(&c, ret);
 }
 
@@ -569,9 +569,9 @@ static int path_owner(lua_State* L, int lchown) {
 
   path = lfs_path(&c, path, len);
   if (lchown)
-    ret = loom_fs_lchown(c.loop, req, path, uid, gid, lfs_anchor(&c));
+    ret = loom_fs_lchown(c.loop, req, path, uid, gid, lfs_cb(&c));
   else
-    ret = loom_fs_chown(c.loop, req, path, uid, gid, lfs_anchor(&c));
+    ret = loom_fs_chown(c.loop, req, path, uid, gid, lfs_cb(&c));
   return lfs_end(&c, ret);
 }
 
@@ -595,7 +595,7 @@ static int fs_fchown(lua_State* L) {
   loom_fs_t* req = lfs_begin(L, &c, cb, 0, 0);
 
   return lfs_end(&c, loom_fs_fchown(c.loop, req, fd, uid, gid,
-                                    lfs_anchor(&c)));
+                                    lfs_cb(&c)));
 }
 
 

@@ -213,12 +213,11 @@ typedef struct {
 
 /* Pushes a new request userdata (metatable uv_req) with room for nbufs
  * buffers and `extra` bytes, which start at (char*) (r->bufs + nbufs).
- * It has user values for the callback and, when with_data, for the value
- * its bytes live in (see lreq_anchor). */
-lreq_t* lreq_new_sized(lua_State* L, loom_req_type type, unsigned int nbufs,
-                       size_t extra, int with_data);
-#define lreq_new_extra(L, type, nbufs, extra)                                 \
-  lreq_new_sized((L), (type), (nbufs), (extra), 1)
+ * It has user values for the callback and for the value its bytes live
+ * in (see lreq_anchor). Async fs calls other than the directory ones use
+ * lfs_req instead (lfs.h). */
+lreq_t* lreq_new_extra(lua_State* L, loom_req_type type, unsigned int nbufs,
+                       size_t extra);
 #define lreq_new(L, type, nbufs) lreq_new_extra((L), (type), (nbufs), 0)
 void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx);
 void lreq_unanchor(lua_State* L, lreq_t* r);

@@ -4,6 +4,10 @@
  * values hold the callback and the Lua strings being sent, so the bytes
  * the kernel reads stay alive (no copy) until the callback has run. The
  * userdata is anchored (lanchor.c) only while the core owns it.
+ *
+ * Async fs calls (but for the directory ones) return a small handle
+ * instead, whose request lives in C memory (lfs.h); cancel, get_type and
+ * tostring here take either.
  */
 #include "lfs.h"
 
@@ -26,15 +30,15 @@ static size_t req_size(loom_req_type type) {
 }
 
 
-lreq_t* lreq_new_sized(lua_State* L, loom_req_type type, unsigned int nbufs,
-                       size_t extra, int with_data) {
+lreq_t* lreq_new_extra(lua_State* L, loom_req_type type, unsigned int nbufs,
+                       size_t extra) {
   size_t head = offsetof(lreq_t, u) + req_size(type);
   size_t size;
   lreq_t* r;
 
   head = (head + sizeof(void*) - 1) & ~(sizeof(void*) - 1);
   size = head + (size_t) nbufs * sizeof(loom_buf_t) + extra;
-  r = lua_newuserdatauv(L, size, with_data ? 2 : 1);   /* req */
+  r = lua_newuserdatauv(L, size, 2);                    /* req */
   r->ref = LUA_NOREF;
   r->bufs = (loom_buf_t*) ((char*) r + head);
   r->u.req.type = type;
@@ -89,8 +93,6 @@ void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx) {
     } else {
       lua_pushvalue(L, data_idx);
     }
-    /* Fails (and pops) on a request made without the slot, which has no
-     * buffers pointing into the value. */
     lua_setiuservalue(L, idx, 2);
   }
   r->ref = lanchor_put(ctx, L, idx);
@@ -123,7 +125,7 @@ int lreq_release(lua_State* L, int idx) {
   lua_pushnil(L);
   lua_setiuservalue(L, idx, 1);
   lua_pushnil(L);
-  lua_setiuservalue(L, idx, 2);  /* pops and fails without the slot */
+  lua_setiuservalue(L, idx, 2);
   return 1;
 }
 

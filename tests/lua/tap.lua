@@ -172,7 +172,27 @@ function T.block_pool(expect, dir)
       end
     end)
   end
-  return release, blockers
+  -- Whether every blocker has reached a pool thread. Under load a thread
+  -- can take long to be scheduled, so tests that need the blockers to
+  -- run (to see EBUSY) ask the kernel: a thread blocked in a fifo's open
+  -- waits in wait_for_partner. Where /proc does not tell, a second has
+  -- passed is taken as enough.
+  local since = uv.hrtime()
+  local function running()
+    local task = "/proc/" .. uv.os_getpid() .. "/task"
+    local waiting, told = 0, false
+    local scan = uv.fs_scandir(task)
+    for tid in function() return scan and uv.fs_scandir_next(scan) end do
+      local f = io.open(task .. "/" .. tid .. "/wchan")
+      local wchan = f and f:read("a")
+      if f then f:close() end
+      if wchan and wchan ~= "" and wchan ~= "0" then told = true end
+      if wchan == "wait_for_partner" then waiting = waiting + 1 end
+    end
+    if not told then return uv.hrtime() - since > 1e9 end
+    return waiting >= threads
+  end
+  return release, blockers, running
 end
 
 uv.on_error(function(err, tb)
