@@ -118,9 +118,18 @@ static int fs_scandir(lua_State* L) {
 
 /* name, type of the next entry; nothing at the end. */
 static int fs_scandir_next(lua_State* L) {
-  lreq_t* r = luaL_checkudata(L, 1, "uv_req");
-  loom_fs_t* req = &r->u.fs;
+  lreq_t* r = luaL_testudata(L, 1, "uv_req");
+  loom_fs_t* req;
+  int is_handle;
 
+  if (r == NULL) {
+    /* Another fs call's handle names itself uv_req too. */
+    lfs_handle_request(L, 1, &is_handle);
+    if (is_handle)
+      luaL_argerror(L, 1, "not a scandir request");
+    luaL_typeerror(L, 1, "uv_req");
+  }
+  req = &r->u.fs;
   luaL_argcheck(L, r->u.req.type == LOOM_FS && req->fs_type == LOOM_FS_SCANDIR,
                 1, "not a scandir request");
   if (req->result < 0)
