@@ -125,7 +125,8 @@ unsigned int lanchor_serial(lctx* ctx, int slot) {
 
 
 void* lanchor_owner(lctx* ctx, int slot, unsigned int serial) {
-  if (slot < 1 || slot > ctx->anchor_top || ctx->anchor_serial == NULL ||
+  /* Slots up to anchor_top exist, so the arrays do too. */
+  if (slot < 1 || slot > ctx->anchor_top ||
       ctx->anchor_serial[slot] != serial)
     return NULL;
   return ctx->anchor_owner[slot];

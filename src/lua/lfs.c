@@ -43,13 +43,13 @@ static lfs_req* begin_async(lfs_call* c, int cb_idx, int data_idx,
   if (data_idx != 0) {
     /* {cb, data}, or {cb, strings...} for an array of strings: a private
      * copy, since the caller may change theirs while the write runs. */
-    lua_Integer n = lua_type(L, data_idx) == LUA_TTABLE
-                        ? (lua_Integer) lua_rawlen(L, data_idx) : 0;
+    int is_array = lua_type(L, data_idx) == LUA_TTABLE;
+    lua_Integer n = is_array ? (lua_Integer) lua_rawlen(L, data_idx) : 0;
     lua_Integer i;
     lua_createtable(L, (int) n + 2, 0);                 /* ... handle pair */
     lua_pushvalue(L, cb_idx);
     lua_rawseti(L, -2, 1);
-    if (lua_type(L, data_idx) == LUA_TTABLE) {
+    if (is_array) {
       for (i = 1; i <= n; i++) {
         lua_rawgeti(L, data_idx, i);
         lua_rawseti(L, -2, i + 1);
