@@ -155,6 +155,7 @@ io.write([==[
 | --- | --- |
 | `on_error(fn)` | the handler for errors raised inside callbacks; returns the previous one; `nil` removes it |
 | `set_memory_limit(bytes)` | caps the bytes the main Lua state may hold; past it Lua code gets `not enough memory` (in a callback: the error policy); returns the previous limit; `nil` removes it. See [errors.md](errors.md#memory-limit) |
+| `strerror(err)`, `err_name(err)` | libuv's message and name for an error, given its negative code or its name (`uv.strerror("ECONNRESET")` is `"connection reset by peer"`); anything else raises |
 | `loom_version` | loom's own version string |
 | `errno`, `constants` | as luv (`errno`: name → negative code) |
 | `new_resolver([options])` | DNS queries of any record type through c-ares on the loop; see [dns.md](dns.md) |

@@ -601,6 +601,38 @@ static int translate_sys_error(lua_State* L) {
 }
 
 
+/* The error code an argument names: a negative code or a name such as
+ * "ECONNRESET" (the form callbacks get). Names not in the table raise. */
+static int check_err(lua_State* L, int idx) {
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    const char* name = lua_tostring(L, idx);
+#define MATCH_NAME(n, code, msg)                                              \
+    if (strcmp(name, #n) == 0) return code;
+    LOOM_ERRNO_MAP(MATCH_NAME)
+#undef MATCH_NAME
+    return luaL_argerror(L, idx, "not an error name");
+  } else {
+    lua_Integer e = luaL_checkinteger(L, idx);
+    luaL_argcheck(L, e < 0 && e > INT_MIN, idx, "not a negative error code");
+    return (int) e;
+  }
+}
+
+
+/* uv.strerror(code | name) -> message (beyond luv; libuv's uv_strerror). */
+static int strerror_(lua_State* L) {
+  lua_pushstring(L, loom_strerror(check_err(L, 1)));
+  return 1;
+}
+
+
+/* uv.err_name(code | name) -> "ENAME" (beyond luv; libuv's uv_err_name). */
+static int err_name(lua_State* L) {
+  lua_pushstring(L, loom_err_name(check_err(L, 1)));
+  return 1;
+}
+
+
 const luaL_Reg lmisc_functions[] = {
   {"exepath", exepath},
   {"cwd", cwd},
@@ -648,5 +680,7 @@ const luaL_Reg lmisc_functions[] = {
   {"os_setpriority", os_setpriority},
   {"random", random_},
   {"translate_sys_error", translate_sys_error},
+  {"strerror", strerror_},
+  {"err_name", err_name},
   {NULL, NULL}
 };

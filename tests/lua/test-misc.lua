@@ -206,6 +206,20 @@ test("translate_sys_error, errno, constants", function(expect, uv)
   assert(c.FS_UTIME_NOW == math.huge and c.FS_UTIME_OMIT ~= c.FS_UTIME_OMIT)
 end)
 
+test("strerror and err_name take a code or a name (beyond luv)", function(expect, uv)
+  assert(uv.strerror("ECONNRESET") == "connection reset by peer")
+  assert(uv.strerror(uv.errno.ENOENT) == "no such file or directory")
+  assert(uv.err_name(-2) == "ENOENT" and uv.err_name("EOF") == "EOF")
+  -- Every name in uv.errno round-trips through its code.
+  for name, code in pairs(uv.errno) do
+    assert(uv.err_name(code) == name, name)
+    assert(uv.strerror(name) == uv.strerror(code), name)
+  end
+  T.raises("not an error name", uv.strerror, "EFOO")
+  T.raises("not a negative error code", uv.err_name, 3)
+  T.raises("number expected", uv.strerror, {})
+end)
+
 -- UTF-16 as a Lua string: 16-bit units in the machine's byte order.
 local function units(...)
   local n = select("#", ...)
