@@ -1,0 +1,817 @@
+-- loom.task: coroutine tasks with structured concurrency.
+--
+--   local task = require "loom.task"
+--   local t = task.spawn(function(a) task.sleep(10); return a * 2 end, 21)
+--   task.spawn(function() print(t:join()) end)        --> 42
+--
+-- A task is a coroutine that the loop resumes. Inside one, the library's
+-- I/O calls made without a callback suspend the task ("park" it) until
+-- their result is ready, and return it: errors come back as
+-- nil, "ENAME: message", "ENAME", as from the binding.
+--
+-- Scheduling rules (they keep stacks shallow and callbacks simple):
+--   * A task is resumed only from outside every task: from the main
+--     chunk, from a loop callback, or from the scheduler's own queue.
+--   * A wake-up that happens while a task runs (a channel send, a
+--     cancel, a finished task waking its joiners) is queued, and the
+--     queue is run as soon as the running task parks or ends.
+--   * task.spawn from outside a task runs the new task at once, until it
+--     first parks; from inside a task it queues it.
+local uv = require "loom"
+
+local M = {}
+
+local Task = {}
+Task.__index = Task
+Task.__name = "loom.task"
+
+local PARK = setmetatable({}, {__name = "loom.task.park"})
+
+local task_of = setmetatable({}, {__mode = "k"}) -- coroutine -> Task
+local current = nil                                -- the task running now
+local live = 0                                     -- tasks not yet done
+
+-- The ready queue: tasks woken while a task was running, with the values
+-- each is to be resumed with.
+local ready_task, ready_vals = {}, {}
+local ready_head, ready_tail = 1, 0
+local draining = false
+
+local pack, unpack = table.pack, table.unpack
+local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
+local co_running, co_status = coroutine.running, coroutine.status
+
+-- The fail triple for an error name: nil, "ENAME: message", "ENAME".
+local messages = {}
+local function fail(name)
+  local msg = messages[name]
+  if not msg then
+    msg = name .. ": " .. uv.strerror(name)
+    messages[name] = msg
+  end
+  return nil, msg, name
+end
+M.fail = fail
+
+-- The running task, or a clear error naming what needed one.
+local function need_task(what, level)
+  local co = co_running()
+  local t = task_of[co]
+  if not t then
+    error(what .. " must be called inside a task (task.spawn(fn) runs fn in one)",
+          (level or 2) + 1)
+  end
+  return t
+end
+M.need = need_task
+
+local step -- forward
+
+local function enqueue(t, vals)
+  ready_tail = ready_tail + 1
+  ready_task[ready_tail], ready_vals[ready_tail] = t, vals
+end
+
+local function drain()
+  while ready_head <= ready_tail do
+    local i = ready_head
+    local t, vals = ready_task[i], ready_vals[i]
+    ready_task[i], ready_vals[i] = nil, nil
+    ready_head = i + 1
+    step(t, unpack(vals, 1, vals.n))
+  end
+  ready_head, ready_tail = 1, 0
+end
+
+local function step_and_drain(t, ...)
+  step(t, ...)
+  drain()
+end
+
+-- Resumes t with the given values now, or after the running task parks.
+local function run_soon(t, ...)
+  if draining then
+    enqueue(t, pack(...))
+    return
+  end
+  draining = true
+  -- A raise here would be a bug in this file; still leave the scheduler
+  -- usable for the next callback.
+  local ok, err = pcall(step_and_drain, t, ...)
+  draining = false
+  if not ok then
+    ready_head, ready_tail = 1, 0
+    error(err, 0)
+  end
+end
+
+local function stop_timer(t)
+  if t.tmode then
+    t.tmode = nil
+    t.timer:stop()
+  end
+end
+
+-- Wakes a parked task with the values its wait returns. A task that is
+-- not parked (woken already, running, or done) is left alone: a late
+-- callback never resumes a task that moved on.
+local function wake(t, ...)
+  if not t.parked then return false end
+  t.parked = false
+  t.cleanup = nil
+  stop_timer(t)
+  run_soon(t, ...)
+  return true
+end
+M.wake = wake
+
+-- Ends a task's wait early with an error name: its cleanup runs first, so
+-- the handle or request it waited on lets go of it.
+local function abort(t, name)
+  local cleanup = t.cleanup
+  t.cleanup = nil
+  if cleanup then cleanup(t, name) end
+  return wake(t, fail(name))
+end
+
+local function on_timer(t)
+  if t.tmode == "sleep" then
+    t.tmode = nil
+    wake(t, true)
+  else
+    t.tmode = nil
+    abort(t, "ETIMEDOUT")
+  end
+end
+
+local function start_timer(t, ms, mode)
+  local tm = t.timer
+  if not tm then
+    tm = uv.new_timer()
+    t.timer = tm
+    t.on_timer = function() on_timer(t) end
+  end
+  t.tmode = mode
+  tm:start(ms, 0, t.on_timer)
+end
+
+local function check_ms(ms, what, level)
+  if ms == nil then return nil end
+  if type(ms) ~= "number" or ms ~= ms or ms < 0 or ms == math.huge then
+    error("bad " .. what .. " (a non-negative number of milliseconds expected, got " ..
+          tostring(ms) .. ")", level + 1)
+  end
+  return math.floor(ms)
+end
+M.check_ms = check_ms
+
+-- Suspends task t (the running one) until wake(t, ...) and returns those
+-- values. cleanup(t, name), if given, runs when the wait is abandoned
+-- (cancel, timeout) and must unregister t from whatever would wake it.
+-- ms bounds the wait: expiry returns nil, "ETIMEDOUT: ...". A cancelled
+-- task, or one past a with_timeout deadline, fails at once.
+local function park(t, cleanup, ms)
+  if t.cancelled then
+    if cleanup then cleanup(t, "ECANCELED") end
+    return fail("ECANCELED")
+  end
+  if t.expired > 0 then
+    if cleanup then cleanup(t, "ETIMEDOUT") end
+    return fail("ETIMEDOUT")
+  end
+  t.parked = true
+  t.cleanup = cleanup
+  if ms then start_timer(t, ms, "timeout") end
+  return co_yield(PARK)
+end
+M.park = park
+
+-- A park that cancellation and deadlines do not end: a group waiting for
+-- its children. on_cancel runs instead when the task is cancelled or its
+-- deadline passes (the group cancels its children then).
+local function park_shielded(t, on_cancel)
+  t.parked = true
+  t.shield = on_cancel
+  local r = pack(co_yield(PARK))
+  t.shield = nil
+  return unpack(r, 1, r.n)
+end
+
+local report_unjoined -- forward
+
+local function finish(t, ok, ...)
+  t.state = "done"
+  live = live - 1
+  local co = t.co
+  task_of[co] = nil
+  t.co = nil
+  if t.timer then
+    t.tmode = nil
+    t.timer:close()
+    t.timer, t.on_timer = nil, nil
+  end
+  if ok then
+    t.results = pack(...)
+  else
+    local err = ...
+    t.failed = true
+    t.err = err
+    t.traceback = debug.traceback(co, type(err) == "string" and err or
+                                  ("(error object is a " .. type(err) .. " value)"))
+  end
+  coroutine.close(co)
+  local ondone = t.ondone
+  if ondone then t.ondone = nil; ondone(t) end
+  local g = t.group
+  if g then g:_child_done(t) end
+  local joiners = t.joiners
+  if joiners then
+    t.joiners = nil
+    for i = 1, #joiners do wake(joiners[i], true) end
+  elseif not ok and not g and not t.observed then
+    report_unjoined(t)
+  end
+end
+
+local function resumed(t, co, prev, ok, first, ...)
+  current = prev
+  if co_status(co) == "dead" then
+    return finish(t, ok, first, ...)
+  end
+  if first ~= PARK then
+    -- A bare coroutine.yield() in the task body: resume it on the next
+    -- pass of the loop, like task.yield().
+    t.state = "parked"
+    t.parked = true
+    local timer = require "loom.timer"
+    local item = timer.setImmediate(function() wake(t) end)
+    t.cleanup = function() timer.clearImmediate(item) end
+    return
+  end
+  t.state = t.parked and "parked" or "ready"
+end
+
+-- Runs t until it parks or ends. Called only from outside every task.
+function step(t, ...)
+  local co = t.co
+  if not co then return end
+  if t.state == "new" and t.cancelled then
+    -- Cancelled before it ever ran: the function is not called.
+    return finish(t, true, fail("ECANCELED"))
+  end
+  t.state = "running"
+  local prev = current
+  current = t
+  return resumed(t, co, prev, co_resume(co, ...))
+end
+
+-- Errors of tasks nobody joins go through the loop's error policy
+-- (uv.on_error, else traceback and exit 1), from a callback of their own
+-- on the next pass: a join called right after spawn still catches them.
+local unjoined = {}
+function report_unjoined(t)
+  unjoined[#unjoined + 1] = t
+  if #unjoined == 1 then
+    require("loom.timer").setImmediate(function()
+      local list = unjoined
+      unjoined = {}
+      for i = 1, #list do
+        local u = list[i]
+        if not u.observed then
+          u.observed = true
+          -- The others are raised from callbacks of their own.
+          for j = i + 1, #list do report_unjoined(list[j]) end
+          if type(u.err) == "string" then
+            error("error in a task nobody joined: " .. u.traceback, 0)
+          end
+          error(u.err, 0)
+        end
+      end
+    end)
+  end
+end
+
+local function new_task(fn, args, level)
+  if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
+    error("bad argument #1 to 'spawn' (function expected, got " .. type(fn) .. ")",
+          level + 1)
+  end
+  local co = co_create(function() return fn(unpack(args, 1, args.n)) end)
+  local t = setmetatable({co = co, state = "new", expired = 0, parked = false}, Task)
+  task_of[co] = t
+  live = live + 1
+  return t
+end
+
+local function start(t)
+  if draining then
+    enqueue(t, {n = 0})
+  else
+    run_soon(t)
+  end
+  return t
+end
+
+--- Runs fn(...) in a new task; returns the Task.
+function M.spawn(fn, ...)
+  return start(new_task(fn, pack(...), 2))
+end
+
+--- The running task, or nil outside every task.
+function M.current()
+  return task_of[co_running()]
+end
+
+--- The number of tasks that have not ended (for tests and monitoring).
+function M.count()
+  return live
+end
+
+--- Suspends the running task for ms milliseconds; returns true, or nil and
+--- an error if it was cancelled meanwhile.
+function M.sleep(ms)
+  ms = check_ms(ms, "delay", 2)
+  if ms == nil then error("bad argument #1 to 'sleep' (number expected, got nil)", 2) end
+  local t = need_task("task.sleep")
+  if t.cancelled then return fail("ECANCELED") end
+  if t.expired > 0 then return fail("ETIMEDOUT") end
+  t.parked = true
+  t.cleanup = nil
+  start_timer(t, ms, "sleep")
+  return co_yield(PARK)
+end
+
+--- Lets the loop run once (other callbacks and tasks go first).
+function M.yield()
+  local t = need_task("task.yield")
+  local timer = require "loom.timer"
+  local item = timer.setImmediate(function() wake(t, true) end)
+  return park(t, function() timer.clearImmediate(item) end)
+end
+
+--- Runs fn(...) as a task and the loop until nothing is left (for plain
+--- lua5.4 scripts; the loom runner runs the loop by itself). Returns the
+--- task's results, or raises its error.
+function M.run(fn, ...)
+  if co_running() and task_of[co_running()] then
+    error("task.run is for the top level; inside a task use task.spawn", 2)
+  end
+  local t = new_task(fn, pack(...), 2)
+  t.observed = true
+  start(t)
+  if t.state ~= "done" then
+    local ok, err = uv.run()
+    if ok == nil and err then error("task.run: " .. tostring(err), 2) end
+  end
+  if t.state ~= "done" then
+    error("task.run: the loop ended while the task was still waiting", 2)
+  end
+  if t.failed then error(t.err, 0) end
+  return unpack(t.results, 1, t.results.n)
+end
+
+-- Task methods ---------------------------------------------------------
+
+--- Waits for the task to end; returns its results, or nil and its error
+--- (a raised error, or ECANCELED), or nil, ETIMEDOUT after ms.
+function Task:join(ms)
+  ms = check_ms(ms, "timeout", 2)
+  local me = need_task("join")
+  if me == self then error("a task cannot join itself", 2) end
+  self.observed = true
+  if self.state ~= "done" then
+    local joiners = self.joiners
+    if not joiners then joiners = {}; self.joiners = joiners end
+    joiners[#joiners + 1] = me
+    local ok, err, name = park(me, function()
+      for i = #joiners, 1, -1 do
+        if joiners[i] == me then table.remove(joiners, i) end
+      end
+    end, ms)
+    if not ok then return nil, err, name end
+  end
+  if self.failed then return nil, self.err end
+  return unpack(self.results, 1, self.results.n)
+end
+
+--- Cancels the task: its current wait (and every later one) returns
+--- nil, "ECANCELED: operation canceled". Returns false if it had ended.
+function Task:cancel()
+  if self.state == "done" then return false end
+  if self.cancelled then return true end
+  self.cancelled = true
+  if self.parked then
+    if self.shield then self.shield() else abort(self, "ECANCELED") end
+  end
+  -- A task that has not started yet ends without calling its function.
+  return true
+end
+
+--- "new", "running", "parked", "ready" (woken, about to run) or "done".
+function Task:status()
+  return self.state
+end
+
+function Task:done()
+  return self.state == "done"
+end
+
+function Task:__tostring()
+  return ("loom.task: %s (%s)"):format(tostring(self.co or "done"):match("0x%x+") or "-",
+                                       self.state)
+end
+
+-- Deadlines --------------------------------------------------------------
+
+--- Runs fn(...) in the running task with a deadline ms from now: every
+--- wait inside that is still going at the deadline ends with nil,
+--- "ETIMEDOUT...", and so does every later wait inside fn. Returns fn's
+--- results, or nil, "ETIMEDOUT: ...", "ETIMEDOUT" if the deadline passed.
+function M.with_timeout(ms, fn, ...)
+  ms = check_ms(ms, "timeout", 2)
+  if ms == nil then error("bad argument #1 to 'with_timeout' (number expected, got nil)", 2) end
+  local t = need_task("task.with_timeout")
+  local expired = false
+  local timer = uv.new_timer()
+  timer:start(ms, 0, function()
+    timer:stop()
+    expired = true
+    t.expired = t.expired + 1
+    if t.parked then
+      if t.shield then t.shield() else abort(t, "ETIMEDOUT") end
+    end
+  end)
+  local r = pack(pcall(fn, ...))
+  timer:close()
+  if expired then t.expired = t.expired - 1 end
+  if not r[1] then error(r[2], 0) end
+  if expired then return fail("ETIMEDOUT") end
+  return unpack(r, 2, r.n)
+end
+
+-- Groups -------------------------------------------------------------------
+
+local Group = {}
+Group.__index = Group
+Group.__name = "loom.task.group"
+
+--- Starts fn(...) as a child of the group; returns its Task.
+function Group:spawn(fn, ...)
+  if self.closed then error("this group has ended; spawn in an open group", 2) end
+  local t = new_task(fn, pack(...), 2)
+  t.group = self
+  t.observed = true
+  self.live = self.live + 1
+  self.children[t] = true
+  if self.cancelling then t.cancelled = true end
+  return start(t)
+end
+
+--- Cancels every child still running (the group then ends normally
+--- once they have).
+function Group:cancel()
+  self.cancelling = true
+  for child in pairs(self.children) do child:cancel() end
+end
+
+function Group:_child_done(t)
+  self.children[t] = nil
+  self.live = self.live - 1
+  if t.failed and not self.failure then
+    self.failure = t
+    self:cancel()
+  end
+  if self.live == 0 and self.waiting then
+    self.waiting = false
+    wake(self.parent, true)
+  end
+end
+
+--- Runs body(g, ...) in the running task, where g:spawn(fn, ...) starts
+--- children; returns body's results once every child has ended. When a
+--- child raises, the others are cancelled and its error is raised here;
+--- when body raises, the children are cancelled and body's error is
+--- raised. If the running task is cancelled (or its deadline passes)
+--- while it waits, the children are cancelled and the group returns
+--- nil, "ECANCELED..." (or ETIMEDOUT).
+function M.group(body, ...)
+  local me = need_task("task.group")
+  local g = setmetatable({parent = me, children = {}, live = 0}, Group)
+  local r = pack(pcall(body, g, ...))
+  if not r[1] then g:cancel() end
+  local interrupted = nil
+  while g.live > 0 do
+    if me.cancelled or me.expired > 0 then
+      interrupted = me.cancelled and "ECANCELED" or "ETIMEDOUT"
+      g:cancel()
+    end
+    if g.live == 0 then break end
+    g.waiting = true
+    park_shielded(me, function()
+      interrupted = me.cancelled and "ECANCELED" or "ETIMEDOUT"
+      g:cancel()
+    end)
+    g.waiting = false
+  end
+  g.closed = true
+  if not r[1] then error(r[2], 0) end
+  if g.failure then error(g.failure.err, 0) end
+  if interrupted or me.cancelled then return fail(interrupted or "ECANCELED") end
+  return unpack(r, 2, r.n)
+end
+
+local function check_fns(fns, what)
+  if type(fns) ~= "table" then
+    error("bad argument #1 to '" .. what .. "' (table of functions expected, got " ..
+          type(fns) .. ")", 3)
+  end
+  for i = 1, #fns do
+    local f = fns[i]
+    if type(f) ~= "function" and not (getmetatable(f) or {}).__call then
+      error("bad argument #1 to '" .. what .. "' (item " .. i ..
+            " is not a function)", 3)
+    end
+  end
+end
+
+--- Runs every function of fns in a child task and waits for all: returns
+--- an array of their first results. The first one to fail (raise, or
+--- return nil and an error) cancels the others; a raised error is raised
+--- again, a returned one is returned (nil, err, name).
+function M.all(fns)
+  check_fns(fns, "all")
+  local results, failure = {}, nil
+  local ok, err, name = M.group(function(g)
+    for i = 1, #fns do
+      g:spawn(function()
+        local r = pack(fns[i]())
+        if r[1] == nil and r[2] ~= nil then
+          if not failure then
+            failure = r
+            g:cancel()
+          end
+        else
+          results[i] = r[1]
+        end
+      end)
+    end
+    return true
+  end)
+  if not ok then return nil, err, name end
+  if failure then return nil, failure[2], failure[3] end
+  return results
+end
+
+--- Runs every function of fns in a child task; the first to return wins:
+--- its results are returned and the others are cancelled. If one raises
+--- first, the others are cancelled and its error is raised.
+function M.any(fns)
+  check_fns(fns, "any")
+  if #fns == 0 then error("bad argument #1 to 'any' (no functions to run)", 2) end
+  local winner
+  local ok, err, name = M.group(function(g)
+    for i = 1, #fns do
+      g:spawn(function()
+        local r = pack(fns[i]())
+        if not winner then
+          winner = r
+          g:cancel()
+        end
+      end)
+    end
+    return true
+  end)
+  if not ok then return nil, err, name end
+  return unpack(winner, 1, winner.n)
+end
+
+-- Waiting lists: a FIFO of parked tasks, for channels, semaphores, events.
+
+local function waitlist_add(list, t)
+  list[#list + 1] = t
+end
+
+local function waitlist_remove(list, t)
+  for i = 1, #list do
+    if list[i] == t then table.remove(list, i); return end
+  end
+end
+
+local function waitlist_pop(list)
+  local t = list[1]
+  if t then table.remove(list, 1) end
+  return t
+end
+
+-- Channels -----------------------------------------------------------------
+
+local Channel = {}
+Channel.__index = Channel
+Channel.__name = "loom.task.channel"
+
+--- A bounded queue between tasks: send suspends while `capacity` values
+--- wait (0: until a receiver takes it), recv while none does.
+function M.channel(capacity)
+  capacity = capacity or 0
+  if math.type(capacity) ~= "integer" or capacity < 0 then
+    error("bad argument #1 to 'channel' (a non-negative integer expected, got " ..
+          tostring(capacity) .. ")", 2)
+  end
+  return setmetatable({cap = capacity, buf = {}, head = 1, tail = 0,
+                       senders = {}, receivers = {}, closed = false}, Channel)
+end
+
+function Channel:__len()
+  return self.tail - self.head + 1
+end
+
+local function buf_push(ch, v)
+  ch.tail = ch.tail + 1
+  ch.buf[ch.tail] = v
+end
+
+local function buf_pop(ch)
+  local h = ch.head
+  if h > ch.tail then return nil end
+  local v = ch.buf[h]
+  ch.buf[h] = nil
+  ch.head = h + 1
+  if ch.head > ch.tail then ch.head, ch.tail = 1, 0 end
+  return v
+end
+
+-- Hands v to a waiting receiver, or buffers it if there is room.
+local function offer(ch, v)
+  local r = waitlist_pop(ch.receivers)
+  if r then
+    wake(r, v)
+    return true
+  end
+  if ch.tail - ch.head + 1 < ch.cap then
+    buf_push(ch, v)
+    return true
+  end
+  return false
+end
+
+--- Sends v (not nil); suspends while the channel is full. Returns true,
+--- or nil, "EPIPE..." once the channel is closed, or nil, ECANCELED /
+--- ETIMEDOUT (after ms) with v not sent.
+function Channel:send(v, ms)
+  if v == nil then error("bad argument #1 to 'send' (a value other than nil expected)", 2) end
+  ms = check_ms(ms, "timeout", 2)
+  if self.closed then return fail("EPIPE") end
+  if offer(self, v) then return true end
+  local me = need_task("channel:send (on a full channel)")
+  local entry = {task = me, value = v}
+  local senders = self.senders
+  senders[#senders + 1] = entry
+  return park(me, function()
+    for i = 1, #senders do
+      if senders[i] == entry then table.remove(senders, i); break end
+    end
+  end, ms)
+end
+
+--- Sends v if that needs no wait; returns true or false.
+function Channel:try_send(v)
+  if v == nil then error("bad argument #1 to 'try_send' (a value other than nil expected)", 2) end
+  if self.closed then return false end
+  return offer(self, v)
+end
+
+-- Takes the first waiting sender's value into the channel.
+local function admit_sender(ch)
+  local entry = table.remove(ch.senders, 1)
+  if entry then
+    buf_push(ch, entry.value)
+    wake(entry.task, true)
+  end
+end
+
+--- Receives the next value; suspends while there is none. Returns nil
+--- once the channel is closed and empty, or nil, ECANCELED / ETIMEDOUT.
+function Channel:recv(ms)
+  ms = check_ms(ms, "timeout", 2)
+  if self.head <= self.tail or #self.senders > 0 then
+    admit_sender(self)
+    return buf_pop(self)
+  end
+  if self.closed then return nil end
+  local me = need_task("channel:recv (on an empty channel)")
+  local receivers = self.receivers
+  waitlist_add(receivers, me)
+  return park(me, function() waitlist_remove(receivers, me) end, ms)
+end
+
+--- Receives a value if one is there; returns it, or nil.
+function Channel:try_recv()
+  if self.head <= self.tail or #self.senders > 0 then
+    admit_sender(self)
+    return buf_pop(self)
+  end
+  return nil
+end
+
+--- Closes the channel: waiting receivers get nil, waiting senders
+--- nil, "EPIPE..."; values already sent can still be received.
+function Channel:close()
+  if self.closed then return end
+  self.closed = true
+  local receivers, senders = self.receivers, self.senders
+  self.receivers, self.senders = {}, {}
+  for i = 1, #receivers do wake(receivers[i], nil) end
+  for i = 1, #senders do wake(senders[i].task, fail("EPIPE")) end
+end
+
+--- for v in ch:iter() do ... end: receives until the channel is closed
+--- and empty (or the wait fails: cancelled, timed out).
+function Channel:iter()
+  return function() return (self:recv()) end
+end
+
+-- Semaphores ---------------------------------------------------------------
+
+local Semaphore = {}
+Semaphore.__index = Semaphore
+Semaphore.__name = "loom.task.semaphore"
+
+--- A counting semaphore with n permits.
+function M.semaphore(n)
+  if math.type(n) ~= "integer" or n < 0 then
+    error("bad argument #1 to 'semaphore' (a non-negative integer expected, got " ..
+          tostring(n) .. ")", 2)
+  end
+  return setmetatable({count = n, waiters = {}}, Semaphore)
+end
+
+--- Takes a permit, waiting while there is none; returns true, or nil and
+--- an error (ECANCELED, ETIMEDOUT after ms).
+function Semaphore:acquire(ms)
+  ms = check_ms(ms, "timeout", 2)
+  if self.count > 0 and #self.waiters == 0 then
+    self.count = self.count - 1
+    return true
+  end
+  local me = need_task("semaphore:acquire")
+  local waiters = self.waiters
+  waitlist_add(waiters, me)
+  return park(me, function() waitlist_remove(waiters, me) end, ms)
+end
+
+--- Gives a permit back (to the first waiting task, if any).
+function Semaphore:release()
+  local t = waitlist_pop(self.waiters)
+  if t then wake(t, true) else self.count = self.count + 1 end
+end
+
+--- Runs fn(...) holding a permit; the permit is given back however fn
+--- ends. Returns fn's results (or nil and the acquire's error).
+function Semaphore:with(fn, ...)
+  local ok, err, name = self:acquire()
+  if not ok then return nil, err, name end
+  local r = pack(pcall(fn, ...))
+  self:release()
+  if not r[1] then error(r[2], 0) end
+  return unpack(r, 2, r.n)
+end
+
+-- Events -------------------------------------------------------------------
+
+local Event = {}
+Event.__index = Event
+Event.__name = "loom.task.event"
+
+--- A flag tasks can wait for: wait() returns once set() was called.
+function M.event()
+  return setmetatable({flag = false, waiters = {}}, Event)
+end
+
+function Event:set()
+  if self.flag then return end
+  self.flag = true
+  local waiters = self.waiters
+  self.waiters = {}
+  for i = 1, #waiters do wake(waiters[i], true) end
+end
+
+function Event:clear()
+  self.flag = false
+end
+
+function Event:is_set()
+  return self.flag
+end
+
+--- Waits until the event is set; returns true, or nil and an error.
+function Event:wait(ms)
+  ms = check_ms(ms, "timeout", 2)
+  if self.flag then return true end
+  local me = need_task("event:wait")
+  local waiters = self.waiters
+  waitlist_add(waiters, me)
+  return park(me, function() waitlist_remove(waiters, me) end, ms)
+end
+
+M.Task = Task
+return M
