@@ -108,7 +108,9 @@ end
 local function stop_timer(t)
   if t.tmode then
     t.tmode = nil
-    t.timer:stop()
+    local tm = t.timer
+    -- Someone may have closed it (uv.walk over every handle).
+    if not tm:is_closing() then tm:stop() end
   end
 end
 
@@ -146,7 +148,7 @@ end
 
 local function start_timer(t, ms, mode)
   local tm = t.timer
-  if not tm then
+  if not tm or tm:is_closing() then
     tm = uv.new_timer()
     t.timer = tm
     t.on_timer = function() on_timer(t) end
@@ -207,7 +209,7 @@ local function finish(t, ok, ...)
   t.co = nil
   if t.timer then
     t.tmode = nil
-    t.timer:close()
+    if not t.timer:is_closing() then t.timer:close() end
     t.timer, t.on_timer = nil, nil
   end
   if ok then
@@ -259,9 +261,17 @@ function step(t, ...)
     -- Cancelled before it ever ran: the function is not called.
     return finish(t, true, fail("ECANCELED"))
   end
-  t.state = "running"
   local prev = current
   current = t
+  if t.state == "new" then
+    t.state = "running"
+    local args = t.args
+    if args then
+      t.args = nil
+      return resumed(t, co, prev, co_resume(co, unpack(args, 1, args.n)))
+    end
+  end
+  t.state = "running"
   return resumed(t, co, prev, co_resume(co, ...))
 end
 
@@ -296,8 +306,11 @@ local function new_task(fn, args, level)
     error("bad argument #1 to 'spawn' (function expected, got " .. type(fn) .. ")",
           level + 1)
   end
-  local co = co_create(function() return fn(unpack(args, 1, args.n)) end)
-  local t = setmetatable({co = co, state = "new", expired = 0, parked = false}, Task)
+  -- The coroutine runs fn itself (its arguments come with the first
+  -- resume): no wrapper frame, so tracebacks start at fn.
+  local co = co_create(fn)
+  local t = setmetatable({co = co, state = "new", expired = 0, parked = false,
+                          args = args.n > 0 and args or nil}, Task)
   task_of[co] = t
   live = live + 1
   return t

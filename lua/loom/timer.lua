@@ -108,10 +108,13 @@ function M.clearImmediate(item)
 end
 
 -- Suspends the running coroutine for ms milliseconds (the loop goes on).
+-- Inside a loom.task this is task.sleep (so cancelling the task ends it).
 function M.sleep(ms)
   ms = check_delay(ms, 3)
   local co, main = coroutine.running()
   if main then error("timer.sleep must be called inside a coroutine", 2) end
+  local task = package.loaded["loom.task"]
+  if task and task.current() then return task.sleep(ms) end
   local t = uv.new_timer()
   t:start(ms, 0, function()
     t:close()
@@ -119,5 +122,118 @@ function M.sleep(ms)
   end)
   coroutine.yield()
 end
+
+-- Fixed-rate tickers ----------------------------------------------------------
+
+local Ticker = {}
+Ticker.__index = Ticker
+Ticker.__name = "loom.timer.ticker"
+
+local function period_of(spec, level)
+  local ms
+  if type(spec) == "number" then
+    ms = spec
+  elseif type(spec) == "table" and type(spec.hz) == "number" and spec.hz > 0 then
+    ms = 1000 / spec.hz
+  elseif type(spec) == "table" and type(spec.ms) == "number" then
+    ms = spec.ms
+  end
+  if type(ms) ~= "number" or ms ~= ms or ms <= 0 or ms == math.huge then
+    error("bad ticker interval (milliseconds > 0, or {hz = n} expected, got " ..
+          tostring(spec) .. ")", level + 1)
+  end
+  return ms
+end
+
+local function arm(tk)
+  local delay = (tk.next_ns - uv.hrtime()) / 1e6
+  -- Timers have millisecond steps: round up so that a tick never comes
+  -- before its deadline.
+  tk.handle:start(delay > 0 and math.ceil(delay) or 0, 0, tk.on_fire)
+end
+
+local function fire(tk)
+  local now = uv.hrtime()
+  local period = tk.period_ns
+  if now < tk.next_ns then return arm(tk) end
+  local late = now - tk.next_ns
+  local skipped = 0
+  if late >= period then
+    -- The loop was held up for more than a period: drop the ticks that
+    -- were missed instead of running them in a burst.
+    skipped = late // period
+    tk.next_ns = tk.next_ns + skipped * period
+    late = now - tk.next_ns
+  end
+  tk.tick = tk.tick + 1 + skipped
+  tk.skipped = tk.skipped + skipped
+  tk.late_ms = late / 1e6
+  if tk.late_ms > tk.max_late_ms then tk.max_late_ms = tk.late_ms end
+  tk.next_ns = tk.next_ns + period
+  arm(tk)
+  if tk.fn then
+    tk.fn(tk, tk.tick, tk.late_ms, skipped)
+  else
+    local w = tk.waiter
+    if w then
+      tk.waiter = nil
+      package.loaded["loom.task"].wake(w, tk.tick, tk.late_ms, skipped)
+    end
+  end
+end
+
+--- timer.ticker(interval, [fn]): calls fn(ticker, tick, late_ms, skipped)
+--- at a fixed rate, on absolute deadlines (start + n * interval), so the
+--- ticks do not drift however long fn takes. interval: milliseconds, or
+--- {hz = n}. late_ms is how far after its deadline this tick came;
+--- skipped counts the deadlines dropped because the loop was held up
+--- longer than an interval (the tick number jumps over them). Without
+--- fn, a task waits for each tick with ticker:wait() or ticker:ticks().
+--- Stop with ticker:stop().
+function M.ticker(spec, fn)
+  local ms = period_of(spec, 2)
+  if fn ~= nil then check_fn(fn, 3) end
+  local tk = setmetatable({interval = ms, period_ns = math.floor(ms * 1e6 + 0.5), tick = 0,
+                           skipped = 0, late_ms = 0, max_late_ms = 0, fn = fn}, Ticker)
+  tk.handle = uv.new_timer()
+  tk.on_fire = function() fire(tk) end
+  tk.next_ns = uv.hrtime() + tk.period_ns
+  arm(tk)
+  return tk
+end
+
+--- In a task: waits for the next tick; returns tick, late_ms, skipped,
+--- or nil and an error (ECANCELED, or EBADF once stopped).
+function Ticker:wait()
+  local task = require "loom.task"
+  local me = task.need("ticker:wait")
+  if self.fn then error("this ticker calls a function; wait() is for tickers made without one", 2) end
+  if self.stopped then return task.fail("EBADF") end
+  if self.waiter then error("another task is already waiting for this ticker", 2) end
+  self.waiter = me
+  return task.park(me, function() self.waiter = nil end)
+end
+
+--- In a task: for tick, late_ms, skipped in ticker:ticks() do ... end,
+--- until the ticker is stopped (or the task cancelled).
+function Ticker:ticks()
+  return function() return self:wait() end
+end
+
+function Ticker:stop()
+  if self.stopped then return end
+  self.stopped = true
+  self.handle:close()
+  local w = self.waiter
+  if w then
+    self.waiter = nil
+    local task = require "loom.task"
+    task.wake(w, task.fail("EBADF"))
+  end
+end
+Ticker.close = Ticker.stop
+
+function Ticker:ref() if not self.stopped then self.handle:ref() end return self end
+function Ticker:unref() if not self.stopped then self.handle:unref() end return self end
 
 return M

@@ -49,6 +49,22 @@ function T.after(fn)
   current.after[#current.after + 1] = fn
 end
 
+-- A test whose body runs in a loom.task (the coroutine style): it fails
+-- if the task raised, if it had not ended when the loop ran out of
+-- things to do, or if any task was left waiting.
+function T.task_test(name, fn)
+  T.test(name, function(expect, uv_)
+    local task = require "loom.task"
+    local before = task.count()
+    local t = task.spawn(fn, expect, uv_)
+    T.after(function()
+      assert(t:status() == "done", "the test's task did not end (" .. t:status() .. ")")
+      if t.failed then error(t.traceback, 0) end
+      assert(task.count() == before, (task.count() - before) .. " task(s) left waiting")
+    end)
+  end)
+end
+
 -- Calls fn(...) and checks that it raises an error matching pattern.
 function T.raises(pattern, fn, ...)
   local ok, err = pcall(fn, ...)
