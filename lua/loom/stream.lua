@@ -127,10 +127,13 @@ local function take_bytes(self, n)
     return out
   end
   local s = joined(self)
-  local out = s:sub(1, n)
+  if n == #s then
+    take_chunk(self)
+    return s
+  end
   self._roff = n + 1
   self._rlen = self._rlen - n
-  return out
+  return s:sub(1, n)
 end
 
 local function emit_end(self)
@@ -155,9 +158,13 @@ local function flow(self)
     if chunk then
       self:emit("data", chunk)
     elseif self._rended then
-      self._rinflow = false
-      emit_end(self)
-      return
+      -- Like Node, "end" comes on a later turn: a listener added right
+      -- after the last push still hears it.
+      if not self._rendSched then
+        self._rendSched = true
+        timer.setImmediate(emit_end, self)
+      end
+      break
     elseif self._rreading then
       break -- the source will push later
     else
@@ -481,11 +488,11 @@ local function write_done(self, n, cb, err)
 end
 
 -- Fails a write: the callback (or a waiting task) gets the error.
-local function write_error(self, cb, name)
+local function write_error(self, cb, name, quiet)
   local _, err = fail(name)
   if cb then
     timer.setImmediate(cb, err)
-  elseif not task.current() then
+  elseif not task.current() and not quiet then
     report_error(self, err)
   end
   return false, err, name
@@ -495,8 +502,8 @@ M.write_error = write_error
 -- Queues a chunk; never suspends. Returns whether the queue is below the
 -- high-water mark (false: wait for "drain").
 local function write_now(self, chunk, cb)
-  if self.destroyed then return write_error(self, cb, "EBADF") end
   if self._wending then return write_error(self, cb, "EPIPE") end
+  if self.destroyed then return write_error(self, cb, "EBADF", true) end
   if chunk == nil then error("bad argument #1 to 'write' (nil)", 3) end
   local n = 1
   if not self._wobj then
@@ -573,7 +580,12 @@ function maybe_finish(self)
       self:destroy()
     end
   end
-  if self._final then self:_final(finished) else finished() end
+  -- "finish" always comes on a later turn (as in Node), even when
+  -- everything was written already.
+  timer.setImmediate(function()
+    if self.destroyed then return end
+    if self._final then self:_final(finished) else finished() end
+  end)
 end
 M.maybe_finish = maybe_finish
 
@@ -740,7 +752,15 @@ M.PassThrough = PassThrough
 --- Returns dest.
 function Readable:pipe(dest, opts)
   local src = self
-  local ondata = function(chunk)
+  local ondata
+  ondata = function(chunk)
+    if dest.destroyed then
+      -- The destination is gone: stop sending to it (pipeline destroys
+      -- the source too; a plain pipe leaves it paused).
+      src:off("data", ondata)
+      src:pause()
+      return
+    end
     if write_now(dest, chunk) == false then src:pause() end
   end
   local ondrain = function()
