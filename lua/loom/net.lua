@@ -113,7 +113,8 @@ function on_read(s, err, data)
 end
 
 function Socket:_read()
-  if not self._reading and self._onread and not self.destroyed then
+  if not self._reading and self._onread and not self.destroyed and
+     not self._h:is_closing() then
     self._reading = true
     local ok, err = self._h:read_start(self._onread)
     if not ok then
@@ -143,7 +144,7 @@ function on_flush(s, err)
     return
   end
   if s.destroyed then return end
-  local q = s._h:write_queue_size()
+  local q = s._h:get_write_queue_size()
   if q > 0 then
     -- More was written after the probe: probe again behind it.
     s._wprobe = true
@@ -204,7 +205,7 @@ local function sock_write_now(s, data, cb)
   end
   s.bytesWritten = s.bytesWritten + size
   if s._idleMs then s._active = uv.now() end
-  local q = h:write_queue_size()
+  local q = h:get_write_queue_size()
   if q > 0 then
     s._wlen = q
     if not s._wprobe then
