@@ -457,8 +457,9 @@ local function connected(s)
     end
   end
   if s._wending and not s.destroyed then sock_maybe_shutdown(s) end
-  -- Someone is waiting to read: start now that there is a connection.
-  if not s.destroyed and (s._rflow or s._rwait) then s:_read() end
+  -- Read from the start, as Node does, up to the high-water mark: the
+  -- end of the stream and errors are seen even if nobody reads yet.
+  if not s.destroyed then s:_read() end
   local w = s._cwait
   if w then s._cwait = nil; wake(w, true) end
 end
@@ -604,6 +605,7 @@ local function accept_one(self)
   attach(s, h)
   s._server = self
   self._conns = self._conns + 1
+  s:_read()
   return s
 end
 

@@ -199,6 +199,11 @@ function Readable:push(chunk)
     if w then self._rwait = nil; wake(w, true) end
     if self._rflow then
       if buffered(self) then schedule_flow(self) else flow(self) end
+    elseif not buffered(self) and not self._rendSched then
+      -- Nothing left to read: "end" comes whether or not anyone reads
+      -- (Node does the same), so a socket nobody reads still closes.
+      self._rendSched = true
+      timer.setImmediate(emit_end, self)
     end
     return false
   end
