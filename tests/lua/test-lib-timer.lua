@@ -101,4 +101,80 @@ test("bad arguments raise", function()
   assert(not ok and err:match("test%-lib%-timer%.lua:%d+: bad delay"), err)
 end)
 
+test("the handles setTimeout and setInterval return have ref and unref", function(expect, uv)
+  -- An unref'd timer does not keep the loop alive.
+  local t = timer.setTimeout(10000, function() error("unref'd timer ran") end)
+  t:unref()
+  assert(t:has_ref() == false)
+  local start = uv.now()
+  uv.run()
+  assert(uv.now() - start < 5000)
+  t:ref()
+  assert(t:has_ref())
+  timer.clearTimeout(t)
+end)
+
+test("ticker: fixed rate on absolute deadlines, no drift", function(expect, uv)
+  local ticks = {}
+  local start = uv.hrtime()
+  timer.ticker({hz = 100}, expect(function(tk, tick, late, skipped)
+    ticks[#ticks + 1] = {tick = tick, at = (uv.hrtime() - start) / 1e6, late = late}
+    -- Work that takes part of the period must not push later ticks back.
+    local busy = uv.hrtime()
+    while uv.hrtime() - busy < 3e6 do end
+    if tick == 20 then tk:stop() end
+  end, 20))
+  uv.run()
+  -- Tick n is due at n * 10 ms; none comes before its deadline, and the
+  -- last is not later than a few ms (a drifting timer would be 60 ms late).
+  for i, t in ipairs(ticks) do
+    assert(t.tick == i and t.at >= i * 10 - 0.01, ("tick %d at %.2f ms"):format(i, t.at))
+    assert(t.late >= 0)
+  end
+  assert(ticks[20].at < 200 + 30, ("the 20th tick came at %.1f ms"):format(ticks[20].at))
+end)
+
+test("ticker: a stalled loop skips ticks instead of bursting", function(expect, uv)
+  local seen = {}
+  local tk = timer.ticker(5, function(tk, tick, late, skipped)
+    seen[#seen + 1] = {tick, skipped}
+    if tick == 1 then
+      local busy = uv.hrtime()
+      while uv.hrtime() - busy < 32e6 do end -- hold the loop for 32 ms
+    end
+    if #seen == 3 then tk:stop() end
+  end)
+  uv.run()
+  assert(seen[1][1] == 1 and seen[1][2] == 0)
+  -- About six deadlines passed during the stall: they were dropped, and
+  -- the tick number jumped over them.
+  assert(seen[2][2] >= 4 and seen[2][1] == 2 + seen[2][2], seen[2][1] .. " " .. seen[2][2])
+  assert(tk.skipped == seen[2][2] + seen[3][2])
+  assert(tk.max_late_ms >= 0 and tk.max_late_ms < 5)
+end)
+
+test("ticker without a function: a task waits for each tick", function(expect, uv)
+  local task = require "loom.task"
+  task.spawn(expect(function()
+    local tk = timer.ticker(2)
+    local n = 0
+    for tick in tk:ticks() do
+      n = n + 1
+      if tick >= 5 then tk:stop() end
+    end
+    assert(n == 5)
+    assert(select(3, tk:wait()) == "EBADF")
+  end))
+end)
+
+test("ticker arguments", function()
+  T.raises("bad ticker interval", timer.ticker, 0, print)
+  T.raises("bad ticker interval", timer.ticker, {hz = -1}, print)
+  T.raises("callable expected", timer.ticker, 10, 42)
+  local tk = timer.ticker(10, print)
+  tk:unref()
+  tk:stop()
+  tk:stop()
+end)
+
 T.run()
