@@ -223,6 +223,8 @@ local function sock_write_now(s, data, cb)
   return true
 end
 
+Socket._writeNow = sock_write_now
+
 --- Writes data (a string or an array of strings). See loom.stream's
 --- Writable:write for the return value in each style.
 function Socket:write(data, cb)

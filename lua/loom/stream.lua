@@ -564,8 +564,12 @@ function Writable:write(chunk, cb)
   return (write_now(self, chunk, cb))
 end
 
+-- The non-suspending write that pipe() uses; sockets have their own.
+Writable._writeNow = write_now
+
 function Writable:_write(_, cb)
-  cb(fail("ENOSYS"))
+  local _, err = fail("ENOSYS")
+  cb(err)
 end
 
 function maybe_finish(self)
@@ -766,7 +770,7 @@ function Readable:pipe(dest, opts)
       src:pause()
       return
     end
-    if write_now(dest, chunk) == false then src:pause() end
+    if dest:_writeNow(chunk) == false then src:pause() end
   end
   local ondrain = function()
     if src._rflow == false then src:resume() end

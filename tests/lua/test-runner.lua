@@ -102,7 +102,8 @@ test("the examples run and end by themselves", function()
                        "walk.lua --self-test", "offload.lua --self-test", "copy.lua --self-test",
                        "watch.lua --self-test", "threads.lua --self-test",
                        "resolve.lua --self-test", "memory-limit.lua --self-test",
-                       "utf16.lua --self-test"}) do
+                       "utf16.lua --self-test", "chat.lua --self-test",
+                       "proxy.lua --self-test", "game-tick.lua --self-test"}) do
     local out, err, code = T.sh(q(T.runner) .. " " .. examples .. ex)
     assert(code == 0, ex .. ": " .. err)
     assert(#out > 0, ex .. " printed nothing")
