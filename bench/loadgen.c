@@ -11,7 +11,9 @@
  *   loadgen idle PORT CONNS SECONDS
  *       opens CONNS connections, prints "ready", holds them SECONDS.
  *
- * The first half second is warm-up and not counted. */
+ * The first half second is warm-up and not counted. With
+ * LOADGEN_LATENCY=1 and one message in flight per connection, a second
+ * line "lat P50 P99" gives round-trip percentiles in microseconds. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -30,7 +32,31 @@ typedef struct {
   int fd;
   size_t partial;     /* bytes of the current reply already received */
   double last_reply;  /* for udp loss recovery */
+  double sent_at;     /* when the message in flight went out (tcp, 1 in flight) */
 } conn_t;
+
+/* Round-trip times in microseconds (tcp with one message in flight per
+ * connection), for the p50/p99 that LOADGEN_LATENCY=1 prints. */
+#define LAT_MAX_US 200000
+static unsigned int latency_us[LAT_MAX_US + 1];
+
+static void record_latency(double seconds) {
+  long us = (long) (seconds * 1e6);
+  latency_us[us < 0 ? 0 : us > LAT_MAX_US ? LAT_MAX_US : us]++;
+}
+
+static long latency_percentile(unsigned long long total, double q) {
+  unsigned long long want = (unsigned long long) ((double) total * q);
+  unsigned long long seen = 0;
+  long us;
+
+  for (us = 0; us <= LAT_MAX_US; us++) {
+    seen += latency_us[us];
+    if (seen > want)
+      return us;
+  }
+  return LAT_MAX_US;
+}
 
 
 static double now(void) {
@@ -137,6 +163,7 @@ static void run(int type, int port, int nconns, int inflight,
   end = measure_from + seconds;
   for (i = 0; i < nconns; i++) {
     conns[i].last_reply = start;
+    conns[i].sent_at = start;
     if (type == SOCK_STREAM) {
       send_msgs(conns[i].fd, inflight);
     } else {
@@ -158,8 +185,12 @@ static void run(int type, int port, int nconns, int inflight,
         k = (int) (c->partial / MSG);
         c->partial %= MSG;
         if (k > 0) {
-          if (t >= measure_from)
+          if (t >= measure_from) {
             counted += (unsigned long long) k;
+            if (inflight == 1)
+              record_latency(t - c->sent_at);
+          }
+          c->sent_at = t;
           send_msgs(c->fd, k);
         }
       } else {
@@ -186,6 +217,9 @@ static void run(int type, int port, int nconns, int inflight,
     }
   }
   printf("rps %.0f\n", (double) counted / seconds);
+  if (getenv("LOADGEN_LATENCY") != NULL && type == SOCK_STREAM && inflight == 1)
+    printf("lat %ld %ld\n", latency_percentile(counted, 0.5),
+           latency_percentile(counted, 0.99));
   for (i = 0; i < nconns; i++)
     close(conns[i].fd);
   free(conns);

@@ -254,7 +254,7 @@ function Socket:recv(ms)
   if not ok then return nil, err, err_name(err) end
   if self._rwait then error("another task is already waiting in recv on this socket", 2) end
   self._rwait = me
-  return park(me, function() self._rwait = nil end, ms)
+  return park(me, stream.clear_rwait, ms, self)
 end
 
 --- Sends to (port, address) by default; also filters what is received.

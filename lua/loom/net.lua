@@ -61,16 +61,18 @@ M.Socket = Socket
 -- Defaults live in the class, so an idle socket holds only what differs.
 Socket.bytesRead = 0
 Socket.bytesWritten = 0
+Socket._noHalfOpen = true
 
 local on_read, on_flush -- forward
 
 local function new_socket(handle, opts)
   opts = opts or {}
-  local s = setmetatable({}, Socket)
-  stream.init_readable(s, opts)
-  stream.init_writable(s, opts)
-  s._noHalfOpen = not opts.allowHalfOpen
-  s._h = handle
+  local s = setmetatable({_h = handle}, Socket)
+  if next(opts) then
+    stream.init_readable(s, opts)
+    stream.init_writable(s, opts)
+    if opts.allowHalfOpen then s._noHalfOpen = false end
+  end
   return s
 end
 
@@ -231,7 +233,7 @@ function Socket:write(data, cb)
   if cb == nil then
     local me = task.current()
     if me then
-      self._co = true
+      if not self._co then self._co = true end
       if self.errored then return nil, self.errored, err_name(self.errored) end
       local ok, err, name = sock_write_now(self, data)
       if ok then return true end
@@ -278,7 +280,7 @@ function Socket:finish(data, cb)
   if cb == nil then
     local me = task.current()
     if me then
-      self._co = true
+      if not self._co then self._co = true end
       if self._wfinished then return true end
       if self.errored then return nil, self.errored, err_name(self.errored) end
       if self.destroyed then return fail("EBADF") end
@@ -746,9 +748,7 @@ function Server:accept(ms)
   local q = self._acceptq
   if not q then q = {}; self._acceptq = q end
   q[#q + 1] = me
-  return park(me, function()
-    for i = #q, 1, -1 do if q[i] == me then table.remove(q, i) end end
-  end, ms)
+  return park(me, task.unlist, ms, q)
 end
 
 function Server:_closed()

@@ -41,7 +41,7 @@ M.err_name = err_name
 
 -- Emits "error" by the policy above.
 local function report_error(self, err)
-  if self:listenerCount("error") > 0 or not (self._pull or self._co) then
+  if self:listenerCount("error") > 0 or not self._co then
     self:emit("error", err)
   end
 end
@@ -51,17 +51,22 @@ end
 local Readable = Emitter:extend("loom.stream.Readable")
 M.Readable = Readable
 
+-- Defaults live in the class; an instance holds only what differs, and
+-- its buffer table is made when the first chunk has to wait in it.
+Readable._rhwm = DEFAULT_HWM
+Readable._rhead, Readable._rtail = 1, 0
+Readable._roff = 1        -- where the first buffered chunk starts
+Readable._rlen = 0        -- bytes (objects) buffered
+Readable.readable = true
+
 local function init_readable(self, opts)
-  self._robj = opts.objectMode or opts.readableObjectMode or nil
-  self._rhwm = opts.readableHighWaterMark or opts.highWaterMark or
-               (self._robj and DEFAULT_OBJECT_HWM or DEFAULT_HWM)
+  local obj = opts.objectMode or opts.readableObjectMode
+  if obj then self._robj = true end
+  local hwm = opts.readableHighWaterMark or opts.highWaterMark or
+              (obj and DEFAULT_OBJECT_HWM)
+  if hwm then self._rhwm = hwm end
   if opts.read then self._read = opts.read end
   if opts.destroy then self._destroy = opts.destroy end
-  self._rbuf = {}
-  self._rhead, self._rtail = 1, 0
-  self._roff = 1          -- where the first buffered chunk starts
-  self._rlen = 0          -- bytes (objects) buffered
-  self.readable = true
   if opts.autoDestroy == false then self._noAutoDestroy = true end
 end
 M.init_readable = init_readable
@@ -227,18 +232,27 @@ function Readable:push(chunk)
     end
     return false
   end
+  local w = self._rwait
+  if w and self._rneed == 0 and not buffered(self) then
+    -- A task waits in read() for any chunk: hand this one over as it is.
+    self._rwait, self._rneed = nil, nil
+    wake(w, chunk)
+    return true
+  end
+  local buf = self._rbuf
+  if not buf then buf = {}; self._rbuf = buf end
   local t = self._rtail + 1
-  self._rbuf[t] = chunk
+  buf[t] = chunk
   self._rtail = t
   self._rlen = self._rlen + (self._robj and 1 or #chunk)
-  local w = self._rwait
   if w then
     self._rwait = nil
     wake(w, true)
   elseif self._rflow and not self._rinflow then
     flow(self)
   end
-  return self._rlen < (self._rneed or self._rhwm)
+  local need = self._rneed
+  return self._rlen < (need and need > self._rhwm and need or self._rhwm)
 end
 
 -- The source side of a stream made without a read function: nothing to
@@ -248,7 +262,7 @@ end
 
 --- Starts (or restarts) "data" events.
 function Readable:resume()
-  if self._pull then
+  if self._co == "pull" then
     error("this stream is read with read()/readLine(); 'data' events would take its data", 2)
   end
   self._rflow = true
@@ -268,7 +282,7 @@ end
 
 function Readable:on(name, fn)
   if name == "data" then
-    if self._pull then
+    if self._co == "pull" then
       error("this stream is read with read()/readLine(); a 'data' listener would take its data", 2)
     end
     Emitter.on(self, name, fn)
@@ -280,7 +294,7 @@ end
 Readable.addListener = Readable.on
 
 function Readable:once(name, fn)
-  if name == "data" and self._pull then
+  if name == "data" and self._co == "pull" then
     error("this stream is read with read()/readLine(); a 'data' listener would take its data", 2)
   end
   Emitter.once(self, name, fn)
@@ -295,9 +309,14 @@ local function start_pull(self, what)
   if self._rflow then
     error("this stream is read by 'data' events; " .. what .. " would take data from them", 3)
   end
-  self._pull = true
+  self._co = "pull"
   return me
 end
+
+local function clear_rwait(self)
+  self._rwait = nil
+end
+M.clear_rwait = clear_rwait
 
 -- Waits for more data to be pushed (or the end, or an error). Returns
 -- true, or nil and an error.
@@ -313,10 +332,10 @@ local function wait_data(self, me, need)
   end
   self._rneed = need
   self._rwait = me
-  local ok, err, name = park(me, function() self._rwait = nil end, self._timeout)
+  local ok, err, name = park(me, clear_rwait, self._timeout, self)
   self._rneed = nil
   if not ok then return nil, err, name end
-  return true
+  return ok -- true, or the chunk push handed over
 end
 
 local function end_of_data(self)
@@ -352,8 +371,9 @@ function Readable:read(n)
       if n and self._rlen > 0 then return take_bytes(self, self._rlen) end
       return end_of_data(self)
     end
-    local ok, err, name = wait_data(self, me, n)
+    local ok, err, name = wait_data(self, me, n or 0) -- 0: any chunk
     if not ok then return nil, err, name end
+    if ok ~= true then return ok end -- a chunk handed over by push
   end
 end
 
@@ -438,17 +458,20 @@ end
 local Writable = Emitter:extend("loom.stream.Writable")
 M.Writable = Writable
 
+Writable._whwm = DEFAULT_HWM
+Writable._wlen = 0
+Writable._isWritable = true
+Writable.writable = true
+
 local function init_writable(self, opts)
-  self._wobj = opts.objectMode or opts.writableObjectMode or nil
-  self._whwm = opts.writableHighWaterMark or opts.highWaterMark or
-               (self._wobj and DEFAULT_OBJECT_HWM or DEFAULT_HWM)
+  local obj = opts.objectMode or opts.writableObjectMode
+  if obj then self._wobj = true end
+  local hwm = opts.writableHighWaterMark or opts.highWaterMark or
+              (obj and DEFAULT_OBJECT_HWM)
+  if hwm then self._whwm = hwm end
   if opts.write then self._write = opts.write end
   if opts.final then self._final = opts.final end
   if opts.destroy then self._destroy = opts.destroy end
-  self._wq = {}
-  self._wlen = 0
-  self._isWritable = true
-  self.writable = true
   if opts.autoDestroy == false then self._noAutoDestroy = true end
 end
 M.init_writable = init_writable
@@ -478,7 +501,7 @@ local function write_done(self, n, cb, err)
   end
   if cb then cb(nil) end
   local q = self._wq
-  local nxt = table.remove(q, 1)
+  local nxt = q and table.remove(q, 1)
   if nxt then
     self:_write(nxt[1], function(e) write_done(self, nxt[3], nxt[2], e) end)
     return
@@ -520,6 +543,7 @@ local function write_now(self, chunk, cb)
   self._wlen = self._wlen + n
   if self._wbusy or self._wcorked then
     local q = self._wq
+    if not q then q = {}; self._wq = q end
     q[#q + 1] = {chunk, cb, n}
   else
     self._wbusy = true
@@ -536,9 +560,7 @@ local function wait_drain(self, me)
   local ws = self._wwait
   if not ws then ws = {}; self._wwait = ws end
   ws[#ws + 1] = me
-  return park(me, function()
-    for i = #ws, 1, -1 do if ws[i] == me then table.remove(ws, i) end end
-  end, self._timeout)
+  return park(me, task.unlist, self._timeout, ws)
 end
 M.wait_drain = wait_drain
 
@@ -550,7 +572,7 @@ function Writable:write(chunk, cb)
   if cb == nil then
     local me = task.current()
     if me then
-      self._co = true
+      if not self._co then self._co = true end
       if self.errored then return nil, self.errored, err_name(self.errored) end
       local ok, err, name = write_now(self, chunk)
       if ok then return true end
@@ -573,7 +595,9 @@ function Writable:_write(_, cb)
 end
 
 function maybe_finish(self)
-  if self._wbusy or #self._wq > 0 or self._wfinished or self._wfinal then return end
+  if self._wbusy or (self._wq and #self._wq > 0) or self._wfinished or self._wfinal then
+    return
+  end
   self._wfinal = true
   local function finished(err)
     if err then
@@ -619,7 +643,7 @@ function Writable:finish(chunk, cb)
   if cb == nil then
     local me = task.current()
     if me then
-      self._co = true
+      if not self._co then self._co = true end
       if self._wfinished then return true end
       if self.errored then return nil, self.errored, err_name(self.errored) end
       if self.destroyed then return fail("EBADF") end
@@ -639,7 +663,7 @@ function Writable:uncork()
   if not self._wcorked then return end
   self._wcorked = false
   if not self._wbusy then
-    local nxt = table.remove(self._wq, 1)
+    local nxt = self._wq and table.remove(self._wq, 1)
     if nxt then
       self._wbusy = true
       self:_write(nxt[1], function(e) write_done(self, nxt[3], nxt[2], e) end)
@@ -687,8 +711,8 @@ Writable.close = Readable.close
 local Duplex = Readable:extend("loom.stream.Duplex")
 M.Duplex = Duplex
 for k, v in pairs(Writable) do
-  if type(v) == "function" and k ~= "initialize" and k ~= "new" and k ~= "extend"
-     and rawget(Duplex, k) == nil and rawget(Readable, k) == nil then
+  if type(k) == "string" and k:sub(1, 2) ~= "__" and k ~= "initialize" and k ~= "new"
+     and k ~= "extend" and k ~= "super" and rawget(Duplex, k) == nil and rawget(Readable, k) == nil then
     Duplex[k] = v
   end
 end

@@ -24,11 +24,18 @@ local M = {}
 local Task = {}
 Task.__index = Task
 Task.__name = "loom.task"
+-- Defaults for every task: a task holds only what differs (memory per
+-- task matters with one task per connection).
+Task.state = "new"
+Task.expired = 0
+Task.parked = false
 
 local PARK = setmetatable({}, {__name = "loom.task.park"})
 
-local task_of = setmetatable({}, {__mode = "k"}) -- coroutine -> Task
-local current = nil                                -- the task running now
+-- The task running now. Only one runs at a time and only the scheduler
+-- resumes tasks, so this is the running task whenever the running
+-- coroutine is its coroutine (a plain coroutine inside a task is not).
+local current = nil
 local live = 0                                     -- tasks not yet done
 
 -- The ready queue: tasks woken while a task was running, with the values
@@ -55,9 +62,8 @@ M.fail = fail
 
 -- The running task, or a clear error naming what needed one.
 local function need_task(what, level)
-  local co = co_running()
-  local t = task_of[co]
-  if not t then
+  local t = current
+  if not t or co_running() ~= t.co then
     error(what .. " must be called inside a task (task.spawn(fn) runs fn in one)",
           (level or 2) + 1)
   end
@@ -121,7 +127,8 @@ local function wake(t, ...)
   if not t.parked then return false end
   t.parked = false
   t.cleanup = nil
-  stop_timer(t)
+  t.carg = nil
+  if t.tmode then stop_timer(t) end
   run_soon(t, ...)
   return true
 end
@@ -130,9 +137,9 @@ M.wake = wake
 -- Ends a task's wait early with an error name: its cleanup runs first, so
 -- the handle or request it waited on lets go of it.
 local function abort(t, name)
-  local cleanup = t.cleanup
-  t.cleanup = nil
-  if cleanup then cleanup(t, name) end
+  local cleanup, carg = t.cleanup, t.carg
+  t.cleanup, t.carg = nil, nil
+  if cleanup then cleanup(carg, t, name) end
   return wake(t, fail(name))
 end
 
@@ -168,21 +175,19 @@ end
 M.check_ms = check_ms
 
 -- Suspends task t (the running one) until wake(t, ...) and returns those
--- values. cleanup(t, name), if given, runs when the wait is abandoned
--- (cancel, timeout) and must unregister t from whatever would wake it.
--- ms bounds the wait: expiry returns nil, "ETIMEDOUT: ...". A cancelled
--- task, or one past a with_timeout deadline, fails at once.
-local function park(t, cleanup, ms)
-  if t.cancelled then
-    if cleanup then cleanup(t, "ECANCELED") end
-    return fail("ECANCELED")
-  end
-  if t.expired > 0 then
-    if cleanup then cleanup(t, "ETIMEDOUT") end
-    return fail("ETIMEDOUT")
+-- values. cleanup(arg, t, name), if given, runs when the wait is
+-- abandoned (cancel, timeout) and must unregister t from whatever would
+-- wake it; passing the state as arg spares a closure per wait. ms bounds
+-- the wait: expiry returns nil, "ETIMEDOUT: ...". A cancelled task, or
+-- one past a with_timeout deadline, fails at once.
+local function park(t, cleanup, ms, arg)
+  if t.cancelled or t.expired > 0 then
+    local name = t.cancelled and "ECANCELED" or "ETIMEDOUT"
+    if cleanup then cleanup(arg, t, name) end
+    return fail(name)
   end
   t.parked = true
-  t.cleanup = cleanup
+  t.cleanup, t.carg = cleanup, arg
   if ms then start_timer(t, ms, "timeout") end
   return co_yield(PARK)
 end
@@ -205,7 +210,6 @@ local function finish(t, ok, ...)
   t.state = "done"
   live = live - 1
   local co = t.co
-  task_of[co] = nil
   t.co = nil
   if t.timer then
     t.tmode = nil
@@ -237,20 +241,20 @@ end
 
 local function resumed(t, co, prev, ok, first, ...)
   current = prev
+  if first == PARK and ok then
+    t.state = t.parked and "parked" or "ready"
+    return
+  end
   if co_status(co) == "dead" then
     return finish(t, ok, first, ...)
   end
-  if first ~= PARK then
-    -- A bare coroutine.yield() in the task body: resume it on the next
-    -- pass of the loop, like task.yield().
-    t.state = "parked"
-    t.parked = true
-    local timer = require "loom.timer"
-    local item = timer.setImmediate(function() wake(t) end)
-    t.cleanup = function() timer.clearImmediate(item) end
-    return
-  end
-  t.state = t.parked and "parked" or "ready"
+  -- A bare coroutine.yield() in the task body: resume it on the next
+  -- pass of the loop, like task.yield().
+  t.state = "parked"
+  t.parked = true
+  local timer = require "loom.timer"
+  t.cleanup = timer.clearImmediate
+  t.carg = timer.setImmediate(wake, t)
 end
 
 -- Runs t until it parks or ends. Called only from outside every task.
@@ -309,9 +313,7 @@ local function new_task(fn, args, level)
   -- The coroutine runs fn itself (its arguments come with the first
   -- resume): no wrapper frame, so tracebacks start at fn.
   local co = co_create(fn)
-  local t = setmetatable({co = co, state = "new", expired = 0, parked = false,
-                          args = args.n > 0 and args or nil}, Task)
-  task_of[co] = t
+  local t = setmetatable({co = co, args = args.n > 0 and args or nil}, Task)
   live = live + 1
   return t
 end
@@ -332,7 +334,9 @@ end
 
 --- The running task, or nil outside every task.
 function M.current()
-  return task_of[co_running()]
+  local t = current
+  if t and co_running() == t.co then return t end
+  return nil
 end
 
 --- The number of tasks that have not ended (for tests and monitoring).
@@ -358,15 +362,14 @@ end
 function M.yield()
   local t = need_task("task.yield")
   local timer = require "loom.timer"
-  local item = timer.setImmediate(function() wake(t, true) end)
-  return park(t, function() timer.clearImmediate(item) end)
+  return park(t, timer.clearImmediate, nil, timer.setImmediate(wake, t, true))
 end
 
 --- Runs fn(...) as a task and the loop until nothing is left (for plain
 --- lua5.4 scripts; the loom runner runs the loop by itself). Returns the
 --- task's results, or raises its error.
 function M.run(fn, ...)
-  if co_running() and task_of[co_running()] then
+  if M.current() then
     error("task.run is for the top level; inside a task use task.spawn", 2)
   end
   local t = new_task(fn, pack(...), 2)
@@ -396,11 +399,7 @@ function Task:join(ms)
     local joiners = self.joiners
     if not joiners then joiners = {}; self.joiners = joiners end
     joiners[#joiners + 1] = me
-    local ok, err, name = park(me, function()
-      for i = #joiners, 1, -1 do
-        if joiners[i] == me then table.remove(joiners, i) end
-      end
-    end, ms)
+    local ok, err, name = park(me, M.unlist, ms, joiners)
     if not ok then return nil, err, name end
   end
   if self.failed then return nil, self.err end
@@ -605,10 +604,12 @@ local function waitlist_add(list, t)
 end
 
 local function waitlist_remove(list, t)
-  for i = 1, #list do
+  for i = #list, 1, -1 do
     if list[i] == t then table.remove(list, i); return end
   end
 end
+-- The cleanup for a wait in a list: park(t, unlist, ms, list).
+M.unlist = waitlist_remove
 
 local function waitlist_pop(list)
   local t = list[1]
@@ -667,6 +668,13 @@ local function offer(ch, v)
   return false
 end
 
+local function remove_sender(entry)
+  local list = entry.list
+  for i = 1, #list do
+    if list[i] == entry then table.remove(list, i); return end
+  end
+end
+
 --- Sends v (not nil); suspends while the channel is full. Returns true,
 --- or nil, "EPIPE..." once the channel is closed, or nil, ECANCELED /
 --- ETIMEDOUT (after ms) with v not sent.
@@ -676,14 +684,10 @@ function Channel:send(v, ms)
   if self.closed then return fail("EPIPE") end
   if offer(self, v) then return true end
   local me = need_task("channel:send (on a full channel)")
-  local entry = {task = me, value = v}
+  local entry = {task = me, value = v, list = self.senders}
   local senders = self.senders
   senders[#senders + 1] = entry
-  return park(me, function()
-    for i = 1, #senders do
-      if senders[i] == entry then table.remove(senders, i); break end
-    end
-  end, ms)
+  return park(me, remove_sender, ms, entry)
 end
 
 --- Sends v if that needs no wait; returns true or false.
@@ -714,7 +718,7 @@ function Channel:recv(ms)
   local me = need_task("channel:recv (on an empty channel)")
   local receivers = self.receivers
   waitlist_add(receivers, me)
-  return park(me, function() waitlist_remove(receivers, me) end, ms)
+  return park(me, waitlist_remove, ms, receivers)
 end
 
 --- Receives a value if one is there; returns it, or nil.
@@ -769,7 +773,7 @@ function Semaphore:acquire(ms)
   local me = need_task("semaphore:acquire")
   local waiters = self.waiters
   waitlist_add(waiters, me)
-  return park(me, function() waitlist_remove(waiters, me) end, ms)
+  return park(me, waitlist_remove, ms, waiters)
 end
 
 --- Gives a permit back (to the first waiting task, if any).
@@ -823,7 +827,7 @@ function Event:wait(ms)
   local me = need_task("event:wait")
   local waiters = self.waiters
   waitlist_add(waiters, me)
-  return park(me, function() waitlist_remove(waiters, me) end, ms)
+  return park(me, waitlist_remove, ms, waiters)
 end
 
 M.Task = Task

@@ -202,6 +202,10 @@ function M.ticker(spec, fn)
   return tk
 end
 
+local function clear_waiter(self)
+  self.waiter = nil
+end
+
 --- In a task: waits for the next tick; returns tick, late_ms, skipped,
 --- or nil and an error (ECANCELED, or EBADF once stopped).
 function Ticker:wait()
@@ -211,7 +215,7 @@ function Ticker:wait()
   if self.stopped then return task.fail("EBADF") end
   if self.waiter then error("another task is already waiting for this ticker", 2) end
   self.waiter = me
-  return task.park(me, function() self.waiter = nil end)
+  return task.park(me, clear_waiter, nil, self)
 end
 
 --- In a task: for tick, late_ms, skipped in ticker:ticks() do ... end,

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# bench/lib.sh [seconds] [rounds]: the Lua library's benchmarks, side by
+# side in one run.
+#   1. TCP echo, 100 connections, 64 B, one message in flight each: the
+#      raw binding (bench/echo.lua), loom.net in the callback style and in
+#      the coroutine style (bench/echo_net.lua), luv and Node. Requests/s,
+#      server CPU, requests per server CPU-second, p50/p99 round trip.
+#   2. 10,000 idle connections: server RSS per connection for the binding,
+#      loom.net callbacks, and a task per connection blocked in read().
+#   3. 10,000 tasks each doing a TCP round trip (bench/roundtrip.lua)
+#      against Node doing the same with net and async functions.
+# The server is pinned to CPU 0 and the load generator to CPU 1; on a
+# 2-CPU machine the one-thread client is the ceiling, hence the
+# per-CPU-second column.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-3}
+ROUNDS=${2:-3}
+PORT=39133
+
+if [ ! -x build-release/loom ]; then
+  meson setup build-release --buildtype=release -Dtests=false >/dev/null
+fi
+meson compile -C build-release >/dev/null
+mkdir -p build-release/bench
+cc -O2 -o build-release/bench/loadgen bench/loadgen.c
+LOADGEN=build-release/bench/loadgen
+ulimit -n 20000 2>/dev/null || true
+
+declare -A server_cmd=(
+  [binding]="build-release/loom bench/echo.lua loom tcp $PORT"
+  [net-cb]="build-release/loom bench/echo_net.lua cb $PORT"
+  [net-co]="build-release/loom bench/echo_net.lua co $PORT"
+  [luv]="lua5.4 bench/echo.lua luv tcp $PORT"
+  [node]="node bench/echo.js tcp $PORT"
+)
+SERVERS="binding net-cb net-co luv node"
+
+SERVER_PID=
+start_server() {
+  coproc SRV { exec taskset -c 0 ${server_cmd[$1]}; }
+  SERVER_PID=$SRV_PID
+  local line
+  read -r -t 10 line <&"${SRV[0]}" || { echo "$1 did not start" >&2; return 1; }
+}
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+declare -A rps cpu p50 p99
+for _ in $(seq "$ROUNDS"); do
+  for s in $SERVERS; do
+    start_server "$s" || continue
+    t0=$(date +%s.%N); c0=$(cpu_ticks "$SERVER_PID")
+    out=$(LOADGEN_LATENCY=1 taskset -c 1 $LOADGEN tcp $PORT 100 1 "$SECS")
+    c1=$(cpu_ticks "$SERVER_PID"); t1=$(date +%s.%N)
+    stop_server
+    rps[$s]+="$(awk '/^rps/ { print $2 }' <<<"$out") "
+    p50[$s]+="$(awk '/^lat/ { print $2 }' <<<"$out") "
+    p99[$s]+="$(awk '/^lat/ { print $3 }' <<<"$out") "
+    cpu[$s]+="$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
+      'BEGIN { printf "%.1f", 100 * (b - a) / hz / (t1 - t0) }') "
+  done
+done
+
+echo "TCP echo, 64 B, 100 connections, 1 in flight each: ${SECS}s per run, median of $ROUNDS rounds"
+printf '%-9s %10s %8s %14s %9s %9s\n' server "req/s" "cpu %" "req/cpu-s" "p50 us" "p99 us"
+declare -A per_cpu
+for s in $SERVERS; do
+  r=$(tr ' ' '\n' <<<"${rps[$s]:-0}" | grep . | median)
+  c=$(tr ' ' '\n' <<<"${cpu[$s]:-0}" | grep . | median)
+  l50=$(tr ' ' '\n' <<<"${p50[$s]:-0}" | grep . | median)
+  l99=$(tr ' ' '\n' <<<"${p99[$s]:-0}" | grep . | median)
+  per_cpu[$s]=$(awk -v r="$r" -v c="$c" 'BEGIN { printf "%.0f", (c > 0) ? r / (c / 100) : 0 }')
+  printf '%-9s %10s %8s %14s %9s %9s\n' "$s" "$r" "$c" "${per_cpu[$s]}" "$l50" "$l99"
+done
+awk -v b="${per_cpu[binding]}" -v cb="${per_cpu[net-cb]}" -v co="${per_cpu[net-co]}" \
+    -v luv="${per_cpu[luv]}" -v node="${per_cpu[node]}" 'BEGIN {
+  printf "per server CPU-second: net-cb/binding %.2f  net-co/binding %.2f  net-cb/luv %.2f  net-co/node %.2f\n",
+    cb / b, co / b, cb / luv, co / node }'
+
+echo
+echo "10,000 idle connections: server RSS growth per connection"
+for s in binding net-cb net-co; do
+  start_server "$s" || continue
+  before=$(rss_kib "$SERVER_PID")
+  genout=$(mktemp)
+  taskset -c 1 $LOADGEN idle $PORT 10000 3 >"$genout" &
+  gen_pid=$!
+  for _ in $(seq 300); do grep -q ready "$genout" && break; sleep 0.1; done
+  sleep 0.5
+  after=$(rss_kib "$SERVER_PID")
+  wait "$gen_pid" 2>/dev/null || true
+  rm -f "$genout"
+  stop_server
+  awk -v s="$s" -v a="$before" -v b="$after" \
+    'BEGIN { printf "%-8s %6.0f bytes per connection\n", s, (b - a) * 1024 / 10000 }'
+done
+
+echo
+echo "10,000 concurrent tasks, one TCP round trip each (client and server in one process)"
+for _ in $(seq "$ROUNDS"); do
+  build-release/loom bench/roundtrip.lua 10000
+  node bench/roundtrip.js 10000
+done
