@@ -175,7 +175,8 @@ local function flow(self)
     else
       self._rreading = true
       self:_read(self._rhwm)
-      if self._rreading and not buffered(self) and not self._rended then break end
+      -- Nothing came at once: the source pushes later (or cannot yet).
+      if not buffered(self) and not self._rended then break end
     end
   end
   self._rinflow = false
@@ -227,7 +228,8 @@ function Readable:push(chunk)
     self:emit("data", chunk)
     self._rinflow = false
     if self._rflow and not self.destroyed then
-      flow(self) -- asks the source for more
+      -- Ask the source for more, unless it goes on by itself (a socket).
+      if not self._rcontinuous then flow(self) end
       return true
     end
     return false
@@ -347,6 +349,43 @@ local function end_of_data(self)
   return fail("EBADF") -- destroyed without an error
 end
 
+local prepark, PARK, co_yield = task.prepark, task.PARK, coroutine.yield
+
+-- read()'s loop. The wait is written out here (not wait_data, not park)
+-- so that a task idle in read() holds the fewest call frames.
+local function read_loop(self, me, n)
+  while true do
+    if n == nil then
+      local chunk = take_chunk(self)
+      if chunk ~= nil then return chunk end
+    elseif self._rlen >= n then
+      return take_bytes(self, n)
+    end
+    if self._rended or self.destroyed or self.errored then
+      if n and self._rlen > 0 then return take_bytes(self, self._rlen) end
+      return end_of_data(self)
+    end
+    local need = n or 0 -- 0: any chunk (push may hand it over directly)
+    local asked = false
+    if self._rreading ~= true then
+      self._rreading = true
+      self._rneed = need
+      self:_read(self._rhwm)
+      asked = buffered(self) or self._rended or self.destroyed
+    end
+    if not asked then
+      self._rneed = need
+      self._rwait = me
+      local ok, err, name = prepark(me, clear_rwait, self._timeout, self)
+      if ok then ok, err, name = co_yield(PARK) end
+      self._rneed = nil
+      if not ok then return nil, err, name end
+      if ok ~= true then return ok end -- a chunk push handed over
+    end
+    self._rneed = nil
+  end
+end
+
 --- In a task: the next chunk (n nil), or exactly n bytes (fewer only at
 --- the end of the stream). Returns nil at the end of the stream, or nil
 --- and an error ("ECONNRESET: ...", or ETIMEDOUT after settimeout's
@@ -360,21 +399,7 @@ function Readable:read(n)
     error("read(n) counts bytes; this stream is in object mode", 2)
   end
   if n == 0 then return "" end
-  while true do
-    if n == nil then
-      local chunk = take_chunk(self)
-      if chunk ~= nil then return chunk end
-    elseif self._rlen >= n then
-      return take_bytes(self, n)
-    end
-    if self._rended or self.destroyed or self.errored then
-      if n and self._rlen > 0 then return take_bytes(self, self._rlen) end
-      return end_of_data(self)
-    end
-    local ok, err, name = wait_data(self, me, n or 0) -- 0: any chunk
-    if not ok then return nil, err, name end
-    if ok ~= true then return ok end -- a chunk handed over by push
-  end
+  return read_loop(self, me, n) -- a tail call: read's frame is gone
 end
 
 --- In a task: the data up to `delimiter` (a plain string, not a pattern),

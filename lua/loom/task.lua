@@ -193,6 +193,24 @@ local function park(t, cleanup, ms, arg)
 end
 M.park = park
 
+-- park in two halves, for the waits that every idle connection sits in:
+--   local ok, err, name = prepark(t, cleanup, ms, arg)
+--   if ok then ok, err, name = coroutine.yield(task.PARK) end
+-- The caller yields from its own frame, so a parked task's coroutine
+-- holds one call frame less (its stack is most of a task's memory).
+function M.prepark(t, cleanup, ms, arg)
+  if t.cancelled or t.expired > 0 then
+    local name = t.cancelled and "ECANCELED" or "ETIMEDOUT"
+    if cleanup then cleanup(arg, t, name) end
+    return fail(name)
+  end
+  t.parked = true
+  t.cleanup, t.carg = cleanup, arg
+  if ms then start_timer(t, ms, "timeout") end
+  return true
+end
+M.PARK = PARK
+
 -- A park that cancellation and deadlines do not end: a group waiting for
 -- its children. on_cancel runs instead when the task is cancelled or its
 -- deadline passes (the group cancels its children then).
@@ -227,7 +245,7 @@ local function finish(t, ok, ...)
   end
   coroutine.close(co)
   local ondone = t.ondone
-  if ondone then t.ondone = nil; ondone(t) end
+  if ondone then t.ondone = nil; ondone(t.oarg, t) end
   local g = t.group
   if g then g:_child_done(t) end
   local joiners = t.joiners
