@@ -634,7 +634,7 @@ local function run_handler(self, s)
   else
     -- Closed however the handler ends (a function and its argument: no
     -- closure per connection).
-    t.ondone, t.oarg = stream.destroy, s
+    t.ondone = s
   end
 end
 

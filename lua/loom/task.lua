@@ -25,8 +25,9 @@ local Task = {}
 Task.__index = Task
 Task.__name = "loom.task"
 -- Defaults for every task: a task holds only what differs (memory per
--- task matters with one task per connection).
-Task.state = "new"
+-- task matters with one task per connection). While a task waits,
+-- `parked` holds the wait's cleanup function, or true if it has none,
+-- and `carg` the cleanup's argument.
 Task.expired = 0
 Task.parked = false
 
@@ -126,7 +127,6 @@ end
 local function wake(t, ...)
   if not t.parked then return false end
   t.parked = false
-  t.cleanup = nil
   t.carg = nil
   if t.tmode then stop_timer(t) end
   run_soon(t, ...)
@@ -137,9 +137,11 @@ M.wake = wake
 -- Ends a task's wait early with an error name: its cleanup runs first, so
 -- the handle or request it waited on lets go of it.
 local function abort(t, name)
-  local cleanup, carg = t.cleanup, t.carg
-  t.cleanup, t.carg = nil, nil
-  if cleanup then cleanup(carg, t, name) end
+  local cleanup, carg = t.parked, t.carg
+  if cleanup ~= true then
+    t.parked = true -- still parked, without the cleanup
+    cleanup(carg, t, name)
+  end
   return wake(t, fail(name))
 end
 
@@ -186,8 +188,8 @@ local function park(t, cleanup, ms, arg)
     if cleanup then cleanup(arg, t, name) end
     return fail(name)
   end
-  t.parked = true
-  t.cleanup, t.carg = cleanup, arg
+  t.parked = cleanup or true
+  t.carg = arg
   if ms then start_timer(t, ms, "timeout") end
   return co_yield(PARK)
 end
@@ -204,8 +206,8 @@ function M.prepark(t, cleanup, ms, arg)
     if cleanup then cleanup(arg, t, name) end
     return fail(name)
   end
-  t.parked = true
-  t.cleanup, t.carg = cleanup, arg
+  t.parked = cleanup or true
+  t.carg = arg
   if ms then start_timer(t, ms, "timeout") end
   return true
 end
@@ -225,7 +227,6 @@ end
 local report_unjoined -- forward
 
 local function finish(t, ok, ...)
-  t.state = "done"
   live = live - 1
   local co = t.co
   t.co = nil
@@ -244,8 +245,13 @@ local function finish(t, ok, ...)
                                   ("(error object is a " .. type(err) .. " value)"))
   end
   coroutine.close(co)
+  -- ondone: a function called with the task, or an object to close
+  -- (a handler task's socket; one field, no closure per task).
   local ondone = t.ondone
-  if ondone then t.ondone = nil; ondone(t.oarg, t) end
+  if ondone then
+    t.ondone = nil
+    if type(ondone) == "function" then ondone(t) else ondone:close() end
+  end
   local g = t.group
   if g then g:_child_done(t) end
   local joiners = t.joiners
@@ -259,19 +265,14 @@ end
 
 local function resumed(t, co, prev, ok, first, ...)
   current = prev
-  if first == PARK and ok then
-    t.state = t.parked and "parked" or "ready"
-    return
-  end
+  if first == PARK and ok then return end
   if co_status(co) == "dead" then
     return finish(t, ok, first, ...)
   end
   -- A bare coroutine.yield() in the task body: resume it on the next
   -- pass of the loop, like task.yield().
-  t.state = "parked"
-  t.parked = true
   local timer = require "loom.timer"
-  t.cleanup = timer.clearImmediate
+  t.parked = timer.clearImmediate
   t.carg = timer.setImmediate(wake, t)
 end
 
@@ -279,21 +280,20 @@ end
 function step(t, ...)
   local co = t.co
   if not co then return end
-  if t.state == "new" and t.cancelled then
-    -- Cancelled before it ever ran: the function is not called.
-    return finish(t, true, fail("ECANCELED"))
-  end
   local prev = current
-  current = t
-  if t.state == "new" then
-    t.state = "running"
-    local args = t.args
-    if args then
-      t.args = nil
-      return resumed(t, co, prev, co_resume(co, unpack(args, 1, args.n)))
+  if t.fresh then
+    t.fresh = nil
+    if t.cancelled then
+      -- Cancelled before it ever ran: the function is not called.
+      return finish(t, true, fail("ECANCELED"))
     end
+    current = t
+    local argc, args = t.argc, t.args
+    t.args, t.argc = nil, nil
+    if argc == 1 then return resumed(t, co, prev, co_resume(co, args)) end
+    if args then return resumed(t, co, prev, co_resume(co, unpack(args, 1, args.n))) end
   end
-  t.state = "running"
+  current = t
   return resumed(t, co, prev, co_resume(co, ...))
 end
 
@@ -323,15 +323,24 @@ function report_unjoined(t)
   end
 end
 
-local function new_task(fn, args, level)
+local function new_task(fn, level, ...)
   if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
     error("bad argument #1 to 'spawn' (function expected, got " .. type(fn) .. ")",
           level + 1)
   end
   -- The coroutine runs fn itself (its arguments come with the first
-  -- resume): no wrapper frame, so tracebacks start at fn.
+  -- resume): no wrapper frame, so tracebacks start at fn. One argument
+  -- (a handler's socket) is kept as it is, more in a table.
   local co = co_create(fn)
-  local t = setmetatable({co = co, args = args.n > 0 and args or nil}, Task)
+  local argc = select("#", ...)
+  local t
+  if argc == 0 then
+    t = setmetatable({co = co, fresh = true}, Task)
+  elseif argc == 1 then
+    t = setmetatable({co = co, fresh = true, argc = 1, args = ...}, Task)
+  else
+    t = setmetatable({co = co, fresh = true, args = pack(...)}, Task)
+  end
   live = live + 1
   return t
 end
@@ -347,7 +356,7 @@ end
 
 --- Runs fn(...) in a new task; returns the Task.
 function M.spawn(fn, ...)
-  return start(new_task(fn, pack(...), 2))
+  return start(new_task(fn, 2, ...))
 end
 
 --- The running task, or nil outside every task.
@@ -371,7 +380,6 @@ function M.sleep(ms)
   if t.cancelled then return fail("ECANCELED") end
   if t.expired > 0 then return fail("ETIMEDOUT") end
   t.parked = true
-  t.cleanup = nil
   start_timer(t, ms, "sleep")
   return co_yield(PARK)
 end
@@ -390,14 +398,14 @@ function M.run(fn, ...)
   if M.current() then
     error("task.run is for the top level; inside a task use task.spawn", 2)
   end
-  local t = new_task(fn, pack(...), 2)
+  local t = new_task(fn, 2, ...)
   t.observed = true
   start(t)
-  if t.state ~= "done" then
+  if t.co then
     local ok, err = uv.run()
     if ok == nil and err then error("task.run: " .. tostring(err), 2) end
   end
-  if t.state ~= "done" then
+  if t.co then
     error("task.run: the loop ended while the task was still waiting", 2)
   end
   if t.failed then error(t.err, 0) end
@@ -413,7 +421,7 @@ function Task:join(ms)
   local me = need_task("join")
   if me == self then error("a task cannot join itself", 2) end
   self.observed = true
-  if self.state ~= "done" then
+  if self.co then
     local joiners = self.joiners
     if not joiners then joiners = {}; self.joiners = joiners end
     joiners[#joiners + 1] = me
@@ -427,7 +435,7 @@ end
 --- Cancels the task: its current wait (and every later one) returns
 --- nil, "ECANCELED: operation canceled". Returns false if it had ended.
 function Task:cancel()
-  if self.state == "done" then return false end
+  if not self.co then return false end
   if self.cancelled then return true end
   self.cancelled = true
   if self.parked then
@@ -439,16 +447,20 @@ end
 
 --- "new", "running", "parked", "ready" (woken, about to run) or "done".
 function Task:status()
-  return self.state
+  if not self.co then return "done" end
+  if self.parked then return "parked" end
+  if self.fresh then return "new" end
+  if current == self then return "running" end
+  return "ready"
 end
 
 function Task:done()
-  return self.state == "done"
+  return self.co == nil
 end
 
 function Task:__tostring()
-  return ("loom.task: %s (%s)"):format(tostring(self.co or "done"):match("0x%x+") or "-",
-                                       self.state)
+  return ("loom.task: %s (%s)"):format(tostring(self.co):match("0x%x+") or "-",
+                                       self:status())
 end
 
 -- Deadlines --------------------------------------------------------------
@@ -488,7 +500,7 @@ Group.__name = "loom.task.group"
 --- Starts fn(...) as a child of the group; returns its Task.
 function Group:spawn(fn, ...)
   if self.closed then error("this group has ended; spawn in an open group", 2) end
-  local t = new_task(fn, pack(...), 2)
+  local t = new_task(fn, 2, ...)
   t.group = self
   t.observed = true
   self.live = self.live + 1
