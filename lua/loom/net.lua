@@ -99,20 +99,31 @@ local function attach(s, handle)
 end
 
 -- For a socket, _rreading (loom.stream's "the source was asked for
--- data") is true exactly while the handle reads: push() clears it, and
--- on_read sets it again when the reader wants more.
+-- data") is true exactly while the handle reads; push() leaves it alone
+-- for sockets (_rcontinuous), and it is cleared where reading stops.
 function on_read(s, err, data)
   if data then
     s.bytesRead = s.bytesRead + #data
     if s._idleMs then s._active = uv.now() end
-    if s:push(data) then
-      s._rreading = true
-    elseif not s.destroyed then
+    -- The common case of a flowing socket with nothing buffered goes
+    -- straight to the "data" listeners (what push would do, minus its
+    -- checks).
+    if s._rflow and not s._rinflow and s._rtail < s._rhead and not s.destroyed then
+      s._rinflow = true
+      s:emit("data", data)
+      s._rinflow = false
+      if s._rflow or s.destroyed then return end
+    elseif s:push(data) then
+      return
+    end
+    if not s.destroyed and s._rreading then
+      s._rreading = false
       s._h:read_stop() -- the buffer is full or the reader paused
     end
   elseif err then
     s:destroy(errstr(err))
   else
+    s._rreading = false
     s._h:read_stop()
     s:push(nil)
   end
@@ -211,6 +222,22 @@ local function sock_write_now(s, data, cb)
   if cb then
     ok, err = h:write(data, function(e) cb(e and errstr(e) or nil) end)
   else
+    -- Usually the kernel takes it all at once: one call, nothing queued.
+    -- try_write refuses (EAGAIN) while earlier writes wait, so the order
+    -- holds.
+    local n = h:try_write(data)
+    if n == size then
+      s.bytesWritten = s.bytesWritten + size
+      if s._idleMs then s._active = uv.now() end
+      return true
+    end
+    if n and n > 0 then
+      -- Part went out; queue the rest.
+      s.bytesWritten = s.bytesWritten + n
+      size = size - n
+      if type(data) == "table" then data = table.concat(data) end
+      data = data:sub(n + 1)
+    end
     ok, err = h:write(data)
   end
   if not ok then

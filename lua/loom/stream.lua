@@ -197,7 +197,7 @@ end
 --- buffer is at the high-water mark (stop producing until _read).
 function Readable:push(chunk)
   if self.destroyed then return false end
-  self._rreading = false
+  if not self._rcontinuous then self._rreading = false end
   if chunk == nil then
     if self._rended then return false end
     self._rended = true
@@ -311,7 +311,7 @@ local function start_pull(self, what)
   if self._rflow then
     error("this stream is read by 'data' events; " .. what .. " would take data from them", 3)
   end
-  self._co = "pull"
+  if self._co ~= "pull" then self._co = "pull" end
   return me
 end
 
