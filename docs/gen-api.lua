@@ -166,14 +166,9 @@ io.write([==[
 | `buf:slice([i [, j]])` | a `loom_buffer` over bytes i..j of `buf`, sharing them (no copy); it keeps `buf` alive |
 |  | While an `fs_read` into a buffer (or any slice of it) is in flight, every use of its bytes raises; while an `fs_write` sends it, changing it or reading into it raises. A request keeps its buffer alive; the counts end when its callback is called, also for cancelled or failed requests. |
 
-## Lua library: `loom.timer`
+## Lua library
 
-`setTimeout(ms, fn, ...)`, `setInterval(ms, fn, ...)`, `clearTimeout(t)`,
-`clearInterval(t)`, `setImmediate(fn, ...)`, `clearImmediate(i)`, and
-`sleep(ms)`, which suspends the running coroutine (outside a coroutine it
-raises). Delays are non-negative finite milliseconds. Immediates run after
-the poll phase, in the order queued; one queued by an immediate runs on
-the next pass, as in Node, and pending immediates keep the loop alive.
-When one raises and the error policy lets the loop go on, the others
-still run.
+The `loom.*` modules (`task`, `emitter`, `class`, `stream`, `net`,
+`dgram`, `timer`) are described in [library.md](library.md), with a guide
+to their two styles in [guide.md](guide.md).
 ]==])
