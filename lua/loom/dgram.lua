@@ -14,8 +14,9 @@
 -- Datagrams are received in batches with recvmmsg when the socket is
 -- made with {mmsgs = N} (the binding's batched path; N datagrams per
 -- system call). A socket read by recv() that nobody reads holds at most
--- `queueLimit` datagrams (default 1024); past that it stops receiving and
--- the kernel drops what comes, which is what UDP does under load anyway.
+-- `queueLimit` datagrams (default 1024; one batch more with mmsgs); past
+-- that it stops receiving and the kernel drops what comes, which is what
+-- UDP does under load anyway. A batch already read is never dropped.
 local uv = require "loom"
 local Emitter = require "loom.emitter"
 local task = require "loom.task"
@@ -93,11 +94,20 @@ function Socket:_onRecv(err, data, addr)
     self:emit("message", data, rinfo)
     return
   end
-  -- Kept for recv(); stop receiving past the limit.
+  -- Kept for recv(); stop receiving past the limit. Not from inside
+  -- this callback: with mmsgs the binding is delivering a batch, and
+  -- stopping now would drop the rest of it. The queue may pass the limit
+  -- by at most one batch.
   local t = self._qtail + 1
   self._q[t] = {data, rinfo}
   self._qtail = t
-  if t - self._qhead + 1 >= self._qlimit then self:_stopRecv() end
+  if t - self._qhead + 1 >= self._qlimit and self._recving and not self._stopping then
+    self._stopping = true
+    timer.setImmediate(function()
+      self._stopping = false
+      if self._qtail - self._qhead + 1 >= self._qlimit then self:_stopRecv() end
+    end)
+  end
 end
 
 function Socket:_startRecv()
