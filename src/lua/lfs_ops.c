@@ -43,7 +43,25 @@ int lfs_mode(lua_State* L, int idx, int def) {
                   idx, "mode must be an octal string");
     return (int) mode;
   }
-  return (int) luaL_checkinteger(L, idx);
+  {
+    /* Range-checked, not cut: -1 or 2^32 + 0600 would otherwise become
+     * setuid bits or another mode. */
+    lua_Integer mode = luaL_checkinteger(L, idx);
+    luaL_argcheck(L, mode >= 0 && mode <= 07777, idx,
+                  "mode must be between 0 and 07777");
+    return (int) mode;
+  }
+}
+
+
+/* A user or group id: 0 .. 2^32 - 2, or -1 for "leave it unchanged" (as
+ * chown(2) takes it). Anything else raises: 2^32 cut to 32 bits is 0,
+ * root. */
+static lua_Integer owner_id(lua_State* L, int idx) {
+  lua_Integer id = luaL_checkinteger(L, idx);
+  luaL_argcheck(L, id >= -1 && id < (lua_Integer) UINT32_MAX, idx,
+                "id must be between 0 and 4294967294, or -1 to leave it");
+  return id;
 }
 
 
@@ -560,8 +578,8 @@ static int fs_copyfile(lua_State* L) {
 static int path_owner(lua_State* L, int lchown) {
   size_t len;
   const char* path = lfs_check_path(L, 1, &len);
-  lua_Integer uid = luaL_checkinteger(L, 2);
-  lua_Integer gid = luaL_checkinteger(L, 3);
+  lua_Integer uid = owner_id(L, 2);
+  lua_Integer gid = owner_id(L, 3);
   int cb = lopt_callback(L, 4);
   lfs_call c;
   loom_fs_t* req = lfs_begin(L, &c, cb, 0, len + 1);
@@ -588,8 +606,8 @@ static int fs_lchown(lua_State* L) {
 
 static int fs_fchown(lua_State* L) {
   int fd = lfs_check_fd(L, 1);
-  lua_Integer uid = luaL_checkinteger(L, 2);
-  lua_Integer gid = luaL_checkinteger(L, 3);
+  lua_Integer uid = owner_id(L, 2);
+  lua_Integer gid = owner_id(L, 3);
   int cb = lopt_callback(L, 4);
   lfs_call c;
   loom_fs_t* req = lfs_begin(L, &c, cb, 0, 0);

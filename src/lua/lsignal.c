@@ -38,18 +38,25 @@ const char* lsignal_name(int signum) {
 }
 
 
-/* A signal argument: a name ("sigint", any case) or a number. Unknown
- * names raise; numbers are range-checked by the core. */
+/* A signal argument: a name ("sigint", any case) or a number from 0
+ * (kill's "is it there") to NSIG - 1. Unknown names, names with a zero
+ * byte and numbers out of that range raise: cutting 2^32 + 9 to 32 bits
+ * would send SIGKILL. */
 int lsignal_parse(lua_State* L, int idx) {
   const char* name;
-  size_t i;
+  size_t len, i;
 
-  if (lua_type(L, idx) == LUA_TNUMBER)
-    return (int) luaL_checkinteger(L, idx);
-  name = luaL_checkstring(L, idx);
-  for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-    if (strcasecmp(name, signals[i].name) == 0)
-      return signals[i].signum;
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    lua_Integer n = luaL_checkinteger(L, idx);
+    luaL_argcheck(L, n >= 0 && n < NSIG, idx, "signal number out of range");
+    return (int) n;
+  }
+  name = luaL_checklstring(L, idx, &len);
+  if (strlen(name) == len) {
+    for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+      if (strcasecmp(name, signals[i].name) == 0)
+        return signals[i].signum;
+  }
   return luaL_argerror(L, idx,
                        lua_pushfstring(L, "unknown signal '%s'", name));
 }

@@ -5,6 +5,8 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -394,12 +396,29 @@ static int system_malloc_wanted(void) {
 }
 
 
+/* Started with descriptor 0, 1 or 2 closed, the next descriptors opened
+ * (epoll, the eventfd, the first socket) would take their numbers, and
+ * a traceback written to "stderr" would go to a network peer. Like Node,
+ * put /dev/null there first. */
+static void reserve_stdio(void) {
+  int fd;
+
+  /* In order: open() returns the lowest free descriptor, which is fd. */
+  for (fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+        open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+      abort(); /* nothing safe to write to, and nowhere to write it */
+  }
+}
+
+
 int main(int argc, char** argv) {
   loom_lua_allocator_t* allocator;
   lua_State* L;
   int status;
   int ok;
 
+  reserve_stdio();
   if (argv[0] != NULL && argv[0][0] != '\0')
     progname = argv[0];
   /* LOOM_MALLOC=system uses the C library's allocator instead (for tools

@@ -266,4 +266,33 @@ test("the main thread's stack is balanced after callbacks", function(expect, uv)
   assert(n == 50000)
 end)
 
+test("integers that decide privileges are range-checked, never cut to 32 bits", function(expect, uv)
+  local dir = T.tmpdir()
+  local f = dir .. "/f"
+  T.write_file(f, "x")
+  local big = 1 << 32
+  -- uid/gid: 2^32 would be root once cut; -1 ("leave it") is allowed.
+  T.raises("id must be between", uv.fs_chown, f, big, big)
+  T.raises("id must be between", uv.fs_lchown, f, 0, big)
+  T.raises("id must be between", uv.fs_chown, f, -2, 0)
+  local fd = assert(uv.fs_open(f, "r", 0))
+  T.raises("id must be between", uv.fs_fchown, fd, big, -1)
+  -- Modes: -1 would be every bit (setuid included), 2^32 + 0600 is 0600.
+  T.raises("mode must be between 0 and 07777", uv.fs_open, dir .. "/g", "w", -1)
+  T.raises("mode must be between 0 and 07777", uv.fs_open, dir .. "/g", "w", big + 384)
+  T.raises("mode must be between 0 and 07777", uv.fs_mkdir, dir .. "/d", big + 448)
+  T.raises("mode must be between 0 and 07777", uv.fs_chmod, f, -1)
+  T.raises("mode must be between 0 and 07777", uv.fs_fchmod, fd, 1 << 63)
+  assert(uv.fs_close(fd))
+  assert(not uv.fs_stat(dir .. "/g") and not uv.fs_stat(dir .. "/d"))
+  -- Signals: 2^32 + 9 would be SIGKILL, 2^32 + 10 SIGUSR1.
+  T.raises("signal number out of range", uv.kill, uv.os_getpid(), big + 15)
+  T.raises("signal number out of range", uv.kill, uv.os_getpid(), -1)
+  local sig = uv.new_signal()
+  T.raises("signal number out of range", sig.start, sig, big + 10, function() end)
+  T.raises("unknown signal 'sigint'", sig.start, sig, "sigint\0junk", function() end)
+  sig:close()
+  assert(uv.kill(uv.os_getpid(), 0) == 0) -- 0 still asks "is it there"
+end)
+
 T.run()

@@ -113,4 +113,27 @@ test("the examples run and end by themselves", function()
   assert(out:match("caught sigusr1"), out)
 end)
 
+test("started with stdin, stdout and stderr closed, the runner puts /dev/null there", function()
+  local out = os.tmpname()
+  T.after(function() os.remove(out) end)
+  local code = ([[
+    local uv = require "loom"
+    local s = uv.new_tcp()
+    assert(s:bind("127.0.0.1", 0))
+    local f = assert(io.open(%q, "w"))
+    for fd = 0, 2 do f:write(fd, "=", uv.fs_readlink("/proc/self/fd/" .. fd) or "?", "\n") end
+    f:write("socket=", s:fileno(), "\n")
+    f:close()
+    s:close()
+    error("this traceback goes to /dev/null, not to a socket")
+  ]]):format(out)
+  local _, _, status = os.execute(T.q(T.runner) .. " -e " .. T.q(code) .. " 0<&- 1>&- 2>&-")
+  assert(status == 1, "exit " .. tostring(status))
+  local f = assert(io.open(out))
+  local got = f:read("a")
+  f:close()
+  assert(got:match("0=/dev/null\n1=/dev/null\n2=/dev/null\n"), got)
+  assert(tonumber(got:match("socket=(%d+)")) > 2, got)
+end)
+
 T.run()
