@@ -41,18 +41,6 @@ static const char* protocol_name(int protocol) {
 }
 
 
-/* A name as C sees it: one with a NUL inside would be cut short there and
- * another name looked up, so it is refused. */
-const char* lcheck_name(lua_State* L, int idx) {
-  size_t len;
-  const char* name = luaL_checklstring(L, idx, &len);
-
-  if (strlen(name) != len)
-    luaL_argerror(L, idx, "name contains a NUL byte");
-  return name;
-}
-
-
 /* luv's hints table: {family, socktype, protocol} and boolean flags. */
 static void check_hints(lua_State* L, int idx, struct addrinfo* hints) {
   static const struct {
@@ -149,8 +137,8 @@ static void on_addrinfo(loom_getaddrinfo_t* req, int status,
 static int getaddrinfo_(lua_State* L) {
   lctx* ctx = LCTX(L);
   loom_loop_t* loop = lctx_loop(L, ctx);
-  const char* host = lua_isnoneornil(L, 1) ? NULL : lcheck_name(L, 1);
-  const char* service = luaL_optstring(L, 2, NULL);
+  const char* host = lua_isnoneornil(L, 1) ? NULL : lcheck_cstring(L, 1);
+  const char* service = lopt_cstring(L, 2, NULL);
   int cb = lopt_callback(L, 4);
   struct addrinfo hints;
   loom_getaddrinfo_t sync_req;

@@ -162,7 +162,7 @@ static int open_flags(lua_State* L, int idx) {
     luaL_argcheck(L, n >= 0 && n <= INT_MAX, idx, "open flags out of range");
     return (int) n;
   }
-  s = luaL_checkstring(L, idx);
+  s = lcheck_cstring(L, idx);
   for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
     if (strcmp(s, forms[i].name) == 0)
       return forms[i].flags;

@@ -283,6 +283,11 @@ int lsocktype_check(lua_State* L, int idx);
 int lprotocol_check(lua_State* L, int idx);
 int lflag(lua_State* L, int idx, const char* name);
 int lopt_callback(lua_State* L, int idx);
+/* A string that goes to C as a C string: one with a zero byte raises
+ * (C would see only what comes before it: "PATH\0x" would be "PATH"). */
+const char* lcheck_cstring(lua_State* L, int idx);
+/* The same, or def when the argument is none or nil. */
+const char* lopt_cstring(lua_State* L, int idx, const char* def);
 
 /* ---- streams (lstream.c) ---- */
 loom_stream_t* lstream_check(lua_State* L, int idx);
@@ -412,8 +417,6 @@ void lcode_arg(lua_State* L, int idx, const char* chunkname);
 int ltraceback(lua_State* L);
 extern const luaL_Reg lsem_functions[];
 extern const luaL_Reg ldns_functions[];
-/* A host or domain name argument; one with a NUL byte inside raises. */
-const char* lcheck_name(lua_State* L, int idx);
 
 /* ---- resolvers (lresolver.c) ---- */
 void lresolver_register(lua_State* L);

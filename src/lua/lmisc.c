@@ -39,7 +39,7 @@ static int os_gethostname(lua_State* L) { return push_string_result(L, loom_os_g
 
 
 static int chdir_(lua_State* L) {
-  return lr_result(L, loom_chdir(luaL_checkstring(L, 1)));
+  return lr_result(L, loom_chdir(lcheck_cstring(L, 1)));
 }
 
 
@@ -54,7 +54,7 @@ static int get_process_title(lua_State* L) {
 
 
 static int set_process_title(lua_State* L) {
-  return lr_result(L, loom_set_process_title(luaL_checkstring(L, 1)));
+  return lr_result(L, loom_set_process_title(lcheck_cstring(L, 1)));
 }
 
 
@@ -391,7 +391,7 @@ static int os_uname(lua_State* L) {
 
 
 static int os_getenv(lua_State* L) {
-  const char* name = luaL_checkstring(L, 1);
+  const char* name = lcheck_cstring(L, 1);
   int explicit_size = !lua_isnoneornil(L, 2);
   size_t size;
   char* buf;
@@ -415,7 +415,7 @@ static int os_getenv(lua_State* L) {
 
 
 static int os_setenv(lua_State* L) {
-  int err = loom_os_setenv(luaL_checkstring(L, 1), luaL_checkstring(L, 2));
+  int err = loom_os_setenv(lcheck_cstring(L, 1), lcheck_cstring(L, 2));
   if (err != 0)
     return lr_fail(L, err);
   lua_pushboolean(L, 1);
@@ -424,7 +424,7 @@ static int os_setenv(lua_State* L) {
 
 
 static int os_unsetenv(lua_State* L) {
-  int err = loom_os_unsetenv(luaL_checkstring(L, 1));
+  int err = loom_os_unsetenv(lcheck_cstring(L, 1));
   if (err != 0)
     return lr_fail(L, err);
   lua_pushboolean(L, 1);

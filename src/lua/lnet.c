@@ -79,11 +79,26 @@ int lnet_check_port(lua_State* L, int idx) {
 }
 
 
+const char* lcheck_cstring(lua_State* L, int idx) {
+  size_t len;
+  const char* s = luaL_checklstring(L, idx, &len);
+  luaL_argcheck(L, strlen(s) == len, idx, "contains a zero byte");
+  return s;
+}
+
+
+const char* lopt_cstring(lua_State* L, int idx, const char* def) {
+  if (lua_isnoneornil(L, idx))
+    return def;
+  return lcheck_cstring(L, idx);
+}
+
+
 /* host and port as luv takes them; a host that is not a numeric address
  * raises, as in luv ("use getaddrinfo for names"). */
 void laddr_check(lua_State* L, int host_idx, int port_idx,
                  struct sockaddr_storage* addr) {
-  const char* host = luaL_checkstring(L, host_idx);
+  const char* host = lcheck_cstring(L, host_idx);
   int port = lnet_check_port(L, port_idx);
 
   if (loom_ip_addr(host, port, addr) != 0)

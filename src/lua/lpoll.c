@@ -32,7 +32,7 @@ static int check_events(lua_State* L, int idx) {
 
   if (lua_isnoneornil(L, idx))
     return LOOM_POLL_READABLE | LOOM_POLL_WRITABLE;
-  s = luaL_checkstring(L, idx);
+  s = lcheck_cstring(L, idx);
   for (; *s != '\0'; s++) {
     switch (*s) {
       case 'r': events |= LOOM_POLL_READABLE; break;

@@ -50,7 +50,7 @@ static int check_rrtype(lua_State* L, int idx) {
     luaL_argcheck(L, t > 0 && t <= 65535, idx, "record type out of range");
     return (int) t;
   }
-  name = luaL_checkstring(L, idx);
+  name = lcheck_cstring(L, idx);
   for (i = 0; i < sizeof(rr_types) / sizeof(rr_types[0]); i++)
     if (strcasecmp(name, rr_types[i].name) == 0)
       return rr_types[i].type;
@@ -230,7 +230,7 @@ static int start_query(lua_State* L, loom_resolver_t* res, const char* name,
 /* resolver:query(name, type, callback) -> req */
 static int resolver_query(lua_State* L) {
   loom_resolver_t* res = check_core(L, 1);
-  const char* name = lcheck_name(L, 2);
+  const char* name = lcheck_cstring(L, 2);
   int rrtype = check_rrtype(L, 3);
 
   return start_query(L, res, name, rrtype, 4);
@@ -240,7 +240,7 @@ static int resolver_query(lua_State* L) {
 /* resolver:reverse(ip, callback) -> req: the PTR records of an address. */
 static int resolver_reverse(lua_State* L) {
   loom_resolver_t* res = check_core(L, 1);
-  const char* ip = luaL_checkstring(L, 2);
+  const char* ip = lcheck_cstring(L, 2);
   char name[80];
 
   if (loom_dns_reverse_name(ip, name, sizeof(name)) != 0)

@@ -173,7 +173,7 @@ int lprotocol_check(lua_State* L, int idx) {
     return 0;
   if (lua_type(L, idx) == LUA_TNUMBER)
     return (int) luaL_checkinteger(L, idx);
-  p = getprotobyname(luaL_checkstring(L, idx));
+  p = getprotobyname(lcheck_cstring(L, idx));
   if (p == NULL)
     luaL_argerror(L, idx, "unknown protocol");
   return p->p_proto;

@@ -413,9 +413,9 @@ static int thread_setname(lua_State* L) {
 
   if (luaL_testudata(L, 1, thread_kind.mtname) != NULL) {
     t = check_thread(L, 1);
-    name = luaL_checkstring(L, 2);
+    name = lcheck_cstring(L, 2);
   } else {
-    name = luaL_checkstring(L, 1);
+    name = lcheck_cstring(L, 1);
   }
   if (t == NULL)
     err = loom_thread_setname(loom_thread_self(), name);

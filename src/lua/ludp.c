@@ -323,8 +323,8 @@ static loom_membership check_membership(lua_State* L, int idx) {
 
 static int udp_set_membership(lua_State* L) {
   loom_udp_t* u = check_udp(L);
-  const char* group = luaL_checkstring(L, 2);
-  const char* iface = luaL_optstring(L, 3, NULL);
+  const char* group = lcheck_cstring(L, 2);
+  const char* iface = lopt_cstring(L, 3, NULL);
   loom_membership m = check_membership(L, 4);
   return lr_result(L, loom_udp_set_membership(u, group, iface, m));
 }
@@ -332,9 +332,9 @@ static int udp_set_membership(lua_State* L) {
 
 static int udp_set_source_membership(lua_State* L) {
   loom_udp_t* u = check_udp(L);
-  const char* group = luaL_checkstring(L, 2);
-  const char* iface = luaL_optstring(L, 3, NULL);
-  const char* source = luaL_checkstring(L, 4);
+  const char* group = lcheck_cstring(L, 2);
+  const char* iface = lopt_cstring(L, 3, NULL);
+  const char* source = lcheck_cstring(L, 4);
   loom_membership m = check_membership(L, 5);
   return lr_result(L, loom_udp_set_source_membership(u, group, iface, source,
                                                      m));
@@ -363,7 +363,7 @@ static int udp_set_multicast_ttl(lua_State* L) {
 
 static int udp_set_multicast_interface(lua_State* L) {
   loom_udp_t* u = check_udp(L);
-  const char* iface = luaL_optstring(L, 2, NULL);
+  const char* iface = lopt_cstring(L, 2, NULL);
   return lr_result(L, loom_udp_set_multicast_interface(u, iface));
 }
 
