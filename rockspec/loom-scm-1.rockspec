@@ -18,6 +18,7 @@ description = {
 }
 dependencies = {
   "lua >= 5.4, < 5.5",
+  "lua-cjson >= 2.1", -- loom.json
 }
 build = {
   type = "command",
