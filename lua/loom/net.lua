@@ -459,6 +459,15 @@ end
 
 -- Connecting ---------------------------------------------------------------
 
+-- A Socket over a stream handle that is already open (a tty, a pipe or
+-- a tcp handle over an inherited descriptor: loom.process's stdio).
+-- Reading starts when someone reads.
+function Socket._wrap(handle, opts)
+  local s = new_socket(handle, opts)
+  attach(s, handle)
+  return s
+end
+
 local function connect_args(...)
   local a, b, c = ...
   local opts, cb
