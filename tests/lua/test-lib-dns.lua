@@ -25,10 +25,12 @@ test("lookup: callback and coroutine forms, all, family, errors", function(expec
   task.spawn(expect(function()
     local address, family = dns.lookup("localhost", 4)
     assert(address == "127.0.0.1" and family == 4, tostring(address))
-    local none, err, name = dns.lookup("no-such-name.invalid")
-    assert(none == nil and (name == "ENOTFOUND" or name == "EAI_AGAIN"), tostring(err))
+    -- A malformed name fails without a query leaving the machine;
+    -- getaddrinfo's EAI_NONAME is Node's ENOTFOUND.
+    local none, err, name = dns.lookup("bad..name")
+    assert(none == nil and name == "ENOTFOUND" and err:match("^ENOTFOUND: "), tostring(err))
     local host, service = dns.lookupService("127.0.0.1", 22)
-    assert(type(host) == "string" and service == "ssh", tostring(service))
+    assert(type(host) == "string" and (service == "ssh" or service == "22"), tostring(service))
   end))
   T.raises("needs a callback outside a task", dns.lookup, "localhost")
   T.raises("bad family", dns.lookup, "localhost", 5, print)

@@ -103,7 +103,9 @@ test("the examples run and end by themselves", function()
                        "watch.lua --self-test", "threads.lua --self-test",
                        "resolve.lua --self-test", "memory-limit.lua --self-test",
                        "utf16.lua --self-test", "chat.lua --self-test",
-                       "proxy.lua --self-test", "game-tick.lua --self-test"}) do
+                       "proxy.lua --self-test", "game-tick.lua --self-test",
+                       "helpers.lua --self-test", "wc.lua --self-test",
+                       "files.lua --self-test"}) do
     local out, err, code = T.sh(q(T.runner) .. " " .. examples .. ex)
     assert(code == 0, ex .. ": " .. err)
     assert(#out > 0, ex .. " printed nothing")
