@@ -169,7 +169,8 @@ io.write([==[
 ## Lua library
 
 The `loom.*` modules (`task`, `emitter`, `class`, `stream`, `net`,
-`dgram`, `dns`, `fs`, `timer`, `process`, and the helpers `path`, `querystring`,
+`dgram`, `dns`, `fs`, `child_process`, `timer`, `process`, and the
+helpers `path`, `querystring`,
 `url`, `json`, `os`, `inspect`) are described in [library.md](library.md), with a guide
 to their two styles in [guide.md](guide.md).
 ]==])
