@@ -34,14 +34,15 @@ static void usage(FILE* out) {
           "  -e stat   execute string 'stat'\n"
           "  -l mod    require library 'mod' into global 'mod'\n"
           "  -l g=mod  require library 'mod' into global 'g'\n"
+          "  -i        enter the interactive prompt after the script\n"
           "  -v        show version information\n"
           "  -E        ignore environment variables\n"
           "  -W        turn warnings on\n"
           "  -h        show this help\n"
           "  --        stop handling options\n"
           "  -         stop handling options and execute stdin\n"
-          "Without a script, a script is read from stdin when it is not a "
-          "terminal.\n"
+          "Without a script: the interactive prompt on a terminal, else a "
+          "script read from stdin.\n"
           "After the script, the event loop runs until nothing is left.\n",
           progname);
 }
@@ -201,7 +202,7 @@ static int handle_luainit(lua_State* L) {
 }
 
 
-enum { HAS_ERROR = 1, HAS_V = 2, HAS_E = 4, HAS_H = 8, HAS_BIG_E = 16 };
+enum { HAS_ERROR = 1, HAS_V = 2, HAS_E = 4, HAS_H = 8, HAS_BIG_E = 16, HAS_I = 32 };
 
 /* Scans the options; returns the flags and sets *script to the index of
  * the script (argc if none). */
@@ -226,6 +227,8 @@ static int collect_args(char** argv, int argc, int* script) {
       flags |= HAS_H;
     } else if (strcmp(a, "-E") == 0) {
       flags |= HAS_BIG_E;
+    } else if (strcmp(a, "-i") == 0) {
+      flags |= HAS_I;
     } else if (strcmp(a, "-W") == 0) {
       continue;
     } else if (a[1] == 'e' || a[1] == 'l') {
@@ -325,17 +328,18 @@ static int pmain(lua_State* L) {
   if (script < argc) {
     if (!run_script(L, argv, argc, script))
       return 0;
-  } else if (!(flags & (HAS_E | HAS_V))) {
-    if (isatty(STDIN_FILENO)) {
-      /* The interactive prompt is a later feature. */
-      usage(stdout);
-      lua_pushboolean(L, 1);
-      return 1;
-    }
-    if (report(L, luaL_loadfile(L, NULL) == LUA_OK ? docall(L, 0, 0)
-                                                   : LUA_ERRSYNTAX) != LUA_OK)
+  } else if (!(flags & (HAS_E | HAS_V | HAS_I))) {
+    if (isatty(STDIN_FILENO))
+      flags |= HAS_I;
+    else if (report(L, luaL_loadfile(L, NULL) == LUA_OK ? docall(L, 0, 0)
+                                                        : LUA_ERRSYNTAX) != LUA_OK)
       return 0;
   }
+  /* The prompt (lua/loom/repl.lua) reads the terminal through the loop,
+   * so it runs while the loop below serves everything else. */
+  if ((flags & HAS_I) &&
+      dostring(L, "require('loom.repl').start()", "=(prompt)") != LUA_OK)
+    return 0;
 
   /* The script has set things up; now the loop runs until nothing is
    * left. Errors inside callbacks follow the binding's policy. */
