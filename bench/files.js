@@ -12,7 +12,8 @@ const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
   await Promise.all(Array.from({ length: 64 }, async () => {
     while (next < names.length) {
       const name = names[next++];
-      bytes += (await fs.readFile(dir + "/" + name)).length;
+      const data = await fs.readFile(dir + "/" + name);
+      bytes += data.length;
     }
   }));
   console.log(`node readFile ${names.length} small files: ${ms(t0).toFixed(0)} ms (${bytes} bytes)`);

@@ -19,7 +19,8 @@ task.spawn(function()
         while next_i <= #names do
           local name = names[next_i]
           next_i = next_i + 1
-          bytes = bytes + #assert(fs.readFile(dir .. "/" .. name))
+          local data = assert(fs.readFile(dir .. "/" .. name))
+          bytes = bytes + #data -- after the wait: no update is lost
         end
       end)
     end
