@@ -154,11 +154,11 @@ test("ticker: a stalled loop skips ticks instead of bursting", function(expect, 
     if #seen == 3 then tk:stop() end
   end)
   uv.run()
-  assert(seen[1][1] == 1 and seen[1][2] == 0)
-  -- About six deadlines passed during the stall: they were dropped, and
-  -- the tick number jumped over them.
-  assert(seen[2][2] >= 4 and seen[2][1] == 2 + seen[2][2], seen[2][1] .. " " .. seen[2][2])
-  assert(tk.skipped == seen[2][2] + seen[3][2])
+  -- About six deadlines passed during the stall (more on a loaded
+  -- machine): they were dropped, and the tick number jumped over them.
+  assert(seen[2][2] >= 4 and seen[2][1] == seen[1][1] + 1 + seen[2][2],
+         seen[2][1] .. " " .. seen[2][2])
+  assert(tk.skipped == seen[1][2] + seen[2][2] + seen[3][2])
   assert(tk.max_late_ms >= 0 and tk.max_late_ms < 5)
 end)
 
@@ -167,11 +167,14 @@ test("ticker without a function: a task waits for each tick", function(expect, u
   task.spawn(expect(function()
     local tk = timer.ticker(2)
     local n = 0
+    local last
     for tick in tk:ticks() do
       n = n + 1
+      last = tick
       if tick >= 5 then tk:stop() end
     end
-    assert(n == 5)
+    -- Five deadlines; fewer waits if a loaded machine skipped some.
+    assert(last >= 5 and n >= 1 and n <= 5 and last == n + tk.skipped)
     assert(select(3, tk:wait()) == "EBADF")
   end))
 end)
