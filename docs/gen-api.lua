@@ -59,7 +59,7 @@ local notes = {
   shutdown = "queued behind the writes: runs, and is called back, after every write before it; closing cancels it after them",
   stream_set_blocking = "writes then complete before `write` returns (callbacks still come from the loop)",
   new_tcp = "`flags`: a family name or number, as luv",
-  tcp_bind = "`flags`: `{ipv6only = true}`",
+  tcp_bind = "`flags`: `{ipv6only = true, reuseport = true}` (reuseport: SO_REUSEPORT, libuv 1.49's UV_TCP_REUSEPORT; every socket on the port must set it, and the kernel spreads connections over them)",
   tcp_connect = "close while connecting: the callback gets ECANCELED once",
   tcp_close_reset = "closes with an RST (SO_LINGER 0)",
   socketpair = "`socktype` \"stream\"/\"dgram\", `flags` `{nonblock = true}` per end; returns `{fd1, fd2}`",

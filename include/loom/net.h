@@ -198,6 +198,9 @@ enum {
   LOOM_UDP_MMSG_CHUNK = 8,
   LOOM_UDP_REUSEPORT = 16,
   LOOM_TCP_IPV6ONLY = 1,
+  /* SO_REUSEPORT: processes (or handles) that all set it can bind the
+   * same address and port; the kernel spreads connections over them. */
+  LOOM_TCP_REUSEPORT = 2,
   LOOM_PIPE_NO_TRUNCATE = 1
 };
 

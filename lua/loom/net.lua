@@ -739,7 +739,10 @@ local function listen_error(self, err)
 end
 
 --- listen(port, [host], [backlog], [cb]), listen(path, [backlog], [cb]),
---- listen({port, host, path, backlog, ipv6Only}, [cb]). Port 0 picks a
+--- listen({port, host, path, backlog, ipv6Only, reusePort}, [cb]).
+--- reusePort: SO_REUSEPORT, so that several processes (one per core)
+--- can listen on the same port, the kernel spreading connections over
+--- them. Port 0 picks a
 --- free port (see address()). Host defaults to "::" (IPv6 and IPv4),
 --- or "0.0.0.0" where IPv6 is missing. Returns the server, or nil and an
 --- error (also an "error" event when the server has listeners for it).
@@ -754,11 +757,13 @@ function Server:listen(...)
   else
     local host = opts.host
     h = uv.new_tcp()
-    ok, err = h:bind(host or "::", opts.port, opts.ipv6Only and {ipv6only = true} or nil)
+    local flags = (opts.ipv6Only or opts.reusePort) and
+                  {ipv6only = opts.ipv6Only or nil, reuseport = opts.reusePort or nil} or nil
+    ok, err = h:bind(host or "::", opts.port, flags)
     if not ok and host == nil and err_name(err) == "EAFNOSUPPORT" then
       h:close()
       h = uv.new_tcp()
-      ok, err = h:bind("0.0.0.0", opts.port)
+      ok, err = h:bind("0.0.0.0", opts.port, opts.reusePort and {reuseport = true} or nil)
     end
     self._pipe = false
   end

@@ -81,6 +81,9 @@ int loom_tcp_bind(loom_tcp_t* tcp, const struct sockaddr* addr,
   /* Restarting a server must not wait out TIME_WAIT. */
   if (setsockopt(tcp_fd(tcp), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)))
     return LOOM__ERR(errno);
+  if ((flags & LOOM_TCP_REUSEPORT) &&
+      setsockopt(tcp_fd(tcp), SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)))
+    return LOOM__ERR(errno);
   if (addr->sa_family == AF_INET6) {
     on = (flags & LOOM_TCP_IPV6ONLY) != 0;
     if (setsockopt(tcp_fd(tcp), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)))

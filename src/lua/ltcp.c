@@ -81,6 +81,8 @@ static int tcp_bind(lua_State* L) {
     luaL_checktype(L, 4, LUA_TTABLE);
     if (lflag(L, 4, "ipv6only"))
       flags |= LOOM_TCP_IPV6ONLY;
+    if (lflag(L, 4, "reuseport"))
+      flags |= LOOM_TCP_REUSEPORT;
   }
   return lr_result(L, loom_tcp_bind(t, (struct sockaddr*) &addr, flags));
 }

@@ -641,4 +641,72 @@ test("options, names and errors", function(expect)
   collectgarbage()
 end)
 
+test("tcp_bind reuseport: two processes listen on one port and share its connections", function(expect, uv)
+  assert(uv.constants.TCP_REUSEPORT == 2)
+  local a = uv.new_tcp()
+  assert(a:bind("127.0.0.1", 0, {reuseport = true}))
+  assert(a:listen(64, function() end))
+  local port = a:getsockname().port
+  -- Without the flag, the port is taken.
+  local c = uv.new_tcp()
+  c:bind("127.0.0.1", port)
+  local ok, err, name = c:listen(64, function() end)
+  assert(ok == nil and name == "EADDRINUSE", err)
+  c:close()
+  a:close()
+  uv.run()
+  -- Two child processes bind it with the flag and each accepts some of
+  -- the connections the kernel spreads over them.
+  local code = ([[
+    local uv = require "loom"
+    local s = uv.new_tcp()
+    assert(s:bind("127.0.0.1", %d, {reuseport = true}))
+    local n = 0
+    assert(s:listen(128, function()
+      local c = uv.new_tcp(); s:accept(c); n = n + 1; c:close()
+    end))
+    io.stdout:write("ready\n"); io.stdout:flush()
+    local t = uv.new_timer()
+    t:start(1500, 0, function() print(n); s:close(); t:close() end)
+  ]]):format(port)
+  local script = T.script_file(code)
+  local outs = {}
+  local procs = {}
+  local ready = 0
+  local connected = false
+  local function connect_all()
+    if connected then return end
+    connected = true
+    for _ = 1, 64 do
+      local cl = uv.new_tcp()
+      cl:connect("127.0.0.1", port, function() cl:close() end)
+    end
+  end
+  for i = 1, 2 do
+    local out = uv.new_pipe(false)
+    outs[i] = {}
+    procs[i] = uv.spawn(T.runner, {args = {script}, stdio = {nil, out, 2}}, function(status)
+      assert(status == 0)
+      procs[i]:close()
+    end)
+    out:read_start(function(_, d)
+      if not d then out:close(); return end
+      outs[i][#outs[i] + 1] = d
+      if d:find("ready") then
+        ready = ready + 1
+        if ready == 2 then connect_all() end
+      end
+    end)
+  end
+  uv.run()
+  local total, both = 0, true
+  for i = 1, 2 do
+    local n = tonumber(table.concat(outs[i]):match("(%d+)%s*$"))
+    total = total + n
+    if n == 0 then both = false end
+  end
+  assert(total == 64, "accepted " .. total)
+  assert(both, "one process got every connection")
+end)
+
 T.run()
