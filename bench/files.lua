@@ -32,6 +32,11 @@ task.spawn(function()
     print(("loom readFile %d MiB: %.0f ms"):format(#data // 1048576, ms(t0)))
     data = nil
     collectgarbage()
+    t0 = uv.hrtime()
+    local buf = assert(fs.readFile(big, {buffer = true}))
+    print(("loom readFile{buffer = true} %d MiB: %.0f ms"):format(#buf // 1048576, ms(t0)))
+    buf = nil
+    collectgarbage()
   end
   t0 = uv.hrtime()
   local left = 1000

@@ -116,10 +116,45 @@ local function read_all(path)
   return data
 end
 
---- readFile(path, [opts], [cb]) -> the whole file as a string.
+-- The whole file into one loom_buffer (Node's readFile gives a Buffer):
+-- one allocation and one read, no Lua string in between.
+local function read_all_buffer(path)
+  local fd, err, name = call(uv.fs_open, path, "r", 0)
+  if not fd then return nil, err, name end
+  local st
+  st, err, name = call(uv.fs_fstat, fd)
+  local buf
+  if st and (st.size == 0 or st.type ~= "file") then
+    -- /proc files and pipes report size 0: read them as a string.
+    call(uv.fs_close, fd)
+    local text, terr, tname = read_all(path)
+    if not text then return nil, terr, tname end
+    buf = uv.new_buffer(#text)
+    if #text > 0 then buf:set(1, text) end
+    return buf
+  elseif st then
+    buf = uv.new_buffer(st.size)
+    local pos = 0
+    while pos < st.size do
+      local n
+      n, err, name = call(uv.fs_read, fd, st.size > pos and buf:slice(pos + 1) or buf, pos)
+      if not n then buf = nil; break end
+      if n == 0 then buf = buf:slice(1, pos); break end -- the file shrank
+      pos = pos + n
+    end
+  end
+  call(uv.fs_close, fd)
+  if not buf then return nil, err, name end
+  return buf
+end
+
+--- readFile(path, [opts], [cb]) -> the whole file as a string, or with
+--- {buffer = true} as a loom_buffer (`#buf`, `buf:sub(i, j)`, ...): for
+--- large files, one allocation and one read.
 function M.readFile(path, opts, cb)
   check_path(path, 1, "readFile")
   opts, cb = opts_cb(opts, cb)
+  if opts and opts.buffer then return three(read_all_buffer, cb, path) end
   return three(read_all, cb, path)
 end
 
