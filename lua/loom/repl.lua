@@ -110,7 +110,9 @@ function M.start(opts)
       return
     end
     set_raw(false)
+    M.evaluating(true)
     local status = evaluate(text)
+    M.evaluating(false)
     io.stdout:flush()
     pending = status == "more" and text or nil
     set_raw(true)
@@ -214,6 +216,22 @@ function M.start(opts)
       end
     end
   end
+
+  -- print from a callback while the user types: clear the line being
+  -- edited, print, then draw the prompt and the line again below it.
+  local raw_print = print
+  local editing = true
+  local function evaluating(on) editing = not on end
+  _G.print = function(...)
+    if not editing then return raw_print(...) end
+    write("\r\27[K")
+    set_raw(false)
+    raw_print(...)
+    io.stdout:flush()
+    set_raw(true)
+    redraw()
+  end
+  M.evaluating = evaluating
 
   set_raw(true)
   write("loom " .. uv.loom_version .. " (" .. _VERSION .. ") — Lua with the loop running; " ..
