@@ -268,26 +268,6 @@ end
 
 Socket._writeNow = sock_write_now
 
---- Writes data (a string or an array of strings). See loom.stream's
---- Writable:write for the return value in each style.
-function Socket:write(data, cb)
-  if cb == nil then
-    local me = task.current()
-    if me then
-      if not self._co then self._co = true end
-      if self.errored then return nil, self.errored, err_name(self.errored) end
-      local ok, err, name = sock_write_now(self, data)
-      if ok then return true end
-      if err then return nil, err, name end
-      ok, err, name = stream.wait_drain(self, me)
-      if not ok then return nil, err, name end
-      if self.errored then return nil, self.errored, err_name(self.errored) end
-      return true
-    end
-  end
-  return (sock_write_now(self, data, cb))
-end
-
 local function after_shutdown(s, err)
   if s.destroyed then return end
   if err then return s:destroy(errstr(err)) end
@@ -305,32 +285,10 @@ function sock_maybe_shutdown(s)
   if not ok then s:destroy(err) end
 end
 
---- Ends the write side after data (if given): the peer reads the end of
---- the stream. "finish" follows once the kernel has everything. In a
---- task without a callback, waits for it. Also `sock["end"](sock)`.
-function Socket:finish(data, cb)
-  if type(data) == "function" then data, cb = nil, data end
-  if data ~= nil then sock_write_now(self, data) end
-  if cb then
-    if self._wfinished then timer.setImmediate(cb) else self:once("finish", function() cb() end) end
-  end
-  if not self._wending and not self.destroyed then
-    self._wending = true
-    sock_maybe_shutdown(self)
-  end
-  if cb == nil then
-    local me = task.current()
-    if me then
-      if not self._co then self._co = true end
-      if self._wfinished then return true end
-      if self.errored then return nil, self.errored, err_name(self.errored) end
-      if self.destroyed then return fail("EBADF") end
-      return stream.wait_drain(self, me)
-    end
-  end
-  return self
-end
-Socket["end"] = Socket.finish
+-- finish() (loom.stream's, also `sock["end"](sock)`) ends with a
+-- shutdown: the peer reads the end of the stream, and "finish" follows
+-- once the kernel has everything.
+Socket._maybeFinish = sock_maybe_shutdown
 
 function Socket:_onReadEnd()
   if self._wfinished then

@@ -599,7 +599,7 @@ function Writable:write(chunk, cb)
     if me then
       if not self._co then self._co = true end
       if self.errored then return nil, self.errored, err_name(self.errored) end
-      local ok, err, name = write_now(self, chunk)
+      local ok, err, name = self:_writeNow(chunk)
       if ok then return true end
       if err then return nil, err, name end
       ok, err, name = wait_drain(self, me)
@@ -608,10 +608,11 @@ function Writable:write(chunk, cb)
       return true
     end
   end
-  return (write_now(self, chunk, cb))
+  return (self:_writeNow(chunk, cb))
 end
 
--- The non-suspending write that pipe() uses; sockets have their own.
+-- The non-suspending write that write(), finish() and pipe() use;
+-- sockets have their own.
 Writable._writeNow = write_now
 
 function Writable:_write(_, cb)
@@ -646,6 +647,8 @@ function maybe_finish(self)
   end)
 end
 M.maybe_finish = maybe_finish
+-- What finish() runs once the writes are queued; sockets shut down.
+Writable._maybeFinish = maybe_finish
 
 --- Ends the write side (after writing chunk, if given): "finish" follows
 --- once everything queued is written. cb is called on "finish" (or with
@@ -654,16 +657,16 @@ M.maybe_finish = maybe_finish
 --- write `s:finish()` or `s["end"](s)`.
 function Writable:finish(chunk, cb)
   if type(chunk) == "function" then chunk, cb = nil, chunk end
-  if chunk ~= nil then write_now(self, chunk) end
+  if chunk ~= nil then self:_writeNow(chunk) end
   if cb then
     if self._wfinished then timer.setImmediate(cb)
     else
       self:once("finish", function() cb() end)
     end
   end
-  if not self._wending then
+  if not self._wending and not self.destroyed then
     self._wending = true
-    maybe_finish(self)
+    self:_maybeFinish()
   end
   if cb == nil then
     local me = task.current()
