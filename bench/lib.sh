@@ -26,6 +26,7 @@ mkdir -p build-release/bench
 cc -O2 -o build-release/bench/loadgen bench/loadgen.c
 LOADGEN=build-release/bench/loadgen
 ulimit -n 20000 2>/dev/null || true
+. bench/common.sh
 
 declare -A server_cmd=(
   [binding]="build-release/loom bench/echo.lua loom tcp $PORT"
@@ -43,13 +44,6 @@ start_server() {
   local line
   read -r -t 10 line <&"${SRV[0]}" || { echo "$1 did not start" >&2; return 1; }
 }
-stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-}
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -A rps cpu p50 p99
 for _ in $(seq "$ROUNDS"); do
@@ -85,21 +79,7 @@ awk -v b="${per_cpu[binding]}" -v cb="${per_cpu[net-cb]}" -v co="${per_cpu[net-c
 
 echo
 echo "10,000 idle connections: server RSS growth per connection"
-for s in binding net-cb net-co; do
-  start_server "$s" || continue
-  before=$(rss_kib "$SERVER_PID")
-  genout=$(mktemp)
-  taskset -c 1 $LOADGEN idle $PORT 10000 3 >"$genout" &
-  gen_pid=$!
-  for _ in $(seq 300); do grep -q ready "$genout" && break; sleep 0.1; done
-  sleep 0.5
-  after=$(rss_kib "$SERVER_PID")
-  wait "$gen_pid" 2>/dev/null || true
-  rm -f "$genout"
-  stop_server
-  awk -v s="$s" -v a="$before" -v b="$after" \
-    'BEGIN { printf "%-8s %6.0f bytes per connection\n", s, (b - a) * 1024 / 10000 }'
-done
+for s in binding net-cb net-co; do idle_rss "$s"; done
 
 echo
 echo "10,000 concurrent tasks, one TCP round trip each (client and server in one process)"

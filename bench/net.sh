@@ -25,6 +25,7 @@ cc -O2 -o build-release/bench/echo_raw bench/echo_raw.c
 cc -O2 -o build-release/bench/loadgen bench/loadgen.c
 LOADGEN=build-release/bench/loadgen
 ulimit -n 20000 2>/dev/null || true
+. bench/common.sh
 
 declare -A server_cmd=(
   [raw]="build-release/bench/echo_raw MODE $PORT"
@@ -44,16 +45,8 @@ start_server() { # name mode mmsgs
   read -r -t 10 line <&"${SRV[0]}" || { echo "$1 did not start" >&2; return 1; }
 }
 
-stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-}
-
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
 declare -A result
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 row() { # label mode inflight-args mmsgs
   local label=$1 mode=$2 args=$3 mmsgs=$4
@@ -102,18 +95,4 @@ done
 
 echo
 echo "10,000 idle connections: server RSS growth per connection"
-for s in loom luv node raw; do
-  start_server "$s" tcp 1 || continue
-  before=$(rss_kib "$SERVER_PID")
-  genout=$(mktemp)
-  taskset -c 1 $LOADGEN idle $PORT 10000 3 >"$genout" &
-  gen_pid=$!
-  for _ in $(seq 300); do grep -q ready "$genout" && break; sleep 0.1; done
-  sleep 0.5
-  after=$(rss_kib "$SERVER_PID")
-  wait "$gen_pid" 2>/dev/null || true
-  rm -f "$genout"
-  stop_server
-  awk -v s="$s" -v a="$before" -v b="$after" \
-    'BEGIN { printf "%-6s %6.0f bytes per connection\n", s, (b - a) * 1024 / 10000 }'
-done
+for s in loom luv node raw; do idle_rss "$s" tcp 1; done

@@ -27,10 +27,7 @@ local M = {}
 local fail, wake, park = task.fail, task.wake, task.park
 local err_name = stream.err_name
 
-local function errstr(name)
-  local _, msg = fail(name)
-  return msg
-end
+local errstr = task.message
 
 local FAMILY = {inet = "IPv4", inet6 = "IPv6"}
 

@@ -22,13 +22,17 @@ local timer = require "loom.timer"
 local M = {}
 local fail, wake, park = task.fail, task.wake, task.park
 
-local function errstr(name)
-  local _, msg = fail(name)
-  return msg
-end
+local errstr = task.message
 
 -- getaddrinfo's names as Node reports them.
 local LOOKUP_ERRORS = {EAI_NONAME = "ENOTFOUND", EAI_NODATA = "ENOTFOUND"}
+
+-- A start that failed at once (the binding returned nil, err): done
+-- still comes on a later turn, with the error's name.
+local function failed_now(done, err)
+  timer.setImmediate(done, type(err) == "string" and err:match("^(E[%u_%d]+)") or "EINVAL")
+  return nil
+end
 
 -- Runs start(done) where done(err_name, ...) ends the operation: with cb
 -- it calls cb(err_message, ...); in a task it wakes the task. start
@@ -101,11 +105,7 @@ function M.lookup(hostname, options, cb)
       local a = res[1]
       done(nil, a.addr, a.family == "inet6" and 6 or 4)
     end)
-    if not req then
-      local name = err and err:match("^(E[%u_%d]+)") or "EINVAL"
-      timer.setImmediate(done, name)
-      return nil
-    end
+    if not req then return failed_now(done, err) end
     return req
   end, uv.cancel)
 end
@@ -122,10 +122,7 @@ function M.lookupService(address, port, cb)
       if e then return done(LOOKUP_ERRORS[e] or e) end
       done(nil, host, service)
     end)
-    if not req then
-      timer.setImmediate(done, err and err:match("^(E[%u_%d]+)") or "EINVAL")
-      return nil
-    end
+    if not req then return failed_now(done, err) end
     return req
   end, uv.cancel)
 end
@@ -289,10 +286,7 @@ function Resolver:reverse(ip, cb)
       if e then return done(e) end
       done(nil, names(records))
     end)
-    if not req then
-      timer.setImmediate(done, err and err:match("^(E[%u_%d]+)") or "EINVAL")
-      return nil
-    end
+    if not req then return failed_now(done, err) end
     return req
   end, uv.cancel)
 end

@@ -19,9 +19,7 @@ local M = {}
 local wake, park = task.wake, task.park
 local pack, unpack = table.pack, table.unpack
 
-local function err_name(err)
-  return type(err) == "string" and err:match("^(E[%u%d_]+)") or nil
-end
+local err_name = stream.err_name
 
 local function clear_flag(state)
   state.waiting = false
@@ -332,6 +330,20 @@ end
 
 -- Streams ------------------------------------------------------------------------
 
+-- A file stream's destroy: closes the descriptor it opened (not one it
+-- was given), then lets the stream go on to "close".
+local function closing(get_fd, set_fd, given)
+  return function(_, err, cb)
+    local fd = get_fd()
+    if fd and not given then
+      set_fd(nil)
+      uv.fs_close(fd, function() cb(err) end)
+    else
+      cb(err)
+    end
+  end
+end
+
 --- createReadStream(path, [{start, ["end"], highWaterMark = 65536, fd}]):
 --- a loom.stream Readable of the file's bytes start..end (inclusive, as
 --- Node); reads wait while the reader is behind (backpressure).
@@ -367,15 +379,7 @@ function M.createReadStream(path, opts)
         read_more()
       end)
     end,
-    destroy = function(self, err, cb)
-      if fd and not opts.fd then
-        local f = fd
-        fd = nil
-        uv.fs_close(f, function() cb(err) end)
-      else
-        cb(err)
-      end
-    end,
+    destroy = closing(function() return fd end, function(v) fd = v end, opts.fd),
   }
   r.path = path
   return r
@@ -411,15 +415,7 @@ function M.createWriteStream(path, opts)
     final = function(self, cb)
       ensure_open(cb) -- an empty stream still makes the file
     end,
-    destroy = function(self, err, cb)
-      if fd and not opts.fd then
-        local f = fd
-        fd = nil
-        uv.fs_close(f, function() cb(err) end)
-      else
-        cb(err)
-      end
-    end,
+    destroy = closing(function() return fd end, function(v) fd = v end, opts.fd),
   }
   w.path = path
   return w

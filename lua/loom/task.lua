@@ -61,6 +61,13 @@ local function fail(name)
 end
 M.fail = fail
 
+-- "ECONNRESET" (the name a binding callback gets) -> its message,
+-- "ECONNRESET: connection reset by peer", as the library reports errors.
+function M.message(name)
+  local _, msg = fail(name)
+  return msg
+end
+
 -- The running task, or a clear error naming what needed one.
 local function need_task(what, level)
   local t = current
@@ -182,25 +189,7 @@ M.check_ms = check_ms
 -- wake it; passing the state as arg spares a closure per wait. ms bounds
 -- the wait: expiry returns nil, "ETIMEDOUT: ...". A cancelled task, or
 -- one past a with_timeout deadline, fails at once.
-local function park(t, cleanup, ms, arg)
-  if t.cancelled or t.expired > 0 then
-    local name = t.cancelled and "ECANCELED" or "ETIMEDOUT"
-    if cleanup then cleanup(arg, t, name) end
-    return fail(name)
-  end
-  t.parked = cleanup or true
-  t.carg = arg
-  if ms then start_timer(t, ms, "timeout") end
-  return co_yield(PARK)
-end
-M.park = park
-
--- park in two halves, for the waits that every idle connection sits in:
---   local ok, err, name = prepark(t, cleanup, ms, arg)
---   if ok then ok, err, name = coroutine.yield(task.PARK) end
--- The caller yields from its own frame, so a parked task's coroutine
--- holds one call frame less (its stack is most of a task's memory).
-function M.prepark(t, cleanup, ms, arg)
+local function prepark(t, cleanup, ms, arg)
   if t.cancelled or t.expired > 0 then
     local name = t.cancelled and "ECANCELED" or "ETIMEDOUT"
     if cleanup then cleanup(arg, t, name) end
@@ -211,6 +200,20 @@ function M.prepark(t, cleanup, ms, arg)
   if ms then start_timer(t, ms, "timeout") end
   return true
 end
+
+local function park(t, cleanup, ms, arg)
+  local ok, err, name = prepark(t, cleanup, ms, arg)
+  if not ok then return nil, err, name end
+  return co_yield(PARK)
+end
+M.park = park
+
+-- park in two halves, for the waits that every idle connection sits in:
+--   local ok, err, name = prepark(t, cleanup, ms, arg)
+--   if ok then ok, err, name = coroutine.yield(task.PARK) end
+-- The caller yields from its own frame, so a parked task's coroutine
+-- holds one call frame less (its stack is most of a task's memory).
+M.prepark = prepark
 M.PARK = PARK
 
 -- A park that cancellation and deadlines do not end: a group waiting for

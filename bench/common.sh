@@ -1,0 +1,31 @@
+# bench/common.sh: helpers the network benchmark scripts share (sourced).
+# The caller defines start_server NAME [ARGS...], which sets SERVER_PID,
+# and LOADGEN and PORT.
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# idle_rss NAME [START ARGS...]: the server's RSS growth per connection
+# while the load generator holds 10,000 idle connections to it.
+idle_rss() {
+  local name=$1 before after genout gen_pid
+  start_server "$@" || return 0
+  before=$(rss_kib "$SERVER_PID")
+  genout=$(mktemp)
+  taskset -c 1 $LOADGEN idle $PORT 10000 3 >"$genout" &
+  gen_pid=$!
+  for _ in $(seq 300); do grep -q ready "$genout" && break; sleep 0.1; done
+  sleep 0.5
+  after=$(rss_kib "$SERVER_PID")
+  wait "$gen_pid" 2>/dev/null || true
+  rm -f "$genout"
+  stop_server
+  awk -v s="$name" -v a="$before" -v b="$after" \
+    'BEGIN { printf "%-8s %6.0f bytes per connection\n", s, (b - a) * 1024 / 10000 }'
+}
