@@ -174,24 +174,22 @@ local function check_data(data, what)
   end
 end
 
---- writeFile(path, data, [{flag = "w", mode = 0666}], [cb]): data is a
---- string or an array of strings (written with one writev). true.
-function M.writeFile(path, data, opts, cb)
-  check_path(path, 1, "writeFile")
-  check_data(data, "writeFile")
-  opts, cb = opts_cb(opts, cb)
-  opts = opts or {}
-  return three(write_all, cb, path, data, opts.flag or "w", opts.mode or 438)
+local function writer(what, flag)
+  return function(path, data, opts, cb)
+    check_path(path, 1, what)
+    check_data(data, what)
+    opts, cb = opts_cb(opts, cb)
+    opts = opts or {}
+    return three(write_all, cb, path, data, opts.flag or flag, opts.mode or 438)
+  end
 end
 
---- appendFile(path, data, [opts], [cb]).
-function M.appendFile(path, data, opts, cb)
-  check_path(path, 1, "appendFile")
-  check_data(data, "appendFile")
-  opts, cb = opts_cb(opts, cb)
-  opts = opts or {}
-  return three(write_all, cb, path, data, opts.flag or "a", opts.mode or 438)
-end
+--- writeFile(path, data, [{flag = "w", mode = 0666}], [cb]): data is a
+--- string or an array of strings (written with one writev). true.
+M.writeFile = writer("writeFile", "w")
+
+--- appendFile(path, data, [opts], [cb]): the same, flag "a".
+M.appendFile = writer("appendFile", "a")
 
 -- Directories -----------------------------------------------------------------
 

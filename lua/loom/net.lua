@@ -422,6 +422,17 @@ function Socket._wrap(handle, opts)
   return s
 end
 
+-- A port argument: an integer from min (1 to connect, 0 to listen: any
+-- free port) to 65535.
+local function check_port(port, min, level)
+  local n = tonumber(port)
+  if not n or n < min or n > 65535 or n % 1 ~= 0 then
+    error(("bad port (an integer %d-65535 expected, got %s)"):format(min, tostring(port)),
+          level + 1)
+  end
+  return math.tointeger(n)
+end
+
 local function connect_args(...)
   local a, b, c = ...
   local opts, cb
@@ -434,11 +445,7 @@ local function connect_args(...)
     if type(b) == "function" then cb = b else opts.host, cb = b, c end
   end
   if opts.path == nil then
-    local port = tonumber(opts.port)
-    if not port or port < 1 or port > 65535 or port % 1 ~= 0 then
-      error("bad port (an integer 1-65535 expected, got " .. tostring(opts.port) .. ")", 3)
-    end
-    opts.port = math.tointeger(port)
+    opts.port = check_port(opts.port, 1, 3)
     if opts.host ~= nil and type(opts.host) ~= "string" then
       error("bad host (string expected, got " .. type(opts.host) .. ")", 3)
     end
@@ -673,11 +680,7 @@ local function listen_args(...)
     cb = rest[i]
   end
   if opts.path == nil then
-    local port = opts.port == nil and 0 or tonumber(opts.port)
-    if not port or port < 0 or port > 65535 or port % 1 ~= 0 then
-      error("bad port (an integer 0-65535 expected, got " .. tostring(opts.port) .. ")", 3)
-    end
-    opts.port = math.tointeger(port)
+    opts.port = check_port(opts.port == nil and 0 or opts.port, 0, 3)
   end
   if cb ~= nil and type(cb) ~= "function" then
     error("bad callback (function expected, got " .. type(cb) .. ")", 3)

@@ -644,6 +644,14 @@ end
 -- The cleanup for a wait in a list: park(t, unlist, ms, list).
 M.unlist = waitlist_remove
 
+-- Parks the running task at the end of list until it is woken (or the
+-- wait ends early: cancel, ms).
+local function wait_in(list, what, ms)
+  local me = need_task(what, 3)
+  waitlist_add(list, me)
+  return park(me, waitlist_remove, ms, list)
+end
+
 local function waitlist_pop(list)
   local t = list[1]
   if t then table.remove(list, 1) end
@@ -748,10 +756,7 @@ function Channel:recv(ms)
     return buf_pop(self)
   end
   if self.closed then return nil end
-  local me = need_task("channel:recv (on an empty channel)")
-  local receivers = self.receivers
-  waitlist_add(receivers, me)
-  return park(me, waitlist_remove, ms, receivers)
+  return wait_in(self.receivers, "channel:recv (on an empty channel)", ms)
 end
 
 --- Receives a value if one is there; returns it, or nil.
@@ -803,10 +808,7 @@ function Semaphore:acquire(ms)
     self.count = self.count - 1
     return true
   end
-  local me = need_task("semaphore:acquire")
-  local waiters = self.waiters
-  waitlist_add(waiters, me)
-  return park(me, waitlist_remove, ms, waiters)
+  return wait_in(self.waiters, "semaphore:acquire", ms)
 end
 
 --- Gives a permit back (to the first waiting task, if any).
@@ -857,10 +859,7 @@ end
 function Event:wait(ms)
   ms = check_ms(ms, "timeout", 2)
   if self.flag then return true end
-  local me = need_task("event:wait")
-  local waiters = self.waiters
-  waitlist_add(waiters, me)
-  return park(me, waitlist_remove, ms, waiters)
+  return wait_in(self.waiters, "event:wait", ms)
 end
 
 M.Task = Task
