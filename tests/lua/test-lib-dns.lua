@@ -125,4 +125,13 @@ test("the module functions use a default resolver", function(expect, uv)
   T.raises("string expected", dns.resolve4, 42, print)
 end)
 
+test("an error raised in a dns callback follows the loop's error policy", function(expect, uv)
+  local got
+  local old = uv.on_error(expect(function(err) got = err end))
+  dns.lookup("127.0.0.1", function() error("raised in the lookup callback") end)
+  uv.run()
+  uv.on_error(old)
+  assert(got:match("raised in the lookup callback"), got)
+end)
+
 T.run()

@@ -156,4 +156,16 @@ test("watch: change events, close", function(expect, uv)
   assert(none == nil and name == "ENOENT", err)
 end)
 
+test("an error raised in an fs callback follows the loop's error policy", function(expect, uv)
+  local got
+  local old = uv.on_error(expect(function(err) got = err end))
+  fs.readFile(T.dir .. "/tap.lua", function(err, data)
+    assert(err == nil and #data > 0)
+    error("raised in the readFile callback")
+  end)
+  uv.run()
+  uv.on_error(old)
+  assert(got:match("raised in the readFile callback"), got)
+end)
+
 T.run()
