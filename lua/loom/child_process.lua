@@ -69,8 +69,11 @@ end
 
 --- spawn(command, [args], [options]): options cwd, env (a table; default
 --- the parent's), stdio ("pipe" | "inherit" | "ignore" or an array of
---- three of those, descriptors or streams), detached, uid, gid.
---- Returns a ChildProcess: pid, stdin, stdout, stderr, exitCode,
+--- three or more of those, descriptors or streams: slots past the third
+--- become the child's fd 3, 4, ...), detached, uid, gid.
+--- Returns a ChildProcess: pid, stdin, stdout, stderr, stdio (every
+--- slot's Socket by fd + 1; a "pipe" slot past the third is a two-way
+--- Unix socket), exitCode,
 --- signalCode, kill(), wait(); events "spawn", "exit"(code, signal),
 --- "close"(code, signal) once the stdio pipes have closed too, "error"
 --- (the command could not be started: an "error" event on a later turn,
@@ -88,7 +91,10 @@ function M.spawn(command, args, options)
   if type(stdio) ~= "table" or stdio._h then stdio = {stdio, stdio, stdio} end
   local child = ChildProcess:new()
   local handles, pipes, opened = {}, {}, {}
-  for fd = 0, 2 do
+  -- Slots past stdin/stdout/stderr (fd 3 and up) exist only when given.
+  local last_fd = math.max(2, type(options.stdio) == "table" and not options.stdio._h
+                              and #options.stdio - 1 or 2)
+  for fd = 0, last_fd do
     local h, pipe, ours = stdio_slot(stdio[fd + 1], fd)
     handles[fd + 1] = h
     pipes[fd + 1] = pipe
@@ -124,7 +130,7 @@ function M.spawn(command, args, options)
   for _, fd in ipairs(opened) do uv.fs_close(fd) end
   if not process_handle then
     local err = pid
-    for i = 1, 3 do
+    for i = 1, last_fd + 1 do
       if pipes[i] then pipes[i]:close() end
     end
     child.spawnError = err
@@ -138,7 +144,8 @@ function M.spawn(command, args, options)
   child.pid = pid
   child._handle = process_handle
   local names = {"stdin", "stdout", "stderr"}
-  for i = 1, 3 do
+  child.stdio = {}
+  for i = 1, last_fd + 1 do
     if pipes[i] then
       local s = net.Socket._wrap(pipes[i])
       s._noHalfOpen = false
@@ -151,16 +158,20 @@ function M.spawn(command, args, options)
         maybe_close()
       end)
       -- One direction each: an output pipe is done at its end, stdin
-      -- once it is finished.
-      s:once(i == 1 and "finish" or "end", function() s:destroy() end)
-      child[names[i]] = s
+      -- once it is finished. The extra slots go both ways (a Unix
+      -- socket pair); their owner ends them.
+      if i <= 3 then
+        s:once(i == 1 and "finish" or "end", function() s:destroy() end)
+        child[names[i]] = s
+      end
+      child.stdio[i] = s
     end
   end
-  -- The output pipes read from the start (up to the high-water mark: a
-  -- child whose output nobody reads blocks, as under Node) so that their
-  -- end is seen.
-  for i = 2, 3 do
-    local s = child[names[i]]
+  -- The pipes the child writes to read from the start (up to the
+  -- high-water mark: a child whose output nobody reads blocks, as under
+  -- Node) so that their end is seen.
+  for i = 2, last_fd + 1 do
+    local s = child.stdio[i]
     if s then s._rreading = true; s:_read() end
   end
   timer.setImmediate(function() child:emit("spawn") end)

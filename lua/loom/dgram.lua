@@ -44,7 +44,8 @@ local function check_port(port, what, level)
 end
 
 --- createSocket("udp4" | "udp6" | options, [onMessage]): options type,
---- reuseAddr, ipv6Only, recvBufferSize, sendBufferSize, mmsgs (datagrams
+--- reuseAddr, reusePort (SO_REUSEPORT: one port bound by several
+--- processes, the kernel spreading datagrams), ipv6Only, recvBufferSize, sendBufferSize, mmsgs (datagrams
 --- per recvmmsg call), queueLimit (datagrams kept for recv()).
 function M.createSocket(opts, onmessage)
   if type(opts) == "string" then opts = {type = opts} end
@@ -165,7 +166,8 @@ function Socket:bind(port, address, cb)
   end
   if self._closed then return fail("EBADF") end
   address = address or (self.type == "udp6" and "::" or "0.0.0.0")
-  local flags = {reuseaddr = self._opts.reuseAddr or nil, ipv6only = self._opts.ipv6Only or nil}
+  local flags = {reuseaddr = self._opts.reuseAddr or nil, ipv6only = self._opts.ipv6Only or nil,
+                 reuseport = self._opts.reusePort or nil}
   local ok, err = self._h:bind(address, port, flags)
   if not ok then
     if self:listenerCount("error") > 0 then
@@ -175,6 +177,7 @@ function Socket:bind(port, address, cb)
   end
   if cb then self:once("listening", cb) end
   bound(self)
+  if M._onBind then M._onBind(self) end
   return self
 end
 

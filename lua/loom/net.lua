@@ -750,6 +750,9 @@ function Server:listen(...)
   self._sockclass = class
   if cb then self:once("listening", cb) end
   timer.setImmediate(function() if self._h then self:emit("listening") end end)
+  -- loom.cluster's worker side keeps its listening servers to close them
+  -- at shutdown.
+  if M._onListen then M._onListen(self) end
   return self
 end
 

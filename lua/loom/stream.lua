@@ -79,6 +79,8 @@ local function buffered(self)
   return self._rtail >= self._rhead
 end
 
+local emit_end
+
 local function take_chunk(self)
   local h = self._rhead
   if h > self._rtail then return nil end
@@ -91,7 +93,17 @@ local function take_chunk(self)
     self._roff = 1
   end
   self._rlen = self._rlen - (self._robj and 1 or #chunk)
-  if self._rhead > self._rtail then self._rhead, self._rtail = 1, 0 end
+  if self._rhead > self._rtail then
+    self._rhead, self._rtail = 1, 0
+    -- The last data of an ended stream was taken: "end" follows on a
+    -- later turn, whoever took it (a reader in read() or readLine() too:
+    -- otherwise "end", and the close that waits for it, would wait for
+    -- one more read).
+    if self._rended and not self._rendSched then
+      self._rendSched = true
+      timer.setImmediate(emit_end, self)
+    end
+  end
   return chunk
 end
 
@@ -141,7 +153,7 @@ local function take_bytes(self, n)
   return s:sub(1, n)
 end
 
-local function emit_end(self)
+function emit_end(self)
   if self._rendEmitted then return end
   self._rendEmitted = true
   self.readable = false

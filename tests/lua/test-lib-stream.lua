@@ -311,4 +311,17 @@ test("bad arguments raise", function()
   r:destroy(); w:destroy()
 end)
 
+task_test("'end' follows when a reader takes the last data of an ended stream", function()
+  local r = stream.Readable:new()
+  r:push("a\nb\n")
+  r:push(nil)
+  local ended = false
+  r:on("end", function() ended = true end)
+  assert(r:readLine() == "a" and r:readLine() == "b")
+  -- Nobody reads again, yet "end" (and an owner's close that waits for
+  -- it) comes.
+  task.sleep(5)
+  assert(ended)
+end)
+
 T.run()
