@@ -147,4 +147,15 @@ test("errors: bind in use, bad arguments, recv outside a task", function(expect,
   a:close(); b:close()
 end)
 
+test("reusePort: two sockets bound to one port; without it EADDRINUSE", function()
+  local a = assert(dgram.createSocket{type = "udp4", reusePort = true}:bind(0, "127.0.0.1"))
+  local port = a:address().port
+  local b = assert(dgram.createSocket{type = "udp4", reusePort = true}:bind(port, "127.0.0.1"))
+  assert(b:address().port == port)
+  local c = dgram.createSocket("udp4")
+  local ok, _, name = c:bind(port, "127.0.0.1")
+  assert(ok == nil and name == "EADDRINUSE", tostring(name))
+  a:close(); b:close(); c:close()
+end)
+
 T.run()

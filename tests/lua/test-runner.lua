@@ -105,7 +105,8 @@ test("the examples run and end by themselves", function()
                        "utf16.lua --self-test", "chat.lua --self-test",
                        "proxy.lua --self-test", "game-tick.lua --self-test",
                        "helpers.lua --self-test", "wc.lua --self-test",
-                       "files.lua --self-test", "run-commands.lua --self-test"}) do
+                       "files.lua --self-test", "run-commands.lua --self-test",
+                       "cluster.lua --self-test"}) do
     local out, err, code = T.sh(q(T.runner) .. " " .. examples .. ex)
     assert(code == 0, ex .. ": " .. err)
     assert(#out > 0, ex .. " printed nothing")
