@@ -156,6 +156,7 @@ io.write([==[
 | `on_error(fn)` | the handler for errors raised inside callbacks; returns the previous one; `nil` removes it |
 | `set_memory_limit(bytes)` | caps the bytes the main Lua state may hold; past it Lua code gets `not enough memory` (in a callback: the error policy); returns the previous limit; `nil` removes it. See [errors.md](errors.md#memory-limit) |
 | `strerror(err)`, `err_name(err)` | libuv's message and name for an error, given its negative code or its name (`uv.strerror("ECONNRESET")` is `"connection reset by peer"`); anything else raises |
+| `fs_readfile(path, [max], [cb])` | the whole file as a string in one pool job (open, fstat, read to the end, close); files of unknown size (/proc, pipes) are read to their end; `max` > 0 refuses a larger file with EFBIG; a directory gives EISDIR |
 | `loom_version` | loom's own version string |
 | `errno`, `constants` | as luv (`errno`: name → negative code) |
 | `new_resolver([options])` | DNS queries of any record type through c-ares on the loop; see [dns.md](dns.md) |
@@ -169,7 +170,7 @@ io.write([==[
 ## Lua library
 
 The `loom.*` modules (`task`, `emitter`, `class`, `stream`, `net`,
-`dgram`, `dns`, `fs`, `child_process`, `timer`, `process`, and the
+`dgram`, `dns`, `fs`, `child_process`, `cluster`, `timer`, `process`, and the
 helpers `path`, `querystring`,
 `url`, `json`, `os`, `inspect`) are described in [library.md](library.md), with a guide
 to their two styles in [guide.md](guide.md).

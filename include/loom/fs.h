@@ -58,6 +58,7 @@ typedef enum {
   LOOM_FS_STATFS,
   LOOM_FS_MKSTEMP,
   LOOM_FS_LUTIME,
+  LOOM_FS_READFILE, /* beyond libuv: open, fstat, read to the end, close */
   LOOM_FS_TYPE_MAX
 } loom_fs_type;
 
@@ -237,6 +238,11 @@ int loom_fs_readlink(loom_loop_t* loop, loom_fs_t* req, const char* path,
                      loom_fs_cb cb);
 int loom_fs_realpath(loom_loop_t* loop, loom_fs_t* req, const char* path,
                      loom_fs_cb cb);
+/* The whole file at path in one request (beyond libuv): req->ptr holds
+ * the bytes and the result is their count. max > 0 limits the size
+ * (EFBIG past it); a directory gives EISDIR. */
+int loom_fs_readfile(loom_loop_t* loop, loom_fs_t* req, const char* path,
+                     uint64_t max, loom_fs_cb cb);
 int loom_fs_chown(loom_loop_t* loop, loom_fs_t* req, const char* path,
                   int64_t uid, int64_t gid, loom_fs_cb cb);
 int loom_fs_fchown(loom_loop_t* loop, loom_fs_t* req, int file, int64_t uid,

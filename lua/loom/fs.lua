@@ -78,40 +78,11 @@ end
 
 -- Whole files ---------------------------------------------------------------
 
+-- The whole file as one string: open, fstat, read to the end and close
+-- in one request to the pool (the binding's fs_readfile), which reads
+-- files whose size is unknown (/proc, pipes) to their end too.
 local function read_all(path)
-  local fd, err, name = call(uv.fs_open, path, "r", 0)
-  if not fd then return nil, err, name end
-  local st
-  st, err, name = call(uv.fs_fstat, fd)
-  local data
-  if st and st.size > 0 and st.type == "file" then
-    -- One read into one string of the file's size; then read on from
-    -- there in case the file grew meanwhile (usually one empty read).
-    data, err, name = call(uv.fs_read, fd, st.size, 0)
-    local parts, pos = {data}, data and #data
-    while data do
-      local more
-      more, err, name = call(uv.fs_read, fd, 65536, pos)
-      if not more then data = nil; break end
-      if #more == 0 then break end
-      parts[#parts + 1] = more
-      pos = pos + #more
-    end
-    if data and #parts > 1 then data = table.concat(parts) end
-  elseif st then
-    -- /proc files and pipes report size 0: read until the end.
-    local parts = {}
-    while true do
-      local chunk
-      chunk, err, name = call(uv.fs_read, fd, 65536, -1)
-      if not chunk then break end
-      if #chunk == 0 then data = table.concat(parts); break end
-      parts[#parts + 1] = chunk
-    end
-  end
-  call(uv.fs_close, fd)
-  if data == nil then return nil, err, name end
-  return data
+  return call(uv.fs_readfile, path)
 end
 
 -- The whole file into one loom_buffer (Node's readFile gives a Buffer):

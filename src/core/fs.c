@@ -21,16 +21,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define RETRY(expr)                                                           \
-  ({                                                                          \
-    long r_;                                                                  \
-    do                                                                        \
-      r_ = (long) (expr);                                                     \
-    while (r_ < 0 && errno == EINTR);                                         \
-    r_;                                                                       \
-  })
-
-/* 0 or -errno from a call that returns -1 on failure. */
 #define SYSCALL(expr) (RETRY(expr) < 0 ? LOOM__ERR(errno) : 0)
 
 
@@ -289,6 +279,7 @@ static int64_t run_op(loom_fs_t* req) {
     case LOOM_FS_OPENDIR: return loom__fs_opendir(req);
     case LOOM_FS_READDIR: return loom__fs_readdir(req);
     case LOOM_FS_CLOSEDIR: return loom__fs_closedir(req);
+    case LOOM_FS_READFILE: return loom__fs_readfile(req);
     default: return LOOM_ENOSYS;
   }
 }
@@ -299,6 +290,7 @@ static int64_t run_op(loom_fs_t* req) {
 static loom_work_kind kind_of(loom_fs_type type) {
   switch (type) {
     case LOOM_FS_READ:
+    case LOOM_FS_READFILE:
     case LOOM_FS_WRITE:
     case LOOM_FS_SENDFILE:
     case LOOM_FS_COPYFILE:
@@ -455,6 +447,15 @@ FILE_OP(fsync, LOOM_FS_FSYNC)
 FILE_OP(fdatasync, LOOM_FS_FDATASYNC)
 TWO_PATH_OP(rename, LOOM_FS_RENAME)
 TWO_PATH_OP(link, LOOM_FS_LINK)
+
+
+int loom_fs_readfile(loom_loop_t* loop, loom_fs_t* req, const char* path,
+                     uint64_t max, loom_fs_cb cb) {
+  prepare(req, loop, LOOM_FS_READFILE);
+  req->path = path;
+  req->len = max;
+  return submit(req, cb);
+}
 
 
 int loom_fs_open(loom_loop_t* loop, loom_fs_t* req, const char* path,
@@ -678,7 +679,8 @@ void loom_fs_req_cleanup(loom_fs_t* req) {
   req->mem = NULL;
   if (req->fs_type == LOOM_FS_SCANDIR || req->fs_type == LOOM_FS_MKDTEMP ||
       req->fs_type == LOOM_FS_MKSTEMP || req->fs_type == LOOM_FS_READLINK ||
-      req->fs_type == LOOM_FS_REALPATH || req->fs_type == LOOM_FS_STATFS)
+      req->fs_type == LOOM_FS_REALPATH || req->fs_type == LOOM_FS_STATFS ||
+      req->fs_type == LOOM_FS_READFILE)
     req->ptr = NULL;
 }
 
@@ -690,7 +692,7 @@ const char* loom_fs_type_name(loom_fs_type type) {
     "fsync", "fdatasync", "unlink", "rmdir", "mkdir", "mkdtemp", "rename",
     "scandir", "link", "symlink", "readlink", "chown", "fchown", "realpath",
     "copyfile", "lchown", "opendir", "readdir", "closedir", "statfs",
-    "mkstemp", "lutime",
+    "mkstemp", "lutime", "readfile",
   };
   if ((int) type < 0 || type >= LOOM_FS_TYPE_MAX)
     return "unknown";

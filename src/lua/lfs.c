@@ -283,6 +283,9 @@ static int push_result(lua_State* L, loom_fs_t* req) {
     case LOOM_FS_REALPATH:
       lua_pushstring(L, req->ptr);
       return 1;
+    case LOOM_FS_READFILE:
+      lua_pushlstring(L, req->ptr, (size_t) req->result);
+      return 1;
     case LOOM_FS_MKSTEMP:
       lua_pushinteger(L, req->result);
       lua_pushstring(L, req->ptr);

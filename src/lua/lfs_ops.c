@@ -132,6 +132,24 @@ TWO_PATH_FUNCTION(rename)
 TWO_PATH_FUNCTION(link)
 
 
+/* fs_readfile(path, [max], [callback]) -> the whole file as a string
+ * (beyond luv: open, fstat, read and close in one pool job). max > 0
+ * refuses a bigger file with EFBIG. */
+static int fs_readfile(lua_State* L) {
+  size_t len;
+  const char* path = lfs_check_path(L, 1, &len);
+  int max_given;
+  int cb = split_optional(L, 2, &max_given);
+  lua_Integer max = max_given ? luaL_checkinteger(L, 2) : 0;
+  lfs_call c;
+  loom_fs_t* req;
+  luaL_argcheck(L, max >= 0, 2, "max must be 0 (no limit) or more");
+  req = lfs_begin(L, &c, cb, 0, len + 1);
+  return lfs_end(&c, loom_fs_readfile(c.loop, req, lfs_path(&c, path, len),
+                                      (uint64_t) max, lfs_cb(&c)));
+}
+
+
 /* ---- open ---- */
 
 static int open_flags(lua_State* L, int idx) {
@@ -665,6 +683,7 @@ const luaL_Reg lfs_functions[] = {
   {"fs_link", fs_link},
   {"fs_symlink", fs_symlink},
   {"fs_readlink", fs_readlink},
+  {"fs_readfile", fs_readfile},
   {"fs_realpath", fs_realpath},
   {"fs_chown", fs_chown},
   {"fs_fchown", fs_fchown},

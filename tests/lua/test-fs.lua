@@ -775,4 +775,34 @@ test("wrong argument types raise errors naming the argument", function()
   end
 end)
 
+test("fs_readfile (beyond luv): whole files in one request, sync and async", function(expect, uv)
+  local dir = T.tmpdir()
+  local path = dir .. "/f"
+  local data = ("0123456789abcdef"):rep(40000) .. "tail"
+  T.write_file(path, data)
+  T.write_file(dir .. "/empty", "")
+  assert(uv.fs_readfile(path) == data)
+  assert(uv.fs_readfile(dir .. "/empty") == "")
+  -- The kernel reports size 0 for /proc files: read to the end anyway.
+  local status = assert(uv.fs_readfile("/proc/self/status"))
+  assert(status:match("^Name:") and status:match("VmRSS"), status)
+  local r, err, name = uv.fs_readfile(dir .. "/missing")
+  assert(r == nil and name == "ENOENT" and err:match("^ENOENT: .*missing$"), err)
+  r, err, name = uv.fs_readfile(dir)
+  assert(r == nil and name == "EISDIR", err)
+  -- max: a bigger file, or a device without an end, gives EFBIG.
+  assert(uv.fs_readfile(path, #data) == data)
+  r, err, name = uv.fs_readfile(path, #data - 1)
+  assert(r == nil and name == "EFBIG", err)
+  r, err, name = uv.fs_readfile("/dev/zero", 100000)
+  assert(r == nil and name == "EFBIG", err)
+  uv.fs_readfile(path, expect(function(e, d) assert(e == nil and d == data) end))
+  uv.fs_readfile(dir .. "/missing", 0, expect(function(e, d)
+    assert(e:match("^ENOENT") and d == nil, tostring(e))
+  end))
+  T.raises("bad argument #1 to 'loom.fs_readfile'", uv.fs_readfile, {})
+  T.raises("bad argument #2 to 'loom.fs_readfile' %(max must be", uv.fs_readfile, path, -1)
+  T.raises("zero byte", uv.fs_readfile, path .. "\0x")
+end)
+
 T.run()
