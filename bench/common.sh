@@ -1,6 +1,16 @@
-# bench/common.sh: helpers the network benchmark scripts share (sourced).
-# The caller defines start_server NAME [ARGS...], which sets SERVER_PID,
-# and LOADGEN and PORT.
+# bench/common.sh: helpers the network benchmark scripts share (sourced
+# from the repository's root). Sourcing it builds the release runner and
+# the load generator and sets LOADGEN. The caller defines start_server
+# NAME [ARGS...], which sets SERVER_PID, and PORT.
+
+if [ ! -x build-release/loom ]; then
+  meson setup build-release --buildtype=release -Dtests=false >/dev/null
+fi
+meson compile -C build-release >/dev/null
+mkdir -p build-release/bench
+cc -O2 -o build-release/bench/loadgen bench/loadgen.c
+LOADGEN=build-release/bench/loadgen
+ulimit -n 20000 2>/dev/null || true
 
 stop_server() {
   kill "$SERVER_PID" 2>/dev/null || true

@@ -16,16 +16,8 @@ SECS=${1:-3}
 ROUNDS=${2:-3}
 PORT=39123
 
-if [ ! -x build-release/loom ]; then
-  meson setup build-release --buildtype=release -Dtests=false >/dev/null
-fi
-meson compile -C build-release >/dev/null
-mkdir -p build-release/bench
-cc -O2 -o build-release/bench/echo_raw bench/echo_raw.c
-cc -O2 -o build-release/bench/loadgen bench/loadgen.c
-LOADGEN=build-release/bench/loadgen
-ulimit -n 20000 2>/dev/null || true
 . bench/common.sh
+cc -O2 -o build-release/bench/echo_raw bench/echo_raw.c
 
 declare -A server_cmd=(
   [raw]="build-release/bench/echo_raw MODE $PORT"
