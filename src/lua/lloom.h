@@ -416,6 +416,10 @@ void lcode_arg(lua_State* L, int idx, const char* chunkname);
 /* A message handler for lua_pcall: the message with a traceback. */
 int ltraceback(lua_State* L);
 extern const luaL_Reg lsem_functions[];
+
+/* lhttp.c: the HTTP/1.x parser (beyond luv). */
+extern const luaL_Reg lhttp_functions[];
+void lhttp_register(lua_State* L);
 extern const luaL_Reg ldns_functions[];
 
 /* ---- resolvers (lresolver.c) ---- */

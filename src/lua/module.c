@@ -19,7 +19,7 @@ static const luaL_Reg* const function_tables[] = {
   ludp_functions, lpoll_functions, lprocess_functions, lfs_functions,
   lfs_dir_functions, lwork_functions, lfswatch_functions,
   lthread_functions, lsem_functions, ldns_functions, lresolver_functions,
-  lbuffer_functions, lwtf8_functions,
+  lbuffer_functions, lwtf8_functions, lhttp_functions,
 };
 
 
@@ -49,6 +49,7 @@ LOOM_LUA_EXPORT int luaopen_loom(lua_State* L) {
   lwork_register(L);
   lresolver_register(L);
   lbuffer_register(L);
+  lhttp_register(L);
 
   lua_newtable(L);                                      /* ctx module */
   for (i = 0; i < sizeof(function_tables) / sizeof(function_tables[0]); i++) {

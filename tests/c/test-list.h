@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* test-list.h: every C test, in the order the runner runs them. */
 #define TEST_LIST(X)                                                          \
+  X(http_byte_classes_match_rfc)                                              \
+  X(http_request_head)                                                        \
+  X(http_smuggling_matrix)                                                    \
+  X(http_chunked_bodies)                                                      \
+  X(http_response_framing)                                                    \
+  X(http_limits)                                                              \
+  X(http_every_split_point)                                                   \
   X(heap_order)                                                               \
   X(loop_empty_run)                                                           \
   X(loop_close_busy)                                                          \

@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+/* lhttp.c: the HTTP/1.x parser of src/http bound to Lua (beyond luv), for
+ * loom.http. A parser reads one connection's messages:
+ *
+ *   local p = uv.new_http_parser("request", {max_head = 16384, ...})
+ *   local n = p:head(s, pos, req)   -- head bytes, false: need more,
+ *                                   -- or nil, err, "EPROTO", status
+ *   local data, pos, done, trailers = p:chunked(s, pos)
+ *
+ * head() fills the table it is given (method, url, httpVersion, headers,
+ * and the framing loom.http needs), so a request costs one table for the
+ * request and one for its headers. */
+#include "lloom.h"
+#include "../http/http_parser.h"
+
+#include <string.h>
+
+#define PARSER_MT "loom_http_parser"
+
+static char headers_mt_key;
+
+typedef struct {
+  loom_http_kind kind;
+  loom_http_limits_t limits;
+  int raw_headers;         /* also fill req.rawHeaders */
+  size_t scanned;          /* how far the head's end was searched */
+  loom_http_chunked_t chunked;
+  loom_http_field_t fields[]; /* limits.max_fields */
+} lhttp_parser;
+
+
+static lhttp_parser* check_parser(lua_State* L) {
+  return luaL_checkudata(L, 1, PARSER_MT);
+}
+
+
+static uint32_t limit_field(lua_State* L, int idx, const char* name,
+                            uint32_t value, uint32_t max) {
+  lua_Integer n;
+  int isnum;
+  if (lua_getfield(L, idx, name) == LUA_TNIL) {
+    lua_pop(L, 1);
+    return value;
+  }
+  n = lua_tointegerx(L, -1, &isnum);
+  if (!isnum || n < 1 || (lua_Unsigned) n > max)
+    luaL_error(L, "bad argument #2 to 'new_http_parser' (%s must be an integer "
+               "from 1 to %d)", name, (int) max);
+  lua_pop(L, 1);
+  return (uint32_t) n;
+}
+
+
+/* uv.new_http_parser(kind, [limits]): kind "request" or "response";
+ * limits max_head, max_fields, max_target, max_chunk_ext, raw_headers. */
+static int new_http_parser(lua_State* L) {
+  static const char* const kinds[] = {"request", "response", NULL};
+  int kind = luaL_checkoption(L, 1, NULL, kinds);
+  loom_http_limits_t limits;
+  lhttp_parser* p;
+  int raw = 0;
+
+  loom_http_limits_default(&limits);
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    limits.max_head = limit_field(L, 2, "max_head", limits.max_head, 1u << 30);
+    limits.max_fields = limit_field(L, 2, "max_fields", limits.max_fields, 65535);
+    limits.max_target = limit_field(L, 2, "max_target", limits.max_target, 1u << 30);
+    limits.max_chunk_ext = limit_field(L, 2, "max_chunk_ext", limits.max_chunk_ext,
+                                       1u << 30);
+    lua_getfield(L, 2, "raw_headers");
+    raw = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  p = lua_newuserdatauv(L, sizeof(*p) + limits.max_fields * sizeof(loom_http_field_t), 0);
+  p->kind = kind == 0 ? LOOM_HTTP_REQUEST : LOOM_HTTP_RESPONSE;
+  p->limits = limits;
+  p->raw_headers = raw;
+  p->scanned = 0;
+  loom_http_chunked_init(&p->chunked);
+  luaL_setmetatable(L, PARSER_MT);
+  return 1;
+}
+
+
+/* nil, "EPROTO: message", "EPROTO", status. */
+static int protocol_error(lua_State* L, int err) {
+  lua_pushnil(L);
+  lua_pushfstring(L, "EPROTO: %s", loom_http_error_message(err));
+  lua_pushliteral(L, "EPROTO");
+  lua_pushinteger(L, loom_http_error_status(err));
+  return 4;
+}
+
+
+/* The string argument at idx and the 1-based start position after it,
+ * as a pointer and the length from there. */
+static const char* input_at(lua_State* L, int idx, size_t* len) {
+  size_t total;
+  const char* s = luaL_checklstring(L, idx, &total);
+  lua_Integer pos = luaL_optinteger(L, idx + 1, 1);
+  luaL_argcheck(L, pos >= 1 && (lua_Unsigned) pos <= total + 1, idx + 1,
+                "position out of range");
+  *len = total - (size_t) (pos - 1);
+  return s + pos - 1;
+}
+
+
+/* Pushes the field name at f in lower case. */
+static void push_lower_name(lua_State* L, const char* base,
+                            const loom_http_field_t* f) {
+  char small[64];
+  const char* name = base + f->name_off;
+  size_t n = f->name_len;
+  char* out = small;
+  luaL_Buffer b;
+  size_t i;
+  int upper = 0;
+
+  for (i = 0; i < n; i++) {
+    if (name[i] >= 'A' && name[i] <= 'Z') {
+      upper = 1;
+      break;
+    }
+  }
+  if (!upper) {
+    lua_pushlstring(L, name, n);
+    return;
+  }
+  if (n > sizeof(small))
+    out = luaL_buffinitsize(L, &b, n);
+  for (i = 0; i < n; i++) {
+    char c = name[i];
+    out[i] = (c >= 'A' && c <= 'Z') ? (char) (c + 32) : c;
+  }
+  if (out == small)
+    lua_pushlstring(L, small, n);
+  else
+    luaL_pushresultsize(&b, n);
+}
+
+
+/* A table of fields: lower-case names; a repeated field's values joined
+ * with ", " (RFC 9110 5.3), except set-cookie, whose values become an
+ * array (they may hold commas). Keys are looked up case-insensitively. */
+static void push_fields(lua_State* L, const char* base,
+                        const loom_http_field_t* fields, uint32_t n) {
+  lua_createtable(L, 0, (int) n);
+  for (uint32_t i = 0; i < n; i++) {
+    const loom_http_field_t* f = &fields[i];
+    push_lower_name(L, base, f);                       /* t name */
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, -3) == LUA_TNIL) {               /* t name old */
+      lua_pop(L, 1);
+      lua_pushlstring(L, base + f->value_off, f->value_len);
+      lua_rawset(L, -3);
+      continue;
+    }
+    if (f->name_len == 10 && strcmp(lua_tostring(L, -2), "set-cookie") == 0) {
+      if (lua_type(L, -1) == LUA_TSTRING) {
+        lua_createtable(L, 2, 0);
+        lua_insert(L, -2);
+        lua_rawseti(L, -2, 1);                         /* t name array */
+      }
+      lua_pushlstring(L, base + f->value_off, f->value_len);
+      lua_rawseti(L, -2, (lua_Integer) lua_rawlen(L, -2) + 1);
+    } else {
+      lua_pushliteral(L, ", ");
+      lua_pushlstring(L, base + f->value_off, f->value_len);
+      lua_concat(L, 3);
+    }
+    lua_rawset(L, -3);
+  }
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &headers_mt_key);
+  lua_setmetatable(L, -2);
+}
+
+
+static void push_raw_fields(lua_State* L, const char* base,
+                            const loom_http_field_t* fields, uint32_t n) {
+  lua_createtable(L, (int) n * 2, 0);
+  for (uint32_t i = 0; i < n; i++) {
+    lua_pushlstring(L, base + fields[i].name_off, fields[i].name_len);
+    lua_rawseti(L, -2, 2 * (lua_Integer) i + 1);
+    lua_pushlstring(L, base + fields[i].value_off, fields[i].value_len);
+    lua_rawseti(L, -2, 2 * (lua_Integer) i + 2);
+  }
+}
+
+
+static const char* const body_names[] = {"none", "length", "chunked", "eof"};
+
+/* p:head(s, [pos], msg, [request_method]) */
+static int parser_head(lua_State* L) {
+  lhttp_parser* p = check_parser(L);
+  size_t len;
+  const char* s = input_at(L, 2, &len);
+  const char* method = luaL_optstring(L, 5, NULL);
+  loom_http_head_t head;
+  int64_t n;
+  int err;
+
+  luaL_checktype(L, 4, LUA_TTABLE);
+  if (p->scanned > len)
+    p->scanned = 0; /* not the string the last call saw grow */
+  n = loom_http_head_end(s, len, &p->scanned, &p->limits);
+  if (n == 0) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  p->scanned = 0;
+  if (n < 0)
+    return protocol_error(L, (int) n);
+  err = loom_http_parse_head(p->kind, s, (size_t) n, &p->limits, method, &head,
+                             p->fields);
+  if (err < 0)
+    return protocol_error(L, err);
+  lua_settop(L, 4);
+  if (p->kind == LOOM_HTTP_REQUEST) {
+    lua_pushlstring(L, s + head.method_off, head.method_len);
+    lua_setfield(L, 4, "method");
+    lua_pushlstring(L, s + head.target_off, head.target_len);
+    lua_setfield(L, 4, "url");
+  } else {
+    lua_pushinteger(L, head.status);
+    lua_setfield(L, 4, "statusCode");
+    lua_pushlstring(L, s + head.reason_off, head.reason_len);
+    lua_setfield(L, 4, "statusMessage");
+  }
+  lua_pushstring(L, head.version_minor == 1 ? "1.1" : "1.0");
+  lua_setfield(L, 4, "httpVersion");
+  push_fields(L, s, p->fields, head.nfields);
+  lua_setfield(L, 4, "headers");
+  if (p->raw_headers) {
+    push_raw_fields(L, s, p->fields, head.nfields);
+    lua_setfield(L, 4, "rawHeaders");
+  }
+  lua_pushstring(L, body_names[head.body]);
+  lua_setfield(L, 4, "_body");
+  if (head.body == LOOM_HTTP_BODY_LENGTH) {
+    lua_pushinteger(L, (lua_Integer) head.content_length);
+    lua_setfield(L, 4, "_length");
+  }
+  lua_pushboolean(L, head.keep_alive);
+  lua_setfield(L, 4, "_keepAlive");
+  if (head.upgrade) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, 4, "upgrade");
+  }
+  if (head.connect) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, 4, "_connect");
+  }
+  if (head.expect_continue) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, 4, "_expectContinue");
+  }
+  if (head.body == LOOM_HTTP_BODY_CHUNKED)
+    loom_http_chunked_init(&p->chunked);
+  lua_pushinteger(L, n);
+  return 1;
+}
+
+
+/* p:chunked(s, [pos]) -> data, next_pos, done, [trailers]: the body data
+ * of every whole piece of chunked coding in s from pos on. */
+static int parser_chunked(lua_State* L) {
+  lhttp_parser* p = check_parser(L);
+  size_t len;
+  const char* s = input_at(L, 2, &len);
+  lua_Integer pos = luaL_optinteger(L, 3, 1);
+  size_t at = 0;
+  luaL_Buffer b;
+  int pieces = 0;
+  const char* first = NULL;
+  size_t first_len = 0;
+
+  for (;;) {
+    size_t used = 0, off = 0, n = 0;
+    uint32_t ntrailers = 0;
+    int r = loom_http_chunked_next(&p->chunked, s + at, len - at, &p->limits, &used,
+                                   &off, &n, p->fields, &ntrailers);
+    if (r < 0)
+      return protocol_error(L, r);
+    if (r == LOOM_HTTP_CHUNK_DATA) {
+      /* One piece is pushed as it is; more are joined. */
+      if (pieces == 0) {
+        first = s + at + off;
+        first_len = n;
+      } else {
+        if (pieces == 1) {
+          luaL_buffinit(L, &b);
+          luaL_addlstring(&b, first, first_len);
+        }
+        luaL_addlstring(&b, s + at + off, n);
+      }
+      pieces++;
+      at += used;
+      continue;
+    }
+    at += used;
+    if (pieces <= 1)
+      lua_pushlstring(L, first != NULL ? first : "", first_len);
+    else
+      luaL_pushresult(&b);
+    lua_pushinteger(L, pos + (lua_Integer) at);
+    if (r == LOOM_HTTP_CHUNK_DONE) {
+      lua_pushboolean(L, 1);
+      push_fields(L, s + at - used, p->fields, ntrailers);
+      return 4;
+    }
+    lua_pushboolean(L, 0);
+    return 3;
+  }
+}
+
+
+/* p:reset(): forget a partly searched head and the chunked state (a
+ * connection that starts over, or a parser reused for another). */
+static int parser_reset(lua_State* L) {
+  lhttp_parser* p = check_parser(L);
+  p->scanned = 0;
+  loom_http_chunked_init(&p->chunked);
+  return 0;
+}
+
+
+static int parser_tostring(lua_State* L) {
+  lhttp_parser* p = check_parser(L);
+  lua_pushfstring(L, "loom_http_parser (%s): %p",
+                  p->kind == LOOM_HTTP_REQUEST ? "request" : "response", (void*) p);
+  return 1;
+}
+
+
+/* headers[key] for a key not stored as it is: look it up in lower case. */
+static int headers_index(lua_State* L) {
+  size_t n;
+  const char* key = lua_tolstring(L, 2, &n);
+  luaL_Buffer b;
+  char* out;
+  if (key == NULL || lua_type(L, 2) != LUA_TSTRING)
+    return 0;
+  out = luaL_buffinitsize(L, &b, n);
+  for (size_t i = 0; i < n; i++)
+    out[i] = (key[i] >= 'A' && key[i] <= 'Z') ? (char) (key[i] + 32) : key[i];
+  luaL_pushresultsize(&b, n);
+  lua_rawget(L, 1);
+  return 1;
+}
+
+
+static const luaL_Reg parser_methods[] = {
+  {"head", parser_head},
+  {"chunked", parser_chunked},
+  {"reset", parser_reset},
+  {NULL, NULL}
+};
+
+
+void lhttp_register(lua_State* L) {
+  luaL_newmetatable(L, PARSER_MT);
+  luaL_newlib(L, parser_methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, parser_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, headers_index);
+  lua_setfield(L, -2, "__index");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &headers_mt_key);
+}
+
+
+const luaL_Reg lhttp_functions[] = {
+  {"new_http_parser", new_http_parser},
+  {NULL, NULL}
+};

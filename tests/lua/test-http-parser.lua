@@ -1,0 +1,99 @@
+-- test-http-parser.lua: uv.new_http_parser (beyond luv), the binding of
+-- the C parser that loom.http reads connections with. The parser's own
+-- rules are tested in tests/c/test-http.c; here, what Lua gets.
+local T = dofile((arg[0]:match("^(.*)/") or ".") .. "/tap.lua")
+local test = T.test
+local uv = T.uv
+
+test("head: a request into the table given, headers case-insensitive", function()
+  local p = uv.new_http_parser("request", {raw_headers = true})
+  local s = "xxGET /a?b=1 HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nx-a: 2\r\nSet-Cookie: a=1\r\n" ..
+            "set-cookie: b=2, c\r\nContent-Length: 5\r\n\r\nhello"
+  local req = {}
+  local n = p:head(s, 3, req)
+  assert(n == #s - 2 - 5, n)
+  assert(req.method == "GET" and req.url == "/a?b=1" and req.httpVersion == "1.1")
+  assert(req.headers.host == "h" and req.headers.Host == "h" and req.headers.HOST == "h")
+  assert(req.headers["x-a"] == "1, 2")
+  local cookies = req.headers["set-cookie"]
+  assert(cookies[1] == "a=1" and cookies[2] == "b=2, c" and #cookies == 2)
+  assert(req._body == "length" and req._length == 5 and req._keepAlive == true)
+  assert(#req.rawHeaders == 12 and req.rawHeaders[1] == "Host" and req.rawHeaders[4] == "1")
+  assert(req.upgrade == nil and req._expectContinue == nil)
+end)
+
+test("head: incomplete input is false; the search resumes where it stopped", function()
+  local p = uv.new_http_parser("request")
+  local full = "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+  for i = 1, #full - 1 do
+    assert(p:head(full:sub(1, i), 1, {}) == false)
+  end
+  local req = {}
+  assert(p:head(full, 1, req) == #full)
+  assert(req._keepAlive == false and req._body == "none")
+end)
+
+test("head: errors are nil, 'EPROTO: ...', 'EPROTO', and the status to answer", function()
+  local p = uv.new_http_parser("request", {max_head = 200, max_fields = 3, max_target = 20})
+  local function check(s, status, msg)
+    p:reset()
+    local r, err, name, code = p:head(s, 1, {})
+    assert(r == nil and name == "EPROTO" and code == status, tostring(err))
+    assert(err:match("^EPROTO: " .. msg), err)
+  end
+  check("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+        400, "both Content%-Length and Transfer%-Encoding")
+  check("GET / HTTP/1.1\nHost: a\r\n\r\n", 400, "LF without CR")
+  check("GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n", 400, "obsolete line folding")
+  check("GET / HTTP/3.0\r\nHost: a\r\n\r\n", 505, "HTTP version not supported")
+  check("GET /" .. ("a"):rep(30) .. " HTTP/1.1\r\nHost: a\r\n\r\n", 414, "request target too long")
+  check("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", 431, "too many header fields")
+  check("GET / HTTP/1.1\r\nHost: a\r\nX: " .. ("v"):rep(300), 431, "header section too large")
+end)
+
+test("head: a response, framed by the request's method", function()
+  local p = uv.new_http_parser("response")
+  local res = {}
+  local s = "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\n"
+  assert(p:head(s, 1, res) == #s)
+  assert(res.statusCode == 404 and res.statusMessage == "Not Found" and res._body == "length")
+  res = {}
+  assert(p:head(s, 1, res, "HEAD") == #s and res._body == "none")
+  res = {}
+  s = "HTTP/1.0 200 OK\r\n\r\n"
+  assert(p:head(s, 1, res) == #s and res._body == "eof" and res._keepAlive == false)
+end)
+
+test("chunked: data from every whole piece, the next position, trailers at the end", function()
+  local p = uv.new_http_parser("request")
+  local s = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" ..
+            "5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: abc\r\n\r\nNEXT"
+  local req = {}
+  local n = p:head(s, 1, req)
+  assert(req._body == "chunked")
+  -- In two parts: up to the middle of the second chunk, then the rest.
+  local cut = s:find("wor", 1, true)
+  local data, pos, done = p:chunked(s:sub(1, cut), n + 1)
+  assert(data == "hello w" and pos == cut + 1 and done == false, data)
+  local rest, trailers
+  rest, pos, done, trailers = p:chunked(s, pos)
+  assert(rest == "orld" and done == true and trailers["x-sum"] == "abc")
+  assert(s:sub(pos) == "NEXT")
+  -- Errors come as from head().
+  p:reset()
+  local r, err, name, code = p:chunked("zz\r\n")
+  assert(r == nil and name == "EPROTO" and code == 400 and err:match("invalid chunk size"))
+end)
+
+test("bad arguments raise naming the argument", function()
+  T.raises("bad argument #1 to 'loom.new_http_parser'", uv.new_http_parser, "both")
+  T.raises("max_head must be an integer", uv.new_http_parser, "request", {max_head = 0})
+  T.raises("max_fields must be an integer", uv.new_http_parser, "request", {max_fields = 1e9})
+  local p = uv.new_http_parser("request")
+  T.raises("bad argument #4 to '.-' %(table expected", p.head, p, "GET", 1, nil)
+  T.raises("position out of range", p.head, p, "GET", 9, {})
+  T.raises("bad argument #1 to '.-' %(loom_http_parser expected", p.head, {}, "GET", 1, {})
+  assert(tostring(p):match("^loom_http_parser %(request%)"))
+end)
+
+T.run()
