@@ -647,6 +647,17 @@ local function dispatch(self)
       local s, err = accept_one(self)
       if s then s._co = true end
       wake(w, s, err, err and err_name(err))
+    elseif self._acceptRaw then
+      -- A protocol module (loom.http) takes the bare handle; it calls
+      -- _release when the connection has closed.
+      self._pending = false
+      local h = self._pipe and uv.new_pipe(false) or uv.new_tcp()
+      if self._h:accept(h) then
+        self._conns = self._conns + 1
+        self:_acceptRaw(h)
+      else
+        h:close()
+      end
     elseif self._handler then
       local s = accept_one(self)
       if s then run_handler(self, s) end
@@ -772,6 +783,14 @@ function Server:accept(ms)
   if not q then q = {}; self._acceptq = q end
   q[#q + 1] = me
   return park(me, task.unlist, ms, q)
+end
+
+-- A connection taken by _acceptRaw has closed.
+function Server:_release()
+  self._conns = self._conns - 1
+  if self._closing and self._conns == 0 then
+    timer.setImmediate(function() self:_closed() end)
+  end
 end
 
 function Server:_closed()

@@ -3,7 +3,8 @@
  * loom.http. A parser reads one connection's messages:
  *
  *   local p = uv.new_http_parser("request", {max_head = 16384, ...})
- *   local n = p:head(s, pos, req)   -- head bytes, false: need more,
+ *   local n, req = p:head(s, pos)   -- head bytes and a new table,
+ *                                   -- false: need more,
  *                                   -- or nil, err, "EPROTO", status
  *   local data, pos, done, trailers = p:chunked(s, pos)
  *
@@ -190,7 +191,8 @@ static void push_raw_fields(lua_State* L, const char* base,
 
 static const char* const body_names[] = {"none", "length", "chunked", "eof"};
 
-/* p:head(s, [pos], msg, [request_method]) */
+/* p:head(s, [pos], [msg], [request_method]): fills msg, or a new table
+ * with room for the fields loom.http adds (returned after the length). */
 static int parser_head(lua_State* L) {
   lhttp_parser* p = check_parser(L);
   size_t len;
@@ -200,7 +202,13 @@ static int parser_head(lua_State* L) {
   int64_t n;
   int err;
 
-  luaL_checktype(L, 4, LUA_TTABLE);
+  if (lua_isnoneornil(L, 4)) {
+    lua_settop(L, 5);
+    lua_createtable(L, 0, 16);
+    lua_replace(L, 4);
+  } else {
+    luaL_checktype(L, 4, LUA_TTABLE);
+  }
   if (p->scanned > len)
     p->scanned = 0; /* not the string the last call saw grow */
   n = loom_http_head_end(s, len, &p->scanned, &p->limits);
@@ -258,7 +266,8 @@ static int parser_head(lua_State* L) {
   if (head.body == LOOM_HTTP_BODY_CHUNKED)
     loom_http_chunked_init(&p->chunked);
   lua_pushinteger(L, n);
-  return 1;
+  lua_pushvalue(L, 4);
+  return 2;
 }
 
 

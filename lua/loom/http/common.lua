@@ -1,0 +1,83 @@
+-- loom.http.common: what the HTTP server and client share: status texts,
+-- methods, header checks, the Date value, and the binding's parser.
+local uv = require "loom"
+
+local M = {}
+
+M.STATUS_CODES = {
+  [100] = "Continue", [101] = "Switching Protocols", [102] = "Processing",
+  [103] = "Early Hints",
+  [200] = "OK", [201] = "Created", [202] = "Accepted",
+  [203] = "Non-Authoritative Information", [204] = "No Content", [205] = "Reset Content",
+  [206] = "Partial Content", [207] = "Multi-Status", [208] = "Already Reported",
+  [226] = "IM Used",
+  [300] = "Multiple Choices", [301] = "Moved Permanently", [302] = "Found",
+  [303] = "See Other", [304] = "Not Modified", [305] = "Use Proxy",
+  [307] = "Temporary Redirect", [308] = "Permanent Redirect",
+  [400] = "Bad Request", [401] = "Unauthorized", [402] = "Payment Required",
+  [403] = "Forbidden", [404] = "Not Found", [405] = "Method Not Allowed",
+  [406] = "Not Acceptable", [407] = "Proxy Authentication Required",
+  [408] = "Request Timeout", [409] = "Conflict", [410] = "Gone",
+  [411] = "Length Required", [412] = "Precondition Failed", [413] = "Payload Too Large",
+  [414] = "URI Too Long", [415] = "Unsupported Media Type", [416] = "Range Not Satisfiable",
+  [417] = "Expectation Failed", [418] = "I'm a Teapot", [421] = "Misdirected Request",
+  [422] = "Unprocessable Entity", [423] = "Locked", [424] = "Failed Dependency",
+  [425] = "Too Early", [426] = "Upgrade Required", [428] = "Precondition Required",
+  [429] = "Too Many Requests", [431] = "Request Header Fields Too Large",
+  [451] = "Unavailable For Legal Reasons",
+  [500] = "Internal Server Error", [501] = "Not Implemented", [502] = "Bad Gateway",
+  [503] = "Service Unavailable", [504] = "Gateway Timeout",
+  [505] = "HTTP Version Not Supported", [506] = "Variant Also Negotiates",
+  [507] = "Insufficient Storage", [508] = "Loop Detected", [510] = "Not Extended",
+  [511] = "Network Authentication Required",
+}
+
+M.METHODS = {"ACL", "BIND", "CHECKOUT", "CONNECT", "COPY", "DELETE", "GET", "HEAD",
+             "LINK", "LOCK", "M-SEARCH", "MERGE", "MKACTIVITY", "MKCALENDAR", "MKCOL",
+             "MOVE", "NOTIFY", "OPTIONS", "PATCH", "POST", "PROPFIND", "PROPPATCH",
+             "PURGE", "PUT", "REBIND", "REPORT", "SEARCH", "SOURCE", "SUBSCRIBE", "TRACE",
+             "UNBIND", "UNLINK", "UNLOCK", "UNSUBSCRIBE"}
+
+-- "HTTP/1.1 200 OK\r\n" for each code, made once.
+local status_lines = setmetatable({}, {__index = function(t, code)
+  local line = ("HTTP/1.1 %d %s\r\n"):format(code, M.STATUS_CODES[code] or "Unknown")
+  t[code] = line
+  return line
+end})
+M.status_lines = status_lines
+
+--- Raises unless name is a token and value holds no CR, LF or NUL (a
+--- value with a line break would let a caller's input add fields of its
+--- own: response splitting).
+function M.check_header(name, value, level)
+  if type(name) ~= "string" or not name:match("^[!#$%%&'*+%-.^_`|~%w]+$") then
+    error("bad header name (a token expected, got " .. tostring(name) .. ")", level + 1)
+  end
+  local t = type(value)
+  if t == "table" then
+    for i = 1, #value do M.check_header(name, value[i], level + 1) end
+    return
+  end
+  if t == "number" then return end
+  if t ~= "string" then
+    error("bad value for header '" .. name .. "' (string expected, got " .. t .. ")", level + 1)
+  end
+  if value:find("[\r\n%z]") then
+    error("bad value for header '" .. name .. "' (CR, LF or NUL)", level + 1)
+  end
+end
+
+-- The Date field's value, made again at most once a second.
+local date_value, date_at = nil, -1000
+function M.date()
+  local now = uv.now()
+  if now - date_at >= 1000 then
+    date_at = now
+    date_value = os.date("!%a, %d %b %Y %H:%M:%S GMT")
+  end
+  return date_value
+end
+
+M.new_parser = uv.new_http_parser
+
+return M

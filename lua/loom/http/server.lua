@@ -1,0 +1,869 @@
+-- loom.http.server: HTTP/1.1 servers in Node's shapes, over the binding's
+-- tcp handles and the C parser (uv.new_http_parser).
+--
+--   http.createServer(function(req, res)
+--     res:setHeader("Content-Type", "text/plain")
+--     res:finish("hello\n")
+--   end):listen(8080)
+--
+--   http.createServer({task = true}, function(req, res)   -- a task each
+--     local body = req:body()
+--     res:finish(body)
+--   end):listen(8080)
+--
+-- One connection reads one request at a time: a pipelined request waits
+-- in the input buffer until the response before it has been written,
+-- and the connection stops reading while that buffer is full or the
+-- client does not read its responses. So a client that sends without
+-- reading holds a bounded amount of memory. Timeouts (headers, whole
+-- request, keep-alive idle) are checked by one timer per server.
+local uv = require "loom"
+local net = require "loom.net"
+local stream = require "loom.stream"
+local task = require "loom.task"
+local timer = require "loom.timer"
+local common = require "loom.http.common"
+
+local M = {}
+local status_lines, check_header, http_date = common.status_lines, common.check_header, common.date
+local wake, park = task.wake, task.park
+local concat = table.concat
+local now = uv.now
+
+-- IncomingMessage: a request, readable for its body -------------------------
+
+local IncomingMessage = stream.Readable:extend("loom.http.IncomingMessage")
+M.IncomingMessage = IncomingMessage
+IncomingMessage.complete = false
+IncomingMessage.aborted = false
+
+local resume_body -- forward
+
+-- The reader wants more of the body: the connection reads again.
+function IncomingMessage:_read()
+  local c = self._conn
+  if c and c.req == self and c.paused then resume_body(c) end
+end
+
+--- In a task: the whole body as a string ("" for none), or nil and an
+--- error (EMSGSIZE past max bytes, default the server's maxBodySize).
+function IncomingMessage:body(max)
+  local c = self._conn
+  return self:readAll(max or (c and c.server.maxBodySize))
+end
+
+-- Connection ------------------------------------------------------------------
+
+local Conn = {}
+Conn.__index = Conn
+
+-- req.socket: one per connection. remoteAddress, remotePort and
+-- remoteFamily are read from the kernel when first asked; destroy()
+-- closes the connection.
+local Peer = {}
+function Peer:__index(k)
+  if k == "remoteAddress" or k == "remotePort" or k == "remoteFamily" then
+    local peer = self._c.h:getpeername()
+    if type(peer) == "table" then
+      rawset(self, "remoteAddress", peer.ip)
+      rawset(self, "remotePort", peer.port)
+      rawset(self, "remoteFamily", peer.family == "inet6" and "IPv6" or "IPv4")
+    end
+    return rawget(self, k)
+  end
+  return Peer[k]
+end
+function Peer:destroy() self._c:destroy() end
+
+local process, queue_write -- forward
+
+local function release(c)
+  local srv = c.server
+  srv._live[c] = nil
+  srv:_release()
+end
+
+--- Closes the connection at once (a request in progress is aborted).
+function Conn:destroy()
+  if self.closed then return end
+  self.closed = true
+  local req = self.req
+  if req and not req.complete and not req.destroyed then
+    req.aborted = true
+    req:destroy(task.message("ECONNRESET"))
+  end
+  local res = self.active
+  if res and not res.finished then
+    res:_abort()
+  end
+  if not self.h:is_closing() then self.h:close() end
+  release(self)
+  local w = self.waiter
+  if w then
+    self.waiter = nil
+    wake(w, nil)
+  end
+end
+
+-- The connection's task has ended (t.ondone): the connection ends too,
+-- after what it has queued.
+function Conn:close()
+  self.task = nil
+  if not self.closed and self.state ~= "dead" then
+    self.h:read_stop()
+    self.state = "dead"
+    if not self.h:shutdown(function() self:destroy() end) then self:destroy() end
+  end
+end
+
+-- Queues data the kernel did not take at once; false when the queue is
+-- past the high-water mark.
+function queue_write(c, data)
+  local h = c.h
+  if not h:write(data) then
+    c:destroy()
+    return false
+  end
+  if not c.probing then
+    -- A write with a callback behind the queued bytes tells when they
+    -- have all gone (writes complete in order).
+    c.probing = true
+    h:write("", c.onflush)
+  end
+  return h:get_write_queue_size() < c.server.highWaterMark
+end
+
+-- Writes data (a string or an array of strings); returns false when the
+-- kernel left more than the high-water mark queued.
+local function conn_write(c, data)
+  if c.closed then return false end
+  local h = c.h
+  local size
+  if type(data) == "string" then
+    size = #data
+  else
+    size = 0
+    for i = 1, #data do size = size + #data[i] end
+  end
+  -- Usually the kernel takes it all at once: one call, nothing queued.
+  -- try_write refuses (EAGAIN) while earlier writes wait, so the order
+  -- holds.
+  local n = h:try_write(data)
+  if n == size then return true end
+  if type(data) == "table" then data = concat(data) end
+  if n and n > 0 then data = data:sub(n + 1) end
+  return queue_write(c, data)
+end
+
+-- Ends the connection once what is queued has been written.
+local function close_after_writes(c)
+  c.state = "dead"
+  c.h:read_stop()
+  if not c.h:shutdown(function() c:destroy() end) then c:destroy() end
+end
+
+-- Sends the answer to a request that cannot be read, then closes.
+local function fail_request(c, status, why)
+  if c.closed or c.state == "dead" then return end
+  local res = c.active
+  if res then
+    -- The handler has the request: its response is replaced by this
+    -- answer if it has not begun, else the connection is cut.
+    if res.headersSent then return c:destroy() end
+    res.finished, res.headersSent = true, true
+    c.active = nil
+    local req = c.req
+    if req and not req.complete and not req.destroyed then
+      req:destroy(task.message(status == 413 and "EMSGSIZE" or "EPROTO"))
+    end
+  end
+  local body = (why or common.STATUS_CODES[status] or "error") .. "\n"
+  c.closing = true
+  conn_write(c, {status_lines[status], "Content-Type: text/plain\r\nContent-Length: ",
+                 tostring(#body), "\r\nConnection: close\r\nDate: ", http_date(),
+                 "\r\n\r\n", body})
+  -- Close once the answer has gone (shutdown flushes the queue first).
+  close_after_writes(c)
+end
+
+-- ServerResponse --------------------------------------------------------------
+
+local ServerResponse = stream.Writable:extend("loom.http.ServerResponse")
+M.ServerResponse = ServerResponse
+ServerResponse.statusCode = 200
+ServerResponse.headersSent = false
+ServerResponse.finished = false
+ServerResponse.sendDate = true
+ServerResponse.chunkedEncoding = false
+
+--- Sets a header to send (a string, a number, or an array of values for
+--- a repeated field). Names are case-insensitive.
+-- Header names already checked, with their lower-case forms.
+local checked_names = setmetatable({}, {__mode = "k"})
+
+function ServerResponse:setHeader(name, value)
+  local lower = checked_names[name]
+  if lower and type(value) == "string" and not value:find("[\r\n%z]") then
+    -- The common case: a known name and a plain value.
+  else
+    check_header(name, value, 2)
+    lower = name:lower()
+    checked_names[name] = lower
+  end
+  if self.headersSent then error("cannot set headers after they are sent", 2) end
+  local names = self._hn
+  if not names then
+    names = {}
+    self._hn, self._hv = names, {}
+  end
+  names[lower] = name
+  self._hv[lower] = value
+  return self
+end
+
+function ServerResponse:getHeader(name)
+  local hv = self._hv
+  if not hv then return nil end
+  return hv[name:lower()]
+end
+
+function ServerResponse:hasHeader(name)
+  return self._hv ~= nil and self._hv[name:lower()] ~= nil
+end
+
+function ServerResponse:removeHeader(name)
+  if self.headersSent then error("cannot remove headers after they are sent", 2) end
+  if self._hv then
+    local lower = name:lower()
+    self._hv[lower], self._hn[lower] = nil, nil
+  end
+end
+
+--- A copy of the headers to send, by lower-case name.
+function ServerResponse:getHeaders()
+  local out = {}
+  for k, v in pairs(self._hv or {}) do out[k] = v end
+  return out
+end
+
+--- writeHead(status, [statusMessage], [headers]): the status and more
+--- headers (a table of name = value); they are sent with the first body
+--- bytes (or finish()).
+function ServerResponse:writeHead(status, msg, headers)
+  if type(msg) == "table" then msg, headers = nil, msg end
+  if math.type(status) ~= "integer" or status < 100 or status > 999 then
+    error("bad argument #1 to 'writeHead' (status code 100-999 expected, got " ..
+          tostring(status) .. ")", 2)
+  end
+  if self.headersSent then error("writeHead: headers already sent", 2) end
+  self.statusCode = status
+  if msg ~= nil then
+    if type(msg) ~= "string" or msg:find("[\r\n%z]") then
+      error("bad argument #2 to 'writeHead' (status message without CR or LF expected)", 2)
+    end
+    self.statusMessage = msg
+  end
+  if headers then
+    for k, v in pairs(headers) do self:setHeader(k, v) end
+  end
+  return self
+end
+
+-- The head to send: status line, fields, framing, Date, Connection.
+-- body_len: the whole body's length (finish), or nil: chunked if the
+-- caller did not give a length.
+local function head_text(res, body_len, body)
+  local c, req = res._conn, res._req
+  local code = res.statusCode
+  local parts = {res.statusMessage and ("HTTP/1.1 %d %s\r\n"):format(code, res.statusMessage)
+                 or status_lines[code]}
+  local n = 1
+  local hv = res._hv
+  local has_length, has_te, has_date, has_conn
+  if hv then
+    local hn = res._hn
+    for lower, v in pairs(hv) do
+      local name = hn[lower]
+      if type(v) == "table" then
+        for i = 1, #v do
+          parts[n + 1], parts[n + 2], parts[n + 3], parts[n + 4] = name, ": ", v[i], "\r\n"
+          n = n + 4
+        end
+      else
+        parts[n + 1], parts[n + 2], parts[n + 3], parts[n + 4] = name, ": ", v, "\r\n"
+        n = n + 4
+      end
+    end
+    has_length, has_te = hv["content-length"] ~= nil, hv["transfer-encoding"] ~= nil
+    has_date, has_conn = hv["date"] ~= nil, hv["connection"] ~= nil
+    if has_conn then
+      local v = hv["connection"]
+      if type(v) == "string" and v:lower():find("close", 1, true) then c.closing = true end
+    end
+  end
+  local bodiless = code < 200 or code == 204 or code == 304
+  if not has_length and not has_te and not bodiless then
+    if body_len then
+      n = n + 1; parts[n] = "Content-Length: " .. body_len .. "\r\n"
+    elseif req.httpVersion == "1.1" then
+      n = n + 1; parts[n] = "Transfer-Encoding: chunked\r\n"
+      res.chunkedEncoding = true
+    else
+      -- HTTP/1.0 has no chunks: the end of the body is the close.
+      c.closing = true
+    end
+  end
+  if res.sendDate and not has_date then
+    n = n + 1; parts[n] = "Date: " .. http_date() .. "\r\n"
+  end
+  local keep = req._keepAlive and not c.closing and not c.server._stopping
+  if not keep then c.closing = true end
+  if not has_conn then
+    if not keep then
+      n = n + 1; parts[n] = "Connection: close\r\n"
+    elseif req.httpVersion == "1.0" then
+      n = n + 1; parts[n] = "Connection: keep-alive\r\n"
+    end
+  end
+  parts[n + 1] = "\r\n"
+  if body then parts[n + 2] = body end
+  res.headersSent = true
+  return concat(parts)
+end
+
+local response_done -- forward
+
+-- loom.stream's write path: frames a chunk (chunked coding when the
+-- length is not known) and writes it with the head if that is unsent.
+function ServerResponse:_writeNow(chunk, cb)
+  if self.finished or self._wending then
+    return stream.write_error(self, cb, "EPIPE")
+  end
+  if type(chunk) ~= "string" then
+    error("bad argument #1 to 'write' (string expected, got " .. type(chunk) .. ")", 3)
+  end
+  local c = self._conn
+  local out
+  if not self.headersSent then out = {head_text(self, nil)} else out = {} end
+  if #chunk > 0 and not self._noBody then
+    if self.chunkedEncoding then
+      out[#out + 1] = ("%x\r\n"):format(#chunk)
+      out[#out + 1] = chunk
+      out[#out + 1] = "\r\n"
+    else
+      out[#out + 1] = chunk
+    end
+  end
+  local ok = #out == 0 or conn_write(c, out)
+  if cb then timer.setImmediate(cb, c.closed and task.message("EPIPE") or nil) end
+  if not ok then self._wneedDrain = true end
+  return ok
+end
+
+-- loom.stream's end of writing: the last chunk, then the response is done.
+function ServerResponse:_maybeFinish()
+  if self.finished then return end
+  local c = self._conn
+  if not self.headersSent then
+    conn_write(c, head_text(self, 0))
+  elseif self.chunkedEncoding and not self._noBody then
+    conn_write(c, "0\r\n\r\n")
+  end
+  response_done(c, self)
+end
+
+--- finish([data], [cb]) (also res["end"]): sends what is left and ends
+--- the response. With nothing written before, head and body go out in
+--- one write with a Content-Length.
+function ServerResponse:finish(data, cb)
+  if type(data) == "function" then data, cb = nil, data end
+  if not self.headersSent and not self._wending and not self.finished and
+     (data == nil or type(data) == "string") then
+    local c = self._conn
+    local body = data or ""
+    self._wending = true
+    local text = head_text(self, #body, #body > 0 and not self._noBody and body or nil)
+    -- conn_write's common case, inline: the kernel takes it all.
+    if not c.closed then
+      local n = c.h:try_write(text)
+      if n ~= #text then
+        queue_write(c, (n and n > 0) and text:sub(n + 1) or text)
+      end
+    end
+    if cb then self:once("finish", function() cb() end) end
+    response_done(c, self)
+    if cb == nil and task.current() then return true end
+    return self
+  end
+  return stream.Writable.finish(self, data, cb)
+end
+ServerResponse["end"] = ServerResponse.finish
+
+--- Sends "100 Continue" (for a request with Expect: 100-continue that a
+--- "checkContinue" listener accepts).
+function ServerResponse:writeContinue()
+  conn_write(self._conn, "HTTP/1.1 100 Continue\r\n\r\n")
+end
+
+-- The connection went away under the response.
+function ServerResponse:_abort()
+  self.finished = true
+  if not self.destroyed then self:destroy(task.message("EPIPE")) end
+  self:emit("close")
+end
+
+-- Lookups of methods and of unset fields stop at the class: it holds
+-- every inherited method and a default for each field the hot path
+-- reads (a miss would walk the whole class chain).
+local function flatten(class)
+  local super = rawget(class, "super")
+  while super do
+    for k, v in pairs(super) do
+      if rawget(class, k) == nil then class[k] = v end
+    end
+    super = rawget(super, "super")
+  end
+end
+ServerResponse._wending = false
+ServerResponse._noBody = false
+ServerResponse._hv = false
+ServerResponse._hn = false
+IncomingMessage.upgrade = false
+IncomingMessage._connect = false
+IncomingMessage._expectContinue = false
+flatten(ServerResponse)
+flatten(IncomingMessage)
+
+-- The request's life on its connection --------------------------------------
+
+-- Deadlines use the server's clock, which the timeout sweep advances
+-- (no clock read per request); one sweep interval is added so that a
+-- deadline is never early.
+local function next_deadline(c, kind, ms)
+  if ms and ms > 0 then
+    local srv = c.server
+    c.deadline, c.dkind = srv._clock + ms + srv.connectionsCheckingInterval, kind
+  else
+    c.deadline, c.dkind = nil, nil
+  end
+end
+
+function response_done(c, res)
+  res.finished = true
+  res.writableEnded = true
+  if c.active ~= res then return end
+  c.active = nil
+  local req = res._req
+  res._wfinished = true
+  res.writable = false
+  if rawget(res, "_ev") then res:emit("finish") end
+  if rawget(res, "_wwait") then stream.wake_writers(res, true) end
+  if c.closed then return end
+  if c.closing or c.peerEnded then return close_after_writes(c) end
+  -- A body the handler left unread is read and dropped, so that the
+  -- next request can be found; a large one is not worth it.
+  if c.state == "body" then
+    if req._body == "length" and c.left > c.server.maxDiscard then
+      c:destroy()
+      return
+    end
+    c.discard = true
+  end
+  next_deadline(c, "idle", c.server.keepAliveTimeout)
+  if c.probing and c.h:get_write_queue_size() >= c.server.highWaterMark then
+    -- The client is not reading its responses: read no more requests
+    -- until it has.
+    c.waitDrain = true
+    return
+  end
+  if c.paused then resume_body(c) end
+  if not c.processing then process(c) end
+end
+
+-- The coroutine style: one task per connection runs the handler for each
+-- of its requests in turn (a keep-alive connection reuses its task: no
+-- coroutine per request). A handler that raises gets its request a 500
+-- (or its connection cut if the head went out) and the error goes to
+-- the loop's error policy; the connection closes.
+local function clear_waiter(c)
+  c.waiter = nil
+end
+
+local function conn_loop(c, req, res)
+  local handler = c.server._handler
+  local me = task.current()
+  while req do
+    res._task = me
+    local ok, err = xpcall(handler, debug.traceback, req, res)
+    if not ok then
+      if not res.finished then
+        if not res.headersSent then
+          res.statusCode = 500
+          res._hv, res._hn = false, false
+          c.closing = true
+          res:finish("Internal Server Error\n")
+        else
+          c:destroy()
+        end
+      end
+      error(err, 0)
+    end
+    if not res.finished and not res._wending then res:finish() end
+    req, res = c.nextReq, c.nextRes
+    if req then
+      c.nextReq, c.nextRes = nil, nil
+    elseif not c.closed then
+      c.waiter = me
+      req, res = park(me, clear_waiter, nil, c)
+    end
+  end
+end
+
+local function dispatch(c, req, res)
+  local w = c.waiter
+  if w then
+    c.waiter = nil
+    wake(w, req, res)
+  elseif c.task then
+    -- The task is still in the handler of the request before (which
+    -- finished its response early): it takes this one next.
+    c.nextReq, c.nextRes = req, res
+  else
+    -- The task runs at once, and may finish this response and meet the
+    -- next pipelined request before spawn returns: c.task says it is
+    -- there already.
+    c.task = true
+    local t = task.spawn(conn_loop, c, req, res)
+    if t:status() ~= "done" then
+      c.task = t
+      t.ondone = c
+    else
+      c:close()
+    end
+  end
+end
+
+-- Hands the socket to an "upgrade" or "connect" listener: the rest of
+-- the input is its first bytes.
+local function hand_over(c, req, event)
+  local rest = c.buf and c.buf:sub(c.pos) or ""
+  c.buf, c.closed = nil, true
+  c.h:read_stop()
+  release(c)
+  local sock = net.Socket._wrap(c.h)
+  sock._co = true
+  c.server:emit(event, req, sock, rest)
+end
+
+local function start_request(c, req)
+  local srv = c.server
+  req._conn = c
+  req.socket = c.peer
+  -- Every field a response gets later is in the constructor: the table
+  -- is made at its final size, never rehashed.
+  local res = setmetatable({_conn = c, _req = req, _wending = false, headersSent = false,
+                            finished = false, writableEnded = false, _hv = false, _hn = false,
+                            chunkedEncoding = false, _task = false}, ServerResponse)
+  if req.method == "HEAD" then res._noBody = true end
+  c.req, c.active = req, res
+  c.requests = c.requests + 1
+  local kind = req._body
+  if kind == "none" then
+    req._rended = true
+    req.complete = true
+    c.state = "head"
+    c.deadline, c.dkind = nil, nil
+  else
+    if kind == "length" then
+      local max = srv.maxBodySize
+      if max and req._length > max then
+        c.active = nil
+        return fail_request(c, 413)
+      end
+      c.left = req._length
+    else
+      c.got = 0
+    end
+    c.state = "body"
+    c.discard = false
+    next_deadline(c, "request", srv.requestTimeout)
+  end
+  if (req.upgrade and srv:listenerCount("upgrade") > 0) then
+    c.active = nil
+    return hand_over(c, req, "upgrade")
+  end
+  if req._connect then
+    c.active = nil
+    if srv:listenerCount("connect") > 0 then return hand_over(c, req, "connect") end
+    return fail_request(c, 400, "CONNECT is not served here")
+  end
+  if req._expectContinue then
+    if srv:listenerCount("checkContinue") > 0 then
+      return srv:emit("checkContinue", req, res)
+    end
+    res:writeContinue()
+  end
+  if srv._task then
+    dispatch(c, req, res)
+  elseif srv._handler then
+    srv._handler(req, res)
+  else
+    srv:emit("request", req, res)
+  end
+end
+
+-- Feeds body bytes from the buffer to the request. Returns true when the
+-- body is complete.
+local function feed_body(c)
+  local req, buf, pos = c.req, c.buf, c.pos
+  local avail = #buf - pos + 1
+  if req._body == "length" then
+    local take = avail < c.left and avail or c.left
+    if take == 0 then return false end
+    local chunk = (pos == 1 and take == #buf) and buf or buf:sub(pos, pos + take - 1)
+    c.pos = pos + take
+    c.left = c.left - take
+    if not c.discard and not req.destroyed and not req:push(chunk) then
+      c.paused = true
+    end
+    if c.left > 0 then return false end
+  else
+    local data, npos, done, trailers = c.parser:chunked(buf, pos)
+    if data == nil then
+      -- nil, "EPROTO: why", "EPROTO", status
+      fail_request(c, trailers, (npos:gsub("^EPROTO: ", "")))
+      return nil
+    end
+    c.pos = npos
+    if #data > 0 then
+      c.got = c.got + #data
+      local max = c.server.maxBodySize
+      if max and c.got > max and not c.discard then
+        fail_request(c, 413)
+        return nil
+      end
+      if not c.discard and not req.destroyed and not req:push(data) then
+        c.paused = true
+      end
+    end
+    if not done then return false end
+    req.trailers = trailers
+  end
+  req.complete = true
+  if not c.discard and not req.destroyed then req:push(nil) end
+  c.state = "head"
+  if c.active then next_deadline(c, nil) end
+  return true
+end
+
+function process(c)
+  c.processing = true
+  while not c.closed do
+    local buf = c.buf
+    if c.state == "head" then
+      if c.active or c.waitDrain then break end
+      if not buf or c.pos > #buf then
+        c.buf, c.pos = nil, 1
+        break
+      end
+      if c.dkind ~= "head" then next_deadline(c, "head", c.server.headersTimeout) end
+      local n, req, _, status = c.head(c.parser, buf, c.pos)
+      if not n then
+        if n == nil then fail_request(c, status, (req:gsub("^EPROTO: ", ""))) end
+        break
+      end
+      c.pos = c.pos + n
+      start_request(c, setmetatable(req, IncomingMessage))
+    elseif c.state == "body" then
+      if not buf or c.pos > #buf then
+        c.buf, c.pos = nil, 1
+        break
+      end
+      local done = feed_body(c)
+      if done == nil then break end
+      if not done then
+        if c.pos > #buf then c.buf, c.pos = nil, 1 end
+        if c.paused then c.h:read_stop() end
+        break
+      end
+    else
+      break
+    end
+  end
+  c.processing = false
+  -- While a response is in progress, the connection buffers at most
+  -- maxPipelineBuffer bytes of the requests behind it.
+  local buf = c.buf
+  if buf and not c.closed and (c.active or c.waitDrain) and
+     #buf - c.pos + 1 > c.server.maxPipelineBuffer and not c.paused then
+    c.paused = true
+    c.h:read_stop()
+  end
+end
+
+function resume_body(c)
+  if c.closed then return end
+  c.paused = false
+  if c.buf and not c.processing then process(c) end
+  if not c.paused and not c.closed and c.state ~= "dead" then c.h:read_start(c.onread) end
+end
+
+local function on_read(c, err, data)
+  if data then
+    local buf = c.buf
+    if buf then
+      c.buf = (c.pos > 1 and buf:sub(c.pos) or buf) .. data
+      c.pos = 1
+    else
+      c.buf, c.pos = data, 1
+    end
+    if not c.processing then process(c) end
+    return
+  end
+  -- The end of the input, or an error.
+  c.peerEnded = true
+  c.h:read_stop()
+  if err or not c.active then
+    if c.req and not c.req.complete and not c.req.destroyed then
+      c.req.aborted = true
+      c.req:destroy(task.message("ECONNRESET"))
+    end
+    c:destroy()
+  end
+  -- Otherwise the response in progress is still written, then the
+  -- connection closes (response_done sees peerEnded).
+end
+
+local function on_flush(c, err)
+  c.probing = false
+  if err then return c:destroy() end
+  local res = c.active
+  if res and res._wneedDrain and c.h:get_write_queue_size() < c.server.highWaterMark then
+    res._wneedDrain = false
+    res:emit("drain")
+    stream.wake_writers(res, true)
+  end
+  if c.waitDrain then
+    c.waitDrain = false
+    if c.paused then resume_body(c) end
+    if not c.processing then process(c) end
+  end
+end
+
+-- Server ------------------------------------------------------------------------
+
+local Server = net.Server:extend("loom.http.Server")
+M.Server = Server
+
+local defaults = {
+  headersTimeout = 60000,       -- ms to receive a request's head (slowloris)
+  requestTimeout = 300000,      -- ms to receive a whole request
+  keepAliveTimeout = 5000,      -- ms an idle keep-alive connection is kept
+  connectionsCheckingInterval = 1000,
+  maxBodySize = nil,            -- bytes; a larger body gets 413
+  maxHeaderSize = 16384,        -- bytes of a request's head; more gets 431
+  maxHeadersCount = 100,        -- header fields; more gets 431
+  maxUrlLength = 8192,          -- bytes; longer gets 414
+  highWaterMark = 65536,        -- bytes queued for the kernel before backpressure
+  maxPipelineBuffer = 65536,    -- bytes of pipelined requests read ahead
+  maxDiscard = 65536,           -- unread body bytes dropped to keep a connection
+}
+
+local function check_timeouts(srv)
+  local t = now()
+  srv._clock = t
+  for c in pairs(srv._live) do
+    local d = c.deadline
+    if d and t >= d and not c.closed then
+      if c.dkind == "idle" then
+        c:destroy()
+      else
+        if c.active and c.active.headersSent then
+          c:destroy()
+        else
+          c.active = nil
+          fail_request(c, 408)
+        end
+      end
+    end
+  end
+end
+
+function Server:_acceptRaw(h)
+  if not self._sweep then self._clock = now() end
+  local c = setmetatable({h = h, server = self, parser = common.new_parser("request",
+                          self._limits), pos = 1, state = "head", requests = 0}, Conn)
+  c.peer = setmetatable({_c = c}, Peer)
+  c.head = c.parser.head
+  c.onread = function(err, data) on_read(c, err, data) end
+  c.onflush = function(err) on_flush(c, err) end
+  self._live[c] = true
+  next_deadline(c, "head", self.headersTimeout)
+  if not self._sweep then
+    self._sweep = uv.new_timer()
+    self._sweep:start(self.connectionsCheckingInterval, self.connectionsCheckingInterval,
+                      function() check_timeouts(self) end)
+    self._sweep:unref()
+  end
+  h:read_start(c.onread)
+end
+
+--- createServer([options], [handler]): options as `defaults` above, plus
+--- task = true (the handler runs in a task of its own per request).
+function M.createServer(opts, handler)
+  if type(opts) == "function" then opts, handler = nil, opts end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #1 to 'createServer' (options table expected, got " .. type(opts) .. ")", 2)
+  end
+  if handler ~= nil and type(handler) ~= "function" then
+    error("bad argument #2 to 'createServer' (function expected, got " .. type(handler) .. ")", 2)
+  end
+  opts = opts or {}
+  local srv = Server:new({maxConnections = opts.maxConnections})
+  for k, v in pairs(defaults) do
+    local given = opts[k]
+    if given ~= nil then
+      if math.type(given) ~= "integer" or given < 0 then
+        error(("bad option %s (a non-negative integer expected, got %s)"):format(k, tostring(given)), 2)
+      end
+      srv[k] = given
+    else
+      srv[k] = v
+    end
+  end
+  srv._limits = {max_head = srv.maxHeaderSize, max_fields = srv.maxHeadersCount,
+                 max_target = srv.maxUrlLength}
+  srv._live = {}
+  srv._task = opts.task and true or false
+  srv._handler = handler
+  return srv
+end
+
+--- Stops accepting; idle keep-alive connections close now, busy ones
+--- after their response. "close" follows when all have closed.
+function Server:close(cb)
+  self._stopping = true
+  net.Server.close(self, cb)
+  if self._sweep then
+    self._sweep:close()
+    self._sweep = nil
+  end
+  for c in pairs(self._live) do
+    if not c.active and not c.buf then c:destroy() else c.closing = true end
+  end
+  return self
+end
+
+--- Closes every connection now.
+function Server:closeAllConnections()
+  for c in pairs(self._live) do c:destroy() end
+end
+
+--- Closes the connections that wait for a request.
+function Server:closeIdleConnections()
+  for c in pairs(self._live) do
+    if not c.active and not c.buf then c:destroy() end
+  end
+end
+
+return M
