@@ -49,7 +49,7 @@ end
 --- error (EMSGSIZE past max bytes, default the server's maxBodySize).
 function IncomingMessage:body(max)
   local c = self._conn
-  return self:readAll(max or (c and c.server.maxBodySize))
+  return self:readAll(max or (c and c.server.maxBodySize or nil))
 end
 
 -- Connection ------------------------------------------------------------------
@@ -81,6 +81,10 @@ local function release(c)
   local srv = c.server
   srv._live[c] = nil
   srv:_release()
+  if srv._stopping and srv._sweep and next(srv._live) == nil then
+    srv._sweep:close()
+    srv._sweep = nil
+  end
 end
 
 --- Closes the connection at once (a request in progress is aborted).
@@ -90,6 +94,7 @@ function Conn:destroy()
   local req = self.req
   if req and not req.complete and not req.destroyed then
     req.aborted = true
+    req:emit("aborted")
     req:destroy(task.message("ECONNRESET"))
   end
   local res = self.active
@@ -155,11 +160,35 @@ local function conn_write(c, data)
   return queue_write(c, data)
 end
 
--- Ends the connection once what is queued has been written.
+-- Bytes a closing connection reads and drops before it gives up.
+local LINGER_BYTES = 1 << 20
+local LINGER_MS = 2000
+
+local function linger_read(c, err, data)
+  if data and c.lingerBytes < LINGER_BYTES then
+    c.lingerBytes = c.lingerBytes + #data
+    return
+  end
+  c:destroy()
+end
+
+-- Ends the connection once what is queued has been written: a shutdown
+-- sends our end, then the connection reads and drops whatever the
+-- client still sends until it closes too (at most LINGER_MS). Closing at
+-- once with unread input would make the kernel reset the connection, and
+-- a reset can destroy the answer before the client has read it (the
+-- "lingering close" of Apache and nginx).
 local function close_after_writes(c)
+  if c.state == "dead" then return end
   c.state = "dead"
   c.h:read_stop()
-  if not c.h:shutdown(function() c:destroy() end) then c:destroy() end
+  local ok = c.h:shutdown(function(err)
+    if err or c.closed then return c:destroy() end
+    c.deadline, c.dkind = now() + LINGER_MS, "linger"
+    c.lingerBytes = 0
+    c.h:read_start(function(e, data) linger_read(c, e, data) end)
+  end)
+  if not ok then c:destroy() end
 end
 
 -- Sends the answer to a request that cannot be read, then closes.
@@ -377,6 +406,13 @@ end
 --- one write with a Content-Length.
 function ServerResponse:finish(data, cb)
   if type(data) == "function" then data, cb = nil, data end
+  if self.finished then
+    -- Finished already (or answered by the server for a request that
+    -- failed): nothing to wait for.
+    if cb then timer.setImmediate(cb) end
+    if cb == nil and task.current() then return true end
+    return self
+  end
   if not self.headersSent and not self._wending and not self.finished and
      (data == nil or type(data) == "string") then
     local c = self._conn
@@ -428,6 +464,12 @@ ServerResponse._wending = false
 ServerResponse._noBody = false
 ServerResponse._hv = false
 ServerResponse._hn = false
+-- A client that goes away must not take the server with it: errors of
+-- requests and responses (ECONNRESET, EPIPE) reach only their "error"
+-- listeners, never the loop's error policy ("aborted" and "close" tell
+-- the rest).
+IncomingMessage._co = true
+ServerResponse._co = true
 IncomingMessage.upgrade = false
 IncomingMessage._connect = false
 IncomingMessage._expectContinue = false
@@ -512,7 +554,7 @@ local function conn_loop(c, req, res)
     req, res = c.nextReq, c.nextRes
     if req then
       c.nextReq, c.nextRes = nil, nil
-    elseif not c.closed then
+    elseif not c.closed and c.state ~= "dead" then
       c.waiter = me
       req, res = park(me, clear_waiter, nil, c)
     end
@@ -760,7 +802,7 @@ local defaults = {
   requestTimeout = 300000,      -- ms to receive a whole request
   keepAliveTimeout = 5000,      -- ms an idle keep-alive connection is kept
   connectionsCheckingInterval = 1000,
-  maxBodySize = nil,            -- bytes; a larger body gets 413
+  maxBodySize = false,          -- bytes; a larger body gets 413 (false: no limit)
   maxHeaderSize = 16384,        -- bytes of a request's head; more gets 431
   maxHeadersCount = 100,        -- header fields; more gets 431
   maxUrlLength = 8192,          -- bytes; longer gets 414
@@ -775,7 +817,7 @@ local function check_timeouts(srv)
   for c in pairs(srv._live) do
     local d = c.deadline
     if d and t >= d and not c.closed then
-      if c.dkind == "idle" then
+      if c.dkind == "idle" or c.dkind == "linger" then
         c:destroy()
       else
         if c.active and c.active.headersSent then
@@ -822,7 +864,7 @@ function M.createServer(opts, handler)
   local srv = Server:new({maxConnections = opts.maxConnections})
   for k, v in pairs(defaults) do
     local given = opts[k]
-    if given ~= nil then
+    if given ~= nil and not (k == "maxBodySize" and given == false) then
       if math.type(given) ~= "integer" or given < 0 then
         error(("bad option %s (a non-negative integer expected, got %s)"):format(k, tostring(given)), 2)
       end
@@ -844,26 +886,38 @@ end
 function Server:close(cb)
   self._stopping = true
   net.Server.close(self, cb)
-  if self._sweep then
+  -- The sweep goes on while connections live (their timeouts still
+  -- count); the last one to go closes it.
+  local idle = {}
+  for c in pairs(self._live) do
+    if not c.active and not c.buf and c.state ~= "dead" then
+      idle[#idle + 1] = c
+    else
+      c.closing = true
+    end
+  end
+  for _, c in ipairs(idle) do c:destroy() end
+  if self._sweep and next(self._live) == nil then
     self._sweep:close()
     self._sweep = nil
-  end
-  for c in pairs(self._live) do
-    if not c.active and not c.buf then c:destroy() else c.closing = true end
   end
   return self
 end
 
 --- Closes every connection now.
 function Server:closeAllConnections()
-  for c in pairs(self._live) do c:destroy() end
+  local all = {}
+  for c in pairs(self._live) do all[#all + 1] = c end
+  for _, c in ipairs(all) do c:destroy() end
 end
 
 --- Closes the connections that wait for a request.
 function Server:closeIdleConnections()
+  local idle = {}
   for c in pairs(self._live) do
-    if not c.active and not c.buf then c:destroy() end
+    if not c.active and not c.buf and c.state ~= "dead" then idle[#idle + 1] = c end
   end
+  for _, c in ipairs(idle) do c:destroy() end
 end
 
 return M

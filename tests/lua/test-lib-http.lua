@@ -1,0 +1,340 @@
+-- test-lib-http.lua: the loom.http server, with real clients: curl, wrk,
+-- Node's http client, and raw sockets for what no polite client sends
+-- (smuggling attempts, slow clients, pipelines nobody reads).
+local T = dofile((arg[0]:match("^(.*)/") or ".") .. "/tap.lua")
+local test, task_test = T.test, T.task_test
+local http = require "loom.http"
+local net = require "loom.net"
+local task = require "loom.task"
+local cp = require "loom.child_process"
+local uv = require "loom"
+
+-- A server on a free port of 127.0.0.1; returns it and the port.
+local function serve(opts, handler)
+  local srv = http.createServer(opts, handler)
+  assert(srv:listen(0, "127.0.0.1"))
+  return srv, srv:address().port
+end
+
+-- Sends raw bytes on a new connection and reads until the server closes
+-- it (at most ms, default 5 s); returns what came back.
+local function raw(port, bytes, ms)
+  local s = assert(net.connect(port, "127.0.0.1"))
+  s:settimeout(ms or 5000)
+  s:write(bytes)
+  local out = {}
+  while true do
+    local chunk = s:read()
+    if not chunk then break end
+    out[#out + 1] = chunk
+  end
+  s:destroy()
+  return table.concat(out)
+end
+
+local function curl(...)
+  local spec = {"curl", "-s", "--max-time", "10", maxBuffer = 8 << 20}
+  for _, a in ipairs{...} do spec[#spec + 1] = a end
+  local out, err, code = cp.run(spec)
+  assert(out, err)
+  return out, code
+end
+
+local hello = function(req, res)
+  res:setHeader("Content-Type", "text/plain")
+  res:finish("hello " .. req.method .. " " .. req.url .. "\n")
+end
+
+task_test("curl: GET, HEAD, keep-alive reuse, headers both ways", function()
+  local srv, port = serve(nil, function(req, res)
+    res:writeHead(201, {["X-Seen"] = req.headers["X-Test"] or "-", ["Set-Cookie"] = {"a=1", "b=2"}})
+    res:finish("hello " .. req.method .. " " .. req.url .. "\n")
+  end)
+  local base = "http://127.0.0.1:" .. port
+  local out = curl("-i", "-H", "X-Test: yes", base .. "/a?b=1")
+  assert(out:match("^HTTP/1.1 201 Created\r\n"), out)
+  assert(out:match("\r\nX%-Seen: yes\r\n") and out:match("Set%-Cookie: a=1\r\nSet%-Cookie: b=2"), out)
+  assert(out:match("\r\nContent%-Length: 17\r\n") and out:match("\r\nDate: "), out)
+  assert(out:match("\r\n\r\nhello GET /a%?b=1\n$"), out)
+  out = curl("-I", base .. "/h")
+  assert(out:match("^HTTP/1.1 201") and out:match("Content%-Length: 14") and not out:match("hello"), out)
+  -- Two URLs in one curl: the second reuses the connection.
+  local _, err = cp.run{"curl", "-sv", base .. "/1", base .. "/2"}
+  local o2, e2 = cp.run{"sh", "-c", "curl -sv " .. base .. "/1 " .. base .. "/2 2>&1"}
+  assert(o2:match("Re%-using existing connection"), o2 .. tostring(e2))
+  assert(o2:match("hello GET /1") and o2:match("hello GET /2"), o2)
+  srv:close()
+end)
+
+task_test("request bodies: Content-Length and chunked, callback and task styles", function()
+  local cb_srv, cb_port = serve(nil, function(req, res)
+    local parts = {}
+    req:on("data", function(d) parts[#parts + 1] = d end)
+    req:on("end", function() res:finish(#table.concat(parts) .. ":" .. table.concat(parts)) end)
+  end)
+  local co_srv, co_port = serve({task = true}, function(req, res)
+    local body = assert(req:body())
+    res:write(#body .. ":")
+    res:write(body)
+    -- Returning without finish: the response is finished for us.
+  end)
+  for _, port in ipairs{cb_port, co_port} do
+    local base = "http://127.0.0.1:" .. port .. "/"
+    assert(curl("--data-binary", "posted body", base) == "11:posted body")
+    assert(curl("-H", "Transfer-Encoding: chunked", "--data-binary", "chunked body", base) ==
+           "12:chunked body")
+    local big = ("x"):rep(300000)
+    local path = T.script_file(big)
+    assert(curl("--data-binary", "@" .. path, base) == "300000:" .. big)
+    -- Expect: 100-continue (curl sends it for bodies over 1 MiB).
+    local huge = T.script_file(("y"):rep(1100000))
+    local out = curl("-v", "--data-binary", "@" .. huge, base)
+    assert(out:sub(1, 8) == "1100000:", out:sub(1, 40))
+  end
+  cb_srv:close(); co_srv:close()
+end)
+
+task_test("pipelined requests are answered in order", function()
+  local srv, port = serve({task = true}, function(req, res)
+    if req.url == "/slow" then task.sleep(50) end
+    res:finish(req.url)
+  end)
+  local one = "GET %s HTTP/1.1\r\nHost: a\r\n\r\n"
+  local out = raw(port, one:format("/slow") .. one:format("/b") ..
+                  one:format("/c"):gsub("HTTP/1.1\r\n", "HTTP/1.1\r\nConnection: close\r\n"))
+  local bodies = {}
+  for body in out:gmatch("\r\n\r\n(/%l+)") do bodies[#bodies + 1] = body end
+  assert(table.concat(bodies, ",") == "/slow,/b,/c", out)
+  srv:close()
+end)
+
+task_test("10,000 pipelined requests with the responses unread: memory stays bounded", function()
+  local served = 0
+  local srv, port = serve(nil, function(req, res)
+    served = served + 1
+    res:finish(("r"):rep(2000))
+  end)
+  local s = assert(net.connect(port, "127.0.0.1"))
+  local one = "GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+  collectgarbage()
+  local before = collectgarbage("count")
+  s:write(one:rep(10000))
+  task.sleep(300)
+  collectgarbage()
+  local grown = collectgarbage("count") - before
+  -- The server stopped reading: far fewer than 10,000 served, and the
+  -- heap holds no more than its read-ahead and the kernel's buffers.
+  assert(served < 10000, served)
+  assert(grown < 4096, ("heap grew %.0f KiB"):format(grown))
+  -- Reading the responses lets it go on to the end.
+  local got, carry = 0, ""
+  while got < 10000 do
+    local chunk = carry .. assert(s:read())
+    local _, n = chunk:gsub("HTTP/1.1 200", "")
+    got = got + n
+    -- A status line cut between two reads is counted with the next.
+    carry = chunk:sub(-11)
+    if carry:find("HTTP/1.1 200", 1, true) then carry = "" end
+  end
+  assert(got == 10000 and served == 10000)
+  s:destroy()
+  srv:close()
+end)
+
+task_test("smuggling and malformed requests: 400 (or 413/414/431/505), then close", function()
+  -- The handler reads the body first: errors in it are found before any
+  -- answer.
+  local srv, port = serve({maxBodySize = 1000, task = true}, function(req, res)
+    req:body()
+    res:finish("read")
+  end)
+  local cases = {
+    {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400},
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n", 400},
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", 400},
+    {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", 400},
+    {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 1\r\n\r\nx", 400},
+    {"GET / HTTP/1.1\nHost: a\n\n", 400},
+    {"GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n", 400},
+    {"GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400},
+    {"GET / HTTP/1.1\r\n\r\n", 400},
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\n", 400},
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;" .. ("e"):rep(1 << 20) ..
+     "\r\nx\r\n0\r\n\r\n", 400},
+    {"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
+    {"GET /" .. ("u"):rep(9000) .. " HTTP/1.1\r\nHost: a\r\n\r\n", 414},
+    {"GET / HTTP/1.1\r\nHost: a\r\nX: " .. ("h"):rep(20000) .. "\r\n\r\n", 431},
+    {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n", 413},
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n" .. ("b"):rep(2000) ..
+     "\r\n0\r\n\r\n", 413},
+  }
+  for i, case in ipairs(cases) do
+    -- A valid request after the bad one must not be answered: the
+    -- connection is closed after the error.
+    local out = raw(port, case[1] .. "GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert(out:match("^HTTP/1.1 " .. case[2] .. " "), i .. ": " .. out:sub(1, 60))
+    assert(out:match("Connection: close"), i .. ": " .. out)
+    assert(not out:match("smuggled"), i .. ": " .. out)
+  end
+  srv:close()
+end)
+
+task_test("slowloris and slow bodies are cut off; a fresh client is served meanwhile", function()
+  local srv, port = serve({headersTimeout = 300, requestTimeout = 500,
+                           connectionsCheckingInterval = 50, task = true}, function(req, res)
+    local body = req:body()
+    res:finish("hello " .. req.method .. " " .. req.url .. "\n" .. (body or ""))
+  end)
+  local slow = task.spawn(function()
+    local s = assert(net.connect(port, "127.0.0.1"))
+    local head = "GET / HTTP/1.1\r\nHost: a\r\nX-Slow: "
+    for i = 1, #head do
+      if not s:write(head:sub(i, i)) then break end
+      task.sleep(20)
+    end
+    -- Dripping a header forever: cut off after headersTimeout.
+    for _ = 1, 100 do
+      if not s:write("z") then break end
+      task.sleep(20)
+    end
+    local out = s:read() or ""
+    s:destroy()
+    return out
+  end)
+  local slow_body = task.spawn(function()
+    local s = assert(net.connect(port, "127.0.0.1"))
+    s:write("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n0123456789")
+    local out = s:read() or ""
+    s:destroy()
+    return out
+  end)
+  task.sleep(100)
+  local t0 = uv.hrtime()
+  assert(curl("http://127.0.0.1:" .. port .. "/fresh") == "hello GET /fresh\n")
+  assert((uv.hrtime() - t0) / 1e6 < 1000)
+  local out = slow:join()
+  assert(out:match("^HTTP/1.1 408"), out)
+  out = slow_body:join()
+  assert(out:match("^HTTP/1.1 408"), out)
+  srv:close()
+end)
+
+task_test("idle keep-alive connections close after keepAliveTimeout; close() ends idle ones", function()
+  local srv, port = serve({keepAliveTimeout = 100, connectionsCheckingInterval = 20}, hello)
+  local s = assert(net.connect(port, "127.0.0.1"))
+  s:write("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+  assert(s:readUntil("hello GET /\n"))
+  local t0 = uv.hrtime()
+  assert(s:read() == nil)  -- closed by the server
+  local waited = (uv.hrtime() - t0) / 1e6
+  assert(waited >= 90 and waited < 2000, waited)
+  s:destroy()
+  -- server:close(): the idle connection is closed, "close" follows.
+  local s2 = assert(net.connect(port, "127.0.0.1"))
+  s2:write("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+  assert(s2:readUntil("hello GET /\n"))
+  local closed = task.event()
+  srv:close(function() closed:set() end)
+  assert(s2:read() == nil)
+  s2:destroy()
+  assert(closed:wait(2000))
+end)
+
+task_test("errors in handlers: 500, the loop's error policy, the connection closed", function()
+  local reported = {}
+  local old = uv.on_error(function(err) reported[#reported + 1] = tostring(err) end)
+  T.after(function() uv.on_error(old) end)
+  local srv, port = serve({task = true}, function(req, res)
+    if req.url == "/boom" then error("handler failed") end
+    res:finish("ok")
+  end)
+  local out = raw(port, "GET /boom HTTP/1.1\r\nHost: a\r\n\r\n")
+  assert(out:match("^HTTP/1.1 500 ") and out:match("Connection: close"), out)
+  task.sleep(10)
+  assert(#reported == 1 and reported[1]:match("handler failed"), table.concat(reported, "\n"))
+  assert(curl("http://127.0.0.1:" .. port .. "/") == "ok")
+  srv:close()
+end)
+
+task_test("upgrade: the socket and the bytes after the head go to the 'upgrade' listener", function()
+  local srv, port = serve(nil, hello)
+  srv:on("upgrade", function(req, sock, head)
+    assert(req.headers.upgrade == "echo" and head == "early")
+    sock:write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+    sock:write(head)
+    sock:on("data", function(d) sock:write(d) end)
+    sock:on("end", function() sock:finish() end)
+  end)
+  local s = assert(net.connect(port, "127.0.0.1"))
+  s:write("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nearly")
+  assert(s:readUntil("\r\n\r\n"):match("^HTTP/1.1 101"))
+  assert(s:read(5) == "early")
+  s:write("more")
+  assert(s:read(4) == "more")
+  s:destroy()
+  srv:close()
+end)
+
+task_test("real load: wrk for a second, keep-alive, no errors", function()
+  local srv, port = serve(nil, hello)
+  local out = assert(cp.run{"wrk", "-t1", "-c20", "-d1s", "http://127.0.0.1:" .. port .. "/w"})
+  local n = tonumber(out:match("(%d+) requests in"))
+  assert(n and n > 1000, out)
+  assert(not out:match("Socket errors") and not out:match("Non%-2xx"), out)
+  srv:close()
+end)
+
+task_test("Node's http client against the server (a second implementation)", function()
+  local sockets, nsockets = {}, 0
+  local srv, port = serve({task = true}, function(req, res)
+    if not sockets[req.socket] then sockets[req.socket] = true; nsockets = nsockets + 1 end
+    local body = req:body()
+    res:setHeader("X-Method", req.method)
+    res:setHeader("X-Headers", req.headers["x-a"] .. "|" .. tostring(req.headers["x-b"]))
+    res:write(body:upper())
+    res:finish("!")
+  end)
+  -- Three requests one after the other through a keep-alive agent: a
+  -- Content-Length body, then chunked ones.
+  local js = [==[
+    const http = require('http');
+    const agent = new http.Agent({keepAlive: true, maxSockets: 1});
+    const out = [];
+    function one(i) {
+      const chunked = i > 0;
+      const req = http.request({port: PORT, host: '127.0.0.1', method: 'POST', path: '/' + i, agent,
+                                headers: Object.assign({'X-A': 'one', 'X-B': 'two'},
+                                                       chunked ? {} : {'Content-Length': 5})}, (res) => {
+        let b = ''; res.setEncoding('utf8');
+        res.on('data', (d) => b += d);
+        res.on('end', () => {
+          out.push([res.statusCode, res.headers['x-method'], res.headers['x-headers'],
+                    res.headers['transfer-encoding'], b].join(' '));
+          if (i < 2) setTimeout(() => one(i + 1), 10); else { console.log(out.join('\n')); agent.destroy(); }
+        });
+      });
+      if (chunked) { req.write('ab'); req.write('c'); req.end('de'); } else { req.end('hello'); }
+    }
+    one(0);
+  ]==]
+  local out, err = cp.run{"node", "-e", (js:gsub("PORT", tostring(port)))}
+  assert(out, err)
+  assert(out == "200 POST one|two chunked HELLO!\n200 POST one|two chunked ABCDE!\n" ..
+                "200 POST one|two chunked ABCDE!\n", out)
+  -- The agent kept the connection alive: one connection for three.
+  assert(nsockets == 1, nsockets)
+  srv:close()
+end)
+
+test("bad arguments raise naming the argument", function()
+  T.raises("bad argument #1 to 'createServer' %(options table expected", http.createServer, 42)
+  T.raises("bad argument #2 to 'createServer' %(function expected", http.createServer, {}, 42)
+  T.raises("bad option headersTimeout", http.createServer, {headersTimeout = -1})
+  local res = setmetatable({}, http.ServerResponse)
+  T.raises("bad value for header 'X' %(CR, LF or NUL%)", res.setHeader, res, "X", "a\r\nInjected: 1")
+  T.raises("bad header name", res.setHeader, res, "Bad Name", "v")
+  T.raises("bad argument #1 to 'writeHead' %(status code", res.writeHead, res, 42)
+end)
+
+T.run()
