@@ -327,6 +327,132 @@ task_test("Node's http client against the server (a second implementation)", fun
   srv:close()
 end)
 
+task_test("client: callback and coroutine forms, keep-alive reuse counted on both sides", function()
+  local conns = {}
+  local nconns = 0
+  local srv, port = serve({task = true}, function(req, res)
+    if not conns[req.socket] then conns[req.socket] = true; nconns = nconns + 1 end
+    local body = req:body()
+    res:setHeader("X-Url", req.url)
+    res:finish(req.method .. " " .. body)
+  end)
+  local agent = http.Agent:new({keepAlive = true})
+  local base = "http://127.0.0.1:" .. port
+  for i = 1, 50 do
+    local res = assert(http.fetch(base .. "/n" .. i, {method = "POST", body = "b" .. i, agent = agent}))
+    assert(res.statusCode == 200 and res.headers["x-url"] == "/n" .. i)
+    assert(res:body() == "POST b" .. i)
+  end
+  assert(agent.created == 1 and nconns == 1, agent.created .. " " .. nconns)
+  -- The callback form.
+  local got = task.event()
+  http.get(base .. "/cb", {agent = agent}, function(res)
+    local parts = {}
+    res:on("data", function(d) parts[#parts + 1] = d end)
+    res:on("end", function()
+      got.text = res.statusCode .. " " .. table.concat(parts)
+      got:set()
+    end)
+  end)
+  assert(got:wait(5000) and got.text == "200 GET ", got.text)
+  -- A chunked upload.
+  local req = http.request(base .. "/up", {method = "PUT", agent = agent})
+  req:write("ab")
+  req:write("cde")
+  local res = assert(req:finish())
+  assert(res:body() == "PUT abcde")
+  assert(agent.created == 1 and nconns == 1)
+  agent:destroy()
+  srv:close()
+end)
+
+task_test("client: errors, timeouts, and a kept-alive connection the server closed", function()
+  local srv, port = serve({keepAliveTimeout = 50, connectionsCheckingInterval = 10, task = true},
+                          function(req, res)
+    if req.url == "/never" then task.sleep(2000) end
+    res:finish("ok")
+  end)
+  local base = "http://127.0.0.1:" .. port
+  local free = net.createServer()
+  free:listen(0, "127.0.0.1")
+  local closed_port = free:address().port
+  free:close()
+  local res, err = http.fetch("http://127.0.0.1:" .. closed_port .. "/")
+  assert(res == nil and err:match("^ECONNREFUSED"), err)
+  res, err = http.fetch(base .. "/never", {timeout = 100, agent = false})
+  assert(res == nil and err:match("^ETIMEDOUT"), err)
+  -- The server drops idle connections after 50 ms; the agent keeps them
+  -- 5 s. The next GET meets a closed connection and goes again.
+  local agent = http.Agent:new()
+  assert(assert(http.fetch(base .. "/1", {agent = agent})):body() == "ok")
+  task.sleep(200)
+  res, err = http.fetch(base .. "/2", {agent = agent})
+  assert(res and res:body() == "ok", err)
+  agent:destroy()
+  T.raises("bad URL", http.request, "not a url")
+  T.raises("unsupported protocol 'https:'", http.request, "https://127.0.0.1/")
+  srv:close()
+end)
+
+task_test("client against Node's http server (a second implementation)", function()
+  local js = [==[
+    const http = require('http');
+    const srv = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => body += d);
+      req.on('end', () => {
+        if (req.url === '/chunked') {
+          res.setHeader('Trailer', 'X-Sum');
+          res.write('one,'); res.write('two');
+          res.addTrailers({'X-Sum': '7'});
+          res.end();
+        } else if (req.url === '/204') {
+          res.writeHead(204); res.end();
+        } else if (req.url === '/close') {
+          res.writeHead(200, {'Connection': 'close'}); res.end('bye');
+        } else {
+          res.writeHead(200, {'Content-Type': 'text/plain', 'X-Req-TE': String(req.headers['transfer-encoding']),
+                              'Set-Cookie': ['a=1', 'b=2']});
+          res.end(req.method + ' ' + req.url + ' ' + body);
+        }
+      });
+    });
+    srv.keepAliveTimeout = 5000;
+    srv.listen(0, '127.0.0.1', () => console.log(srv.address().port));
+    process.stdin.on('end', () => process.exit(0)); process.stdin.resume();
+  ]==]
+  local node = cp.spawn("node", {"-e", js}, {stdio = {"pipe", "pipe", "inherit"}})
+  local port = tonumber(node.stdout:readLine())
+  assert(port, "node did not start")
+  local base = "http://127.0.0.1:" .. port
+  local agent = http.Agent:new()
+  local res = assert(http.fetch(base .. "/a?b=1", {agent = agent}))
+  assert(res.statusCode == 200 and res.headers["content-type"] == "text/plain")
+  assert(res.headers["set-cookie"][1] == "a=1" and res.headers["set-cookie"][2] == "b=2")
+  assert(res:body() == "GET /a?b=1 ")
+  local req = http.request(base .. "/up", {method = "POST", agent = agent})
+  req:write("x")
+  req:write("yz")
+  res = assert(req:finish())
+  assert(res.headers["x-req-te"] == "chunked" and res:body() == "POST /up xyz")
+  res = assert(http.fetch(base .. "/chunked", {agent = agent}))
+  assert(res.headers["transfer-encoding"] == "chunked" and res:body() == "one,two")
+  assert(res.trailers and res.trailers["x-sum"] == "7")
+  res = assert(http.fetch(base .. "/204", {agent = agent}))
+  assert(res.statusCode == 204 and res:body() == "")
+  res = assert(http.fetch(base .. "/h", {method = "HEAD", agent = agent}))
+  assert(res.statusCode == 200 and res:body() == "")
+  assert(agent.created == 1, agent.created)
+  res = assert(http.fetch(base .. "/close", {agent = agent}))
+  assert(res:body() == "bye")
+  res = assert(http.fetch(base .. "/after", {agent = agent}))
+  assert(res:body() == "GET /after ")
+  assert(agent.created == 2, agent.created)
+  agent:destroy()
+  node.stdin:finish()
+  assert(node:wait(5000) == 0)
+end)
+
 test("bad arguments raise naming the argument", function()
   T.raises("bad argument #1 to 'createServer' %(options table expected", http.createServer, 42)
   T.raises("bad argument #2 to 'createServer' %(function expected", http.createServer, {}, 42)

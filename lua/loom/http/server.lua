@@ -692,9 +692,11 @@ local function feed_body(c)
     req.trailers = trailers
   end
   req.complete = true
-  if not c.discard and not req.destroyed then req:push(nil) end
   c.state = "head"
   if c.active then next_deadline(c, nil) end
+  -- Last: a handler woken by the end may answer (and the connection go
+  -- on to the next request) before push returns.
+  if not c.discard and not req.destroyed then req:push(nil) end
   return true
 end
 

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# bench/http.sh [seconds] [rounds]: loom.http against Node's http and a
+# raw C epoll responder (the ceiling), side by side: wrk -t1 -c100 on a
+# hello world. The server is pinned to CPU 0 and wrk to CPU 1; wrk is
+# the ceiling near the top, so the table gives requests per server
+# CPU-second beside requests per second, and p50/p99 latency.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-5}
+ROUNDS=${2:-3}
+PORT=39151
+. bench/common.sh
+cc -O2 -o build-release/bench/http_raw bench/http_raw.c
+
+declare -A server_cmd=(
+  [raw]="build-release/bench/http_raw $PORT"
+  [loom-cb]="build-release/loom bench/http_hello.lua cb $PORT"
+  [loom-co]="build-release/loom bench/http_hello.lua co $PORT"
+  [node]="node bench/http_hello.js $PORT"
+)
+SERVERS="raw loom-cb loom-co node"
+
+SERVER_PID=
+start_server() {
+  coproc SRV { exec taskset -c 0 ${server_cmd[$1]}; }
+  SERVER_PID=$SRV_PID
+  local line
+  read -r -t 10 line <&"${SRV[0]}" || { echo "$1 did not start" >&2; return 1; }
+}
+
+# wrk's latency ("612.00us", "2.05ms", "1.10s") in microseconds.
+to_us() { awk '{ v = $1; u = $1; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+                 m = (u == "s") ? 1e6 : (u == "ms") ? 1e3 : 1; printf "%.0f", v * m }'; }
+
+declare -A rps cpu p50 p99
+for _ in $(seq "$ROUNDS"); do
+  for s in $SERVERS; do
+    start_server "$s" || continue
+    t0=$(date +%s.%N); c0=$(cpu_ticks "$SERVER_PID")
+    out=$(taskset -c 1 wrk -t1 -c100 -d"${SECS}s" --latency "http://127.0.0.1:$PORT/")
+    c1=$(cpu_ticks "$SERVER_PID"); t1=$(date +%s.%N)
+    stop_server
+    rps[$s]+="$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' <<<"$out") "
+    p50[$s]+="$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_us) "
+    p99[$s]+="$(awk '$1 == "99%" { print $2 }' <<<"$out" | to_us) "
+    cpu[$s]+="$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
+      'BEGIN { printf "%.1f", 100 * (b - a) / hz / (t1 - t0) }') "
+  done
+done
+
+echo "HTTP hello world, wrk -t1 -c100: ${SECS}s per run, median of $ROUNDS rounds"
+printf '%-9s %10s %8s %14s %9s %9s\n' server "req/s" "cpu %" "req/cpu-s" "p50 us" "p99 us"
+declare -A per_cpu
+for s in $SERVERS; do
+  r=$(tr ' ' '\n' <<<"${rps[$s]:-0}" | grep . | median)
+  c=$(tr ' ' '\n' <<<"${cpu[$s]:-0}" | grep . | median)
+  l50=$(tr ' ' '\n' <<<"${p50[$s]:-0}" | grep . | median)
+  l99=$(tr ' ' '\n' <<<"${p99[$s]:-0}" | grep . | median)
+  per_cpu[$s]=$(awk -v r="$r" -v c="$c" 'BEGIN { printf "%.0f", (c > 0) ? r / (c / 100) : 0 }')
+  printf '%-9s %10s %8s %14s %9s %9s\n' "$s" "$r" "$c" "${per_cpu[$s]}" "$l50" "$l99"
+done
+awk -v raw="${per_cpu[raw]}" -v cb="${per_cpu[loom-cb]}" -v co="${per_cpu[loom-co]}" \
+    -v node="${per_cpu[node]}" 'BEGIN {
+  printf "per server CPU-second: loom-cb/raw %.2f  loom-cb/node %.2f  loom-co/node %.2f  loom-co/loom-cb %.2f\n",
+    cb / raw, cb / node, co / node, co / cb }'
