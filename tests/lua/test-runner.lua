@@ -106,7 +106,8 @@ test("the examples run and end by themselves", function()
                        "proxy.lua --self-test", "game-tick.lua --self-test",
                        "helpers.lua --self-test", "wc.lua --self-test",
                        "files.lua --self-test", "run-commands.lua --self-test",
-                       "cluster.lua --self-test"}) do
+                       "cluster.lua --self-test", "json-api.lua --self-test",
+                       "static-server.lua --self-test"}) do
     local out, err, code = T.sh(q(T.runner) .. " " .. examples .. ex)
     assert(code == 0, ex .. ": " .. err)
     assert(#out > 0, ex .. " printed nothing")
