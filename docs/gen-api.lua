@@ -157,6 +157,7 @@ io.write([==[
 | `set_memory_limit(bytes)` | caps the bytes the main Lua state may hold; past it Lua code gets `not enough memory` (in a callback: the error policy); returns the previous limit; `nil` removes it. See [errors.md](errors.md#memory-limit) |
 | `strerror(err)`, `err_name(err)` | libuv's message and name for an error, given its negative code or its name (`uv.strerror("ECONNRESET")` is `"connection reset by peer"`); anything else raises |
 | `fs_readfile(path, [max], [cb])` | the whole file as a string in one pool job (open, fstat, read to the end, close); files of unknown size (/proc, pipes) are read to their end; `max` > 0 refuses a larger file with EFBIG; a directory gives EISDIR |
+| `new_http_parser(kind, [limits])` | the HTTP/1.x parser of `src/http` for loom.http: `p:head(s, [pos], [t], [request_method])` parses a whole head into t (or a new table; returns its length and the table), `false` while it is incomplete, `nil, "EPROTO: why", "EPROTO", status` when it is refused; `p:chunked(s, [pos])` decodes chunked body data; limits `max_head`, `max_fields`, `max_target`, `max_chunk_ext`, `raw_headers` |
 | `loom_version` | loom's own version string |
 | `errno`, `constants` | as luv (`errno`: name → negative code) |
 | `new_resolver([options])` | DNS queries of any record type through c-ares on the loop; see [dns.md](dns.md) |
@@ -170,7 +171,7 @@ io.write([==[
 ## Lua library
 
 The `loom.*` modules (`task`, `emitter`, `class`, `stream`, `net`,
-`dgram`, `dns`, `fs`, `child_process`, `cluster`, `timer`, `process`, and the
+`dgram`, `dns`, `fs`, `child_process`, `cluster`, `http`, `timer`, `process`, and the
 helpers `path`, `querystring`,
 `url`, `json`, `os`, `inspect`) are described in [library.md](library.md), with a guide
 to their two styles in [guide.md](guide.md).
