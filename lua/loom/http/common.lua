@@ -67,15 +67,35 @@ function M.check_header(name, value, level)
   end
 end
 
--- The Date field's value, made again at most once a second.
-local date_value, date_at = nil, -1000
-function M.date()
+-- The Date field's value and its whole line, made again at most once a
+-- second.
+local date_value, date_line, date_at = nil, nil, -1000
+local function refresh_date()
   local now = uv.now()
   if now - date_at >= 1000 then
     date_at = now
     date_value = os.date("!%a, %d %b %Y %H:%M:%S GMT")
+    date_line = "Date: " .. date_value .. "\r\n"
   end
+end
+function M.date()
+  refresh_date()
   return date_value
+end
+function M.date_line()
+  refresh_date()
+  return date_line
+end
+
+-- "Content-Length: N\r\n", kept for the small lengths most answers have.
+local length_lines = {}
+function M.length_line(n)
+  local line = length_lines[n]
+  if not line then
+    line = "Content-Length: " .. n .. "\r\n"
+    if n < 4096 then length_lines[n] = line end
+  end
+  return line
 end
 
 M.new_parser = uv.new_http_parser

@@ -26,6 +26,7 @@ local common = require "loom.http.common"
 
 local M = {}
 local status_lines, check_header, http_date = common.status_lines, common.check_header, common.date
+local date_line, length_line = common.date_line, common.length_line
 local wake, park = task.wake, task.park
 local concat = table.concat
 local now = uv.now
@@ -105,7 +106,7 @@ function Conn:destroy()
   release(self)
   local w = self.waiter
   if w then
-    self.waiter = nil
+    self.waiter = false
     wake(w, nil)
   end
 end
@@ -200,7 +201,7 @@ local function fail_request(c, status, why)
     -- answer if it has not begun, else the connection is cut.
     if res.headersSent then return c:destroy() end
     res.finished, res.headersSent = true, true
-    c.active = nil
+    c.active = false
     local req = c.req
     if req and not req.complete and not req.destroyed then
       req:destroy(task.message(status == 413 and "EMSGSIZE" or "EPROTO"))
@@ -225,53 +226,83 @@ ServerResponse.finished = false
 ServerResponse.sendDate = true
 ServerResponse.chunkedEncoding = false
 
+-- The headers to send are one flat list, {lower, name, value, ...}: a
+-- response has a few, and one table is cheaper than a table per view.
+
+-- Fields that change how the head is written.
+local FRAMING = {["content-length"] = true, ["transfer-encoding"] = true, date = true,
+                 connection = true}
+
+-- Header names already checked, with their lower-case forms, and values
+-- already checked (a small cache, emptied when it fills: values repeat,
+-- "text/plain", but some are unique).
+local checked_names = {}
+local checked_values, checked_count = {}, 0
+
+local function find_header(list, lower)
+  for i = 1, #list, 3 do
+    if list[i] == lower then return i end
+  end
+  return nil
+end
+
 --- Sets a header to send (a string, a number, or an array of values for
 --- a repeated field). Names are case-insensitive.
--- Header names already checked, with their lower-case forms.
-local checked_names = setmetatable({}, {__mode = "k"})
-
 function ServerResponse:setHeader(name, value)
   local lower = checked_names[name]
-  if lower and type(value) == "string" and not value:find("[\r\n%z]") then
-    -- The common case: a known name and a plain value.
-  else
+  if not (lower and checked_values[value]) then
     check_header(name, value, 2)
-    lower = name:lower()
-    checked_names[name] = lower
+    if not lower then
+      lower = name:lower()
+      checked_names[name] = lower
+    end
+    if type(value) == "string" and #value < 256 then
+      if checked_count >= 1024 then checked_values, checked_count = {}, 0 end
+      checked_values[value] = true
+      checked_count = checked_count + 1
+    end
   end
   if self.headersSent then error("cannot set headers after they are sent", 2) end
-  local names = self._hn
-  if not names then
-    names = {}
-    self._hn, self._hv = names, {}
+  local list = self._h
+  if not list then
+    self._h = {lower, name, value}
+  else
+    local i = find_header(list, lower)
+    if i then
+      list[i + 1], list[i + 2] = name, value
+    else
+      local n = #list
+      list[n + 1], list[n + 2], list[n + 3] = lower, name, value
+    end
   end
-  names[lower] = name
-  self._hv[lower] = value
+  if FRAMING[lower] then self._special = true end
   return self
 end
 
 function ServerResponse:getHeader(name)
-  local hv = self._hv
-  if not hv then return nil end
-  return hv[name:lower()]
+  local list = self._h
+  local i = list and find_header(list, name:lower())
+  return i and list[i + 2] or nil
 end
 
 function ServerResponse:hasHeader(name)
-  return self._hv ~= nil and self._hv[name:lower()] ~= nil
+  return self:getHeader(name) ~= nil
 end
 
 function ServerResponse:removeHeader(name)
   if self.headersSent then error("cannot remove headers after they are sent", 2) end
-  if self._hv then
-    local lower = name:lower()
-    self._hv[lower], self._hn[lower] = nil, nil
+  local list = self._h
+  local i = list and find_header(list, name:lower())
+  if i then
+    for _ = 1, 3 do table.remove(list, i) end
   end
 end
 
 --- A copy of the headers to send, by lower-case name.
 function ServerResponse:getHeaders()
   local out = {}
-  for k, v in pairs(self._hv or {}) do out[k] = v end
+  local list = self._h or {}
+  for i = 1, #list, 3 do out[list[i]] = list[i + 2] end
   return out
 end
 
@@ -304,18 +335,17 @@ end
 local function head_text(res, body_len, body)
   local c, req = res._conn, res._req
   local code = res.statusCode
-  local parts = {res.statusMessage and ("HTTP/1.1 %d %s\r\n"):format(code, res.statusMessage)
-                 or status_lines[code]}
+  local msg = res.statusMessage
+  local parts = {msg and ("HTTP/1.1 %d %s\r\n"):format(code, msg) or status_lines[code]}
   local n = 1
-  local hv = res._hv
+  local list = res._h
   local has_length, has_te, has_date, has_conn
-  if hv then
-    local hn = res._hn
-    for lower, v in pairs(hv) do
-      local name = hn[lower]
+  if list then
+    for i = 1, #list, 3 do
+      local name, v = list[i + 1], list[i + 2]
       if type(v) == "table" then
-        for i = 1, #v do
-          parts[n + 1], parts[n + 2], parts[n + 3], parts[n + 4] = name, ": ", v[i], "\r\n"
+        for k = 1, #v do
+          parts[n + 1], parts[n + 2], parts[n + 3], parts[n + 4] = name, ": ", v[k], "\r\n"
           n = n + 4
         end
       else
@@ -323,17 +353,21 @@ local function head_text(res, body_len, body)
         n = n + 4
       end
     end
-    has_length, has_te = hv["content-length"] ~= nil, hv["transfer-encoding"] ~= nil
-    has_date, has_conn = hv["date"] ~= nil, hv["connection"] ~= nil
-    if has_conn then
-      local v = hv["connection"]
-      if type(v) == "string" and v:lower():find("close", 1, true) then c.closing = true end
+    if res._special then
+      has_length = find_header(list, "content-length") ~= nil
+      has_te = find_header(list, "transfer-encoding") ~= nil
+      has_date = find_header(list, "date") ~= nil
+      local ci = find_header(list, "connection")
+      has_conn = ci ~= nil
+      if ci then
+        local v = list[ci + 2]
+        if type(v) == "string" and v:lower():find("close", 1, true) then c.closing = true end
+      end
     end
   end
-  local bodiless = code < 200 or code == 204 or code == 304
-  if not has_length and not has_te and not bodiless then
+  if not has_length and not has_te and code >= 200 and code ~= 204 and code ~= 304 then
     if body_len then
-      n = n + 1; parts[n] = "Content-Length: " .. body_len .. "\r\n"
+      n = n + 1; parts[n] = length_line(body_len)
     elseif req.httpVersion == "1.1" then
       n = n + 1; parts[n] = "Transfer-Encoding: chunked\r\n"
       res.chunkedEncoding = true
@@ -342,17 +376,14 @@ local function head_text(res, body_len, body)
       c.closing = true
     end
   end
-  if res.sendDate and not has_date then
-    n = n + 1; parts[n] = "Date: " .. http_date() .. "\r\n"
+  if not has_date and res.sendDate then
+    n = n + 1; parts[n] = date_line()
   end
-  local keep = req._keepAlive and not c.closing and not c.server._stopping
-  if not keep then c.closing = true end
-  if not has_conn then
-    if not keep then
-      n = n + 1; parts[n] = "Connection: close\r\n"
-    elseif req.httpVersion == "1.0" then
-      n = n + 1; parts[n] = "Connection: keep-alive\r\n"
-    end
+  if not req._keepAlive or c.closing or c.server._stopping then
+    c.closing = true
+    if not has_conn then n = n + 1; parts[n] = "Connection: close\r\n" end
+  elseif req.httpVersion == "1.0" and not has_conn then
+    n = n + 1; parts[n] = "Connection: keep-alive\r\n"
   end
   parts[n + 1] = "\r\n"
   if body then parts[n + 2] = body end
@@ -462,8 +493,8 @@ local function flatten(class)
 end
 ServerResponse._wending = false
 ServerResponse._noBody = false
-ServerResponse._hv = false
-ServerResponse._hn = false
+ServerResponse._h = false
+ServerResponse._special = false
 -- A client that goes away must not take the server with it: errors of
 -- requests and responses (ECONNRESET, EPIPE) reach only their "error"
 -- listeners, never the loop's error policy ("aborted" and "close" tell
@@ -486,7 +517,7 @@ local function next_deadline(c, kind, ms)
     local srv = c.server
     c.deadline, c.dkind = srv._clock + ms + srv.connectionsCheckingInterval, kind
   else
-    c.deadline, c.dkind = nil, nil
+    c.deadline, c.dkind = false, false
   end
 end
 
@@ -494,7 +525,7 @@ function response_done(c, res)
   res.finished = true
   res.writableEnded = true
   if c.active ~= res then return end
-  c.active = nil
+  c.active = false
   local req = res._req
   res._wfinished = true
   res.writable = false
@@ -511,7 +542,13 @@ function response_done(c, res)
     end
     c.discard = true
   end
-  next_deadline(c, "idle", c.server.keepAliveTimeout)
+  local srv = c.server
+  local idle = srv.keepAliveTimeout
+  if idle > 0 then
+    c.deadline, c.dkind = srv._clock + idle + srv.connectionsCheckingInterval, "idle"
+  else
+    c.deadline, c.dkind = false, false
+  end
   if c.probing and c.h:get_write_queue_size() >= c.server.highWaterMark then
     -- The client is not reading its responses: read no more requests
     -- until it has.
@@ -528,7 +565,7 @@ end
 -- (or its connection cut if the head went out) and the error goes to
 -- the loop's error policy; the connection closes.
 local function clear_waiter(c)
-  c.waiter = nil
+  c.waiter = false
 end
 
 local function conn_loop(c, req, res)
@@ -541,7 +578,7 @@ local function conn_loop(c, req, res)
       if not res.finished then
         if not res.headersSent then
           res.statusCode = 500
-          res._hv, res._hn = false, false
+          res._h, res._special = false, false
           c.closing = true
           res:finish("Internal Server Error\n")
         else
@@ -553,7 +590,7 @@ local function conn_loop(c, req, res)
     if not res.finished and not res._wending then res:finish() end
     req, res = c.nextReq, c.nextRes
     if req then
-      c.nextReq, c.nextRes = nil, nil
+      c.nextReq, c.nextRes = false, false
     elseif not c.closed and c.state ~= "dead" then
       c.waiter = me
       req, res = park(me, clear_waiter, nil, c)
@@ -564,7 +601,7 @@ end
 local function dispatch(c, req, res)
   local w = c.waiter
   if w then
-    c.waiter = nil
+    c.waiter = false
     wake(w, req, res)
   elseif c.task then
     -- The task is still in the handler of the request before (which
@@ -589,7 +626,7 @@ end
 -- the input is its first bytes.
 local function hand_over(c, req, event)
   local rest = c.buf and c.buf:sub(c.pos) or ""
-  c.buf, c.closed = nil, true
+  c.buf, c.closed = false, true
   c.h:read_stop()
   release(c)
   local sock = net.Socket._wrap(c.h)
@@ -604,7 +641,7 @@ local function start_request(c, req)
   -- Every field a response gets later is in the constructor: the table
   -- is made at its final size, never rehashed.
   local res = setmetatable({_conn = c, _req = req, _wending = false, headersSent = false,
-                            finished = false, writableEnded = false, _hv = false, _hn = false,
+                            finished = false, writableEnded = false, _h = false, _special = false,
                             chunkedEncoding = false, _task = false}, ServerResponse)
   if req.method == "HEAD" then res._noBody = true end
   c.req, c.active = req, res
@@ -614,12 +651,12 @@ local function start_request(c, req)
     req._rended = true
     req.complete = true
     c.state = "head"
-    c.deadline, c.dkind = nil, nil
+    c.deadline, c.dkind = false, false
   else
     if kind == "length" then
       local max = srv.maxBodySize
       if max and req._length > max then
-        c.active = nil
+        c.active = false
         return fail_request(c, 413)
       end
       c.left = req._length
@@ -631,11 +668,11 @@ local function start_request(c, req)
     next_deadline(c, "request", srv.requestTimeout)
   end
   if (req.upgrade and srv:listenerCount("upgrade") > 0) then
-    c.active = nil
+    c.active = false
     return hand_over(c, req, "upgrade")
   end
   if req._connect then
-    c.active = nil
+    c.active = false
     if srv:listenerCount("connect") > 0 then return hand_over(c, req, "connect") end
     return fail_request(c, 400, "CONNECT is not served here")
   end
@@ -707,7 +744,7 @@ function process(c)
     if c.state == "head" then
       if c.active or c.waitDrain then break end
       if not buf or c.pos > #buf then
-        c.buf, c.pos = nil, 1
+        c.buf, c.pos = false, 1
         break
       end
       if c.dkind ~= "head" then next_deadline(c, "head", c.server.headersTimeout) end
@@ -720,13 +757,13 @@ function process(c)
       start_request(c, setmetatable(req, IncomingMessage))
     elseif c.state == "body" then
       if not buf or c.pos > #buf then
-        c.buf, c.pos = nil, 1
+        c.buf, c.pos = false, 1
         break
       end
       local done = feed_body(c)
       if done == nil then break end
       if not done then
-        if c.pos > #buf then c.buf, c.pos = nil, 1 end
+        if c.pos > #buf then c.buf, c.pos = false, 1 end
         if c.paused then c.h:read_stop() end
         break
       end
@@ -825,7 +862,7 @@ local function check_timeouts(srv)
         if c.active and c.active.headersSent then
           c:destroy()
         else
-          c.active = nil
+          c.active = false
           fail_request(c, 408)
         end
       end
@@ -835,10 +872,18 @@ end
 
 function Server:_acceptRaw(h)
   if not self._sweep then self._clock = now() end
-  local c = setmetatable({h = h, server = self, parser = common.new_parser("request",
-                          self._limits), pos = 1, state = "head", requests = 0}, Conn)
+  -- Every field the connection will have, false until used: a missing
+  -- field would cost a look into Conn on each read of it, and the
+  -- table is made at its final size.
+  local parser = common.new_parser("request", self._limits)
+  local c = setmetatable({h = h, server = self, parser = parser, head = parser.head, pos = 1,
+                          state = "head", requests = 0, buf = false, active = false,
+                          req = false, closed = false, closing = false, processing = false,
+                          paused = false, probing = false, waitDrain = false, peerEnded = false,
+                          discard = false, deadline = false, dkind = false, waiter = false,
+                          task = false, left = 0, got = 0, peer = false, onread = false,
+                          onflush = false, nextReq = false, nextRes = false}, Conn)
   c.peer = setmetatable({_c = c}, Peer)
-  c.head = c.parser.head
   c.onread = function(err, data) on_read(c, err, data) end
   c.onflush = function(err) on_flush(c, err) end
   self._live[c] = true
