@@ -3,7 +3,8 @@
 # raw C epoll responder (the ceiling), side by side: wrk -t1 -c100 on a
 # hello world. The server is pinned to CPU 0 and wrk to CPU 1; wrk is
 # the ceiling near the top, so the table gives requests per server
-# CPU-second beside requests per second, and p50/p99 latency.
+# CPU-second beside requests per second, and p50/p99 latency. Then the
+# client: 100,000 keep-alive GETs through loom.http and Node's http.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-5}
@@ -63,3 +64,14 @@ awk -v raw="${per_cpu[raw]}" -v cb="${per_cpu[loom-cb]}" -v co="${per_cpu[loom-c
     -v node="${per_cpu[node]}" 'BEGIN {
   printf "per server CPU-second: loom-cb/raw %.2f  loom-cb/node %.2f  loom-co/node %.2f  loom-co/loom-cb %.2f\n",
     cb / raw, cb / node, co / node, co / cb }'
+
+echo
+echo "HTTP client: 100,000 GET requests over keep-alive (10 at a time) against the raw responder"
+start_server raw
+for _ in $(seq "$ROUNDS"); do
+  /usr/bin/time -f "  loom: %e s wall, %U s user, %S s sys, %M KiB max RSS" \
+    taskset -c 1 build-release/loom bench/http_client.lua "$PORT" 100000 10
+  /usr/bin/time -f "  node: %e s wall, %U s user, %S s sys, %M KiB max RSS" \
+    taskset -c 1 node bench/http_client.js "$PORT" 100000 10
+done
+stop_server
