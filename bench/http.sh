@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-5}
 ROUNDS=${2:-3}
+CLIENT=${CLIENT:-yes}
 PORT=39151
 . bench/common.sh
 cc -O2 -o build-release/bench/http_raw bench/http_raw.c
@@ -65,6 +66,7 @@ awk -v raw="${per_cpu[raw]}" -v cb="${per_cpu[loom-cb]}" -v co="${per_cpu[loom-c
   printf "per server CPU-second: loom-cb/raw %.2f  loom-cb/node %.2f  loom-co/node %.2f  loom-co/loom-cb %.2f\n",
     cb / raw, cb / node, co / node, co / cb }'
 
+[ "$CLIENT" = yes ] || exit 0
 echo
 echo "HTTP client: 100,000 GET requests over keep-alive (10 at a time) against the raw responder"
 start_server raw

@@ -336,22 +336,29 @@ local function head_text(res, body_len, body)
   local c, req = res._conn, res._req
   local code = res.statusCode
   local msg = res.statusMessage
-  local parts = {msg and ("HTTP/1.1 %d %s\r\n"):format(code, msg) or status_lines[code]}
-  local n = 1
+  local status = msg and ("HTTP/1.1 %d %s\r\n"):format(code, msg) or status_lines[code]
   local list = res._h
+  local fields = ""
   local has_length, has_te, has_date, has_conn
   if list then
-    for i = 1, #list, 3 do
-      local name, v = list[i + 1], list[i + 2]
-      if type(v) == "table" then
-        for k = 1, #v do
-          parts[n + 1], parts[n + 2], parts[n + 3], parts[n + 4] = name, ": ", v[k], "\r\n"
-          n = n + 4
+    local n = #list
+    if n == 3 and type(list[3]) ~= "table" then
+      fields = list[2] .. ": " .. list[3] .. "\r\n"
+    else
+      local parts, k = {}, 0
+      for i = 1, n, 3 do
+        local name, v = list[i + 1], list[i + 2]
+        if type(v) == "table" then
+          for m = 1, #v do
+            parts[k + 1], parts[k + 2], parts[k + 3], parts[k + 4] = name, ": ", v[m], "\r\n"
+            k = k + 4
+          end
+        else
+          parts[k + 1], parts[k + 2], parts[k + 3], parts[k + 4] = name, ": ", v, "\r\n"
+          k = k + 4
         end
-      else
-        parts[n + 1], parts[n + 2], parts[n + 3], parts[n + 4] = name, ": ", v, "\r\n"
-        n = n + 4
       end
+      fields = concat(parts)
     end
     if res._special then
       has_length = find_header(list, "content-length") ~= nil
@@ -365,30 +372,29 @@ local function head_text(res, body_len, body)
       end
     end
   end
+  local framing = ""
   if not has_length and not has_te and code >= 200 and code ~= 204 and code ~= 304 then
     if body_len then
-      n = n + 1; parts[n] = length_line(body_len)
+      framing = length_line(body_len)
     elseif req.httpVersion == "1.1" then
-      n = n + 1; parts[n] = "Transfer-Encoding: chunked\r\n"
+      framing = "Transfer-Encoding: chunked\r\n"
       res.chunkedEncoding = true
     else
       -- HTTP/1.0 has no chunks: the end of the body is the close.
       c.closing = true
     end
   end
-  if not has_date and res.sendDate then
-    n = n + 1; parts[n] = date_line()
-  end
+  local date = (not has_date and res.sendDate) and date_line() or ""
+  local connection = ""
   if not req._keepAlive or c.closing or c.server._stopping then
     c.closing = true
-    if not has_conn then n = n + 1; parts[n] = "Connection: close\r\n" end
+    if not has_conn then connection = "Connection: close\r\n" end
   elseif req.httpVersion == "1.0" and not has_conn then
-    n = n + 1; parts[n] = "Connection: keep-alive\r\n"
+    connection = "Connection: keep-alive\r\n"
   end
-  parts[n + 1] = "\r\n"
-  if body then parts[n + 2] = body end
   res.headersSent = true
-  return concat(parts)
+  -- One concatenation: one string, no table of parts.
+  return status .. fields .. framing .. date .. connection .. "\r\n" .. (body or "")
 end
 
 local response_done -- forward
@@ -459,7 +465,8 @@ function ServerResponse:finish(data, cb)
     end
     if cb then self:once("finish", function() cb() end) end
     response_done(c, self)
-    if cb == nil and task.current() then return true end
+    -- The coroutine style gets true, the callback style the response.
+    if cb == nil and self._task then return true end
     return self
   end
   return stream.Writable.finish(self, data, cb)
