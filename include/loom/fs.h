@@ -106,6 +106,7 @@ typedef struct {
   uint64_t bavail;
   uint64_t files;
   uint64_t ffree;
+  uint64_t frsize;  /* the fragment size (libuv 1.49's f_frsize) */
 } loom_statfs_t;
 
 typedef struct {

@@ -122,6 +122,7 @@ static int64_t do_statfs(loom_fs_t* req) {
   out->bavail = sf.f_bavail;
   out->files = sf.f_files;
   out->ffree = sf.f_ffree;
+  out->frsize = (uint64_t) sf.f_frsize;
   req->ptr = req->mem = out;
   return 0;
 }

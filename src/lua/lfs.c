@@ -235,7 +235,7 @@ void lfs_push_stat(lua_State* L, const loom_stat_t* s) {
   } while (0)
 
 static void push_statfs(lua_State* L, const loom_statfs_t* s) {
-  lua_createtable(L, 0, 7);
+  lua_createtable(L, 0, 8);
   SET_INT(L, s, type);
   SET_INT(L, s, bsize);
   SET_INT(L, s, blocks);
@@ -243,6 +243,7 @@ static void push_statfs(lua_State* L, const loom_statfs_t* s) {
   SET_INT(L, s, bavail);
   SET_INT(L, s, files);
   SET_INT(L, s, ffree);
+  SET_INT(L, s, frsize);
 }
 
 

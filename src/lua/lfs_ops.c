@@ -486,12 +486,13 @@ static int fs_fchmod(lua_State* L) {
 
 /* ---- times ---- */
 
-/* A time: seconds (with a fraction), "now" or "omit"; nil means now. */
+/* A time: seconds (with a fraction), "now" or "omit"; nil means omit
+ * (leave that time as it is), as in luv since 1.51. */
 static double time_arg(lua_State* L, int idx) {
   double t;
 
   if (lua_isnoneornil(L, idx))
-    return LOOM_FS_UTIME_NOW;
+    return LOOM_FS_UTIME_OMIT;
   if (lua_type(L, idx) == LUA_TSTRING) {
     const char* s = lua_tostring(L, idx);
     if (strcmp(s, "now") == 0)

@@ -521,7 +521,8 @@ typedef struct {
 
 static void random_work(loom_work_t* w) {
   lrandom_job* j = (lrandom_job*) w;
-  j->err = loom_random_fill(j->buf, j->len);
+  if (j->err == 0)
+    j->err = loom_random_fill(j->buf, j->len);
 }
 
 
@@ -552,18 +553,27 @@ static void random_after(loom_work_t* w, int status) {
 /* random(len, flags[, callback]): flags is nil, 0 or a table (libuv
  * defines none). Without a callback the bytes are returned; with one they
  * are made on the thread pool, getrandom() may block until the kernel's
- * pool is seeded, and the callback gets (err, bytes). */
+ * pool is seeded, and the callback gets (err, bytes). As in luv, other
+ * integer flags are EINVAL and a negative length E2BIG: returned, or
+ * given to the callback. */
 static int random_(lua_State* L) {
   lua_Integer len = luaL_checkinteger(L, 1);
   lrandom_job* j;
   void* buf;
-  int err;
+  int err = 0;
 
-  luaL_argcheck(L, len >= 0 && len <= (1 << 30), 1, "length out of range");
-  if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2) &&
-      !(lua_isinteger(L, 2) && lua_tointeger(L, 2) == 0))
-    luaL_typeerror(L, 2, "nil, 0 or table");
+  luaL_argcheck(L, len <= (1 << 30), 1, "length out of range");
+  if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2) && !lua_isinteger(L, 2))
+    luaL_typeerror(L, 2, "nil, integer or table");
+  if (lua_isinteger(L, 2) && lua_tointeger(L, 2) != 0)
+    err = LOOM_EINVAL;
+  else if (len < 0)
+    err = LOOM_E2BIG;
+  if (err != 0)
+    len = 0;
   if (lua_isnoneornil(L, 3)) {
+    if (err != 0)
+      return lr_fail(L, err);
     buf = lua_newuserdatauv(L, len > 0 ? (size_t) len : 1, 0);
     err = loom_random_fill(buf, (size_t) len);
     if (err != 0)
@@ -574,7 +584,7 @@ static int random_(lua_State* L) {
   lh_check_callable(L, 3);
   j = lua_newuserdatauv(L, sizeof(*j) + (size_t) len, 1); /* job */
   j->len = (size_t) len;
-  j->err = 0;
+  j->err = err;
   lua_pushvalue(L, 3);
   lua_setiuservalue(L, -2, 1);
   j->ref = lanchor_put(LCTX(L), L, -1);

@@ -124,10 +124,16 @@ static int udp_connect(lua_State* L) {
 }
 
 
-/* An optional destination: nil host (connected sockets) or host, port. */
+/* An optional destination: nil host and port (connected sockets) or
+ * host, port. One nil without the other raises, as luv does: sending
+ * to "no address" by mistake must not look like a connected send. */
 static struct sockaddr* opt_dest(lua_State* L, int host_idx,
                                  struct sockaddr_storage* addr) {
-  if (lua_isnoneornil(L, host_idx))
+  int no_host = lua_isnoneornil(L, host_idx);
+  int no_port = lua_isnoneornil(L, host_idx + 1);
+  if (no_host != no_port)
+    luaL_error(L, "Both host and port must be nil if one is nil");
+  if (no_host)
     return NULL;
   laddr_check(L, host_idx, host_idx + 1, addr);
   return (struct sockaddr*) addr;
