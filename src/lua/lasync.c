@@ -56,7 +56,7 @@ static const luaL_Reg proxy_methods[] = {
 
 /* What another state holds: it can send, nothing else. */
 static const lshared_kind async_kind = {
-  "loom.async_ref", "uv_async_t", proxy_methods, NULL, shared_destroy
+  "loom.async_ref", "uv_async_t", proxy_methods, NULL, shared_destroy, NULL
 };
 
 

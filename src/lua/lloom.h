@@ -313,6 +313,8 @@ typedef struct {
   const luaL_Reg* methods;
   lua_CFunction eq;     /* __eq, or NULL */
   void (*destroy)(lshared_t* s); /* the last reference is gone */
+  /* The identity tostring shows, or NULL for the object's address. */
+  const void* (*identity)(const lshared_t* s);
 } lshared_kind;
 struct lshared_s {
   atomic_int refs;

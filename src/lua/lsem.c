@@ -31,7 +31,7 @@ static const luaL_Reg sem_methods[] = {
 };
 
 static const lshared_kind sem_kind = {
-  "uv_sem", "uv_sem_t", sem_methods, NULL, sem_destroy_shared
+  "uv_sem", "uv_sem_t", sem_methods, NULL, sem_destroy_shared, NULL
 };
 
 

@@ -70,9 +70,12 @@ static int box_gc(lua_State* L) {
 
 static int box_tostring(lua_State* L) {
   lshared_t** box = lua_touserdata(L, 1);
+  const void* id = *box;
 
+  if (*box != NULL && (*box)->kind->identity != NULL)
+    id = (*box)->kind->identity(*box);
   luaL_getmetafield(L, 1, "__loom_display");
-  lua_pushfstring(L, "%s: %p", lua_tostring(L, -1), (void*) *box);
+  lua_pushfstring(L, "%s: %p", lua_tostring(L, -1), id);
   return 1;
 }
 

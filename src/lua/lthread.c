@@ -45,8 +45,12 @@ static void thread_destroy(lshared_t* base);
 static const luaL_Reg thread_methods[];
 static int thread_eq(lua_State* L);
 
+static const void* thread_identity(const lshared_t* s);
+
+/* A thread prints as its pthread id, as in luv: two thread_self() calls
+ * on one thread print the same. */
 static const lshared_kind thread_kind = {
-  "uv_thread", "uv_thread_t", thread_methods, thread_eq, thread_destroy
+  "uv_thread", "uv_thread_t", thread_methods, thread_eq, thread_destroy, thread_identity
 };
 
 
@@ -194,6 +198,11 @@ static int new_thread(lua_State* L) {
   }
   loom_sem_wait(&t->started);
   return 1;
+}
+
+
+static const void* thread_identity(const lshared_t* s) {
+  return (const void*) ((const lthread_t*) s)->tid;
 }
 
 

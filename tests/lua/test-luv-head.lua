@@ -58,4 +58,16 @@ test("fs_utime / futime / lutime: a nil time leaves it unchanged (luv 1.51)", fu
   end))
 end)
 
+test("thread_self: one thread prints the same each time, and as its thread object does", function(_, uv)
+  assert(tostring(uv.thread_self()) == tostring(uv.thread_self()))
+  assert(tostring(uv.thread_self()):match("^uv_thread_t: 0x%x+$"))
+  local t = uv.new_thread(function()
+    local luv = require "loom"
+    return tostring(luv.thread_self())
+  end)
+  local ok, inside = t:join()
+  assert(ok and inside == tostring(t), tostring(inside) .. " vs " .. tostring(t))
+  assert(inside ~= tostring(uv.thread_self()))
+end)
+
 T.run()
