@@ -86,7 +86,7 @@ local notes = {
   new_thread = "entry: a Lua function (dumped: upvalues do not cross) or source/bytecode text (text that does not compile raises here; luv reports it from the thread), run in a new state with its own loop, which runs after the entry returns; arguments as for `queue_work`, plus semaphores, async handles and threads, which cross as shared objects; signals are blocked in the thread",
   thread_join = "`true` and the entry's results (luv: only `true`), or `false` and the error message with a traceback; EINVAL after a join or detach and for `thread_self()` values",
   thread_detach = "an error in a detached thread (or one whose userdata is collected unjoined) is printed to stderr",
-  thread_self = "a new value each call; `==` and `thread_equal` compare threads",
+  thread_self = "a new value each call that prints as its pthread id (as luv: the same thread prints the same); `==` and `thread_equal` compare threads",
   thread_setname = "names the calling thread; the method form `t:setname(name)` names `t`; cut to 15 bytes",
   thread_getname = "ESRCH once the thread is joined or ended after a detach",
   thread_setpriority = "`uv.constants.THREAD_PRIORITY_*`, applied as nice = -2 × priority to the kernel thread (raising needs CAP_SYS_NICE); works for any thread made by `new_thread`, not only the caller",
