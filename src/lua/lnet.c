@@ -10,21 +10,48 @@
 #include <sys/socket.h>
 
 
+/* Numbers are taken as their string forms, as luv takes them
+ * (lua_tostring). A table holding numbers is copied with the numbers
+ * converted, and the copy replaces the argument: the strings must stay
+ * alive for as long as the argument does, and the caller's table is not
+ * changed. */
+static void strings_for_numbers(lua_State* L, int idx, lua_Integer n) {
+  lua_Integer i;
+  lua_createtable(L, (int) n, 0);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, idx, i);
+    lua_tostring(L, -1);
+    lua_rawseti(L, -2, i);
+  }
+  lua_replace(L, idx);
+}
+
+
 unsigned int lbuf_count(lua_State* L, int idx) {
   lua_Integer n;
   lua_Integer i;
+  int numbers = 0;
 
   if (lua_type(L, idx) == LUA_TSTRING)
     return 1;
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    lua_tostring(L, idx);  /* converts the argument in place */
+    return 1;
+  }
   if (lua_type(L, idx) != LUA_TTABLE)
     luaL_typeerror(L, idx, "string or table of strings");
   n = (lua_Integer) lua_rawlen(L, idx);
   for (i = 1; i <= n; i++) {
-    if (lua_rawgeti(L, idx, i) != LUA_TSTRING)
+    int t = lua_rawgeti(L, idx, i);
+    if (t == LUA_TNUMBER)
+      numbers = 1;
+    else if (t != LUA_TSTRING)
       luaL_argerror(L, idx, lua_pushfstring(L, "item %d is not a string",
                                              (int) i));
     lua_pop(L, 1);
   }
+  if (numbers)
+    strings_for_numbers(L, idx, n);
   if (n > INT_MAX / 2)
     luaL_argerror(L, idx, "too many buffers");
   return (unsigned int) n;

@@ -42,12 +42,26 @@ static char** string_array(lua_State* L, int idx, const char* field,
     n = (lua_Integer) lua_rawlen(L, idx);
     luaL_argcheck(L, n < INT_MAX / 16, 2, "array too long");
   }
-  arr = lua_newuserdatauv(L, (size_t) (n + off + 1) * sizeof(char*), 0);
+  /* User value 1: the strings made from numbers (luv takes a number as
+   * its string form), kept alive as long as the array. */
+  arr = lua_newuserdatauv(L, (size_t) (n + off + 1) * sizeof(char*), 1);
   if (off)
     arr[0] = (char*) first;
   for (i = 1; i <= n; i++) {
     size_t len;
-    if (lua_rawgeti(L, idx, i) != LUA_TSTRING) {
+    int t = lua_rawgeti(L, idx, i);
+    if (t == LUA_TNUMBER) {
+      lua_tostring(L, -1);
+      if (lua_getiuservalue(L, -2, 1) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setiuservalue(L, -4, 1);
+      }
+      lua_pushvalue(L, -2);
+      lua_rawseti(L, -2, (lua_Integer) lua_rawlen(L, -2) + 1);
+      lua_pop(L, 1);
+    } else if (t != LUA_TSTRING) {
       return (char**) (intptr_t) luaL_error(
           L, "bad argument #2 to 'spawn' (options.%s[%d] must be a string)",
           field, (int) i);

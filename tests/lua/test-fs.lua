@@ -762,7 +762,7 @@ test("wrong argument types raise errors naming the argument", function()
   local cases = {
     {"fs_open", {}, "#1"}, {"fs_open", {"/x", {}}, "#2"},
     {"fs_read", {1, "x"}, "#2"}, {"fs_read", {1, -1}, "#2"},
-    {"fs_write", {1, 5}, "#2"}, {"fs_write", {1, {1, 2}}, "#2"},
+    {"fs_write", {1, true}, "#2"}, {"fs_write", {1, {true, 2}}, "#2"},
     {"fs_stat", {"/", 5}, "#2"}, {"fs_mkdir", {"/x", "zz"}, "#2"},
     {"fs_access", {"/", "q"}, "#2"}, {"fs_utime", {"/", {}, 1}, "#2"},
     {"fs_copyfile", {"/a", "/b", "x"}, "#3"}, {"fs_chown", {"/", "u", 0}, "#2"},

@@ -70,4 +70,70 @@ test("thread_self: one thread prints the same each time, and as its thread objec
   assert(inside ~= tostring(uv.thread_self()))
 end)
 
+test("numbers where strings are expected are converted (lua_tostring), as luv", function(expect, uv)
+  -- spawn's args and env.
+  local out = uv.new_pipe(false)
+  local got = {}
+  local proc
+  proc = uv.spawn("sh", {args = {"-c", "echo $0 $1 $X", 42, 3.5}, env = {"X=1", 7},
+                         stdio = {nil, out, nil}}, expect(function(code)
+    assert(code == 0)
+    proc:close()
+  end))
+  out:read_start(function(_, d)
+    if d then got[#got + 1] = d else
+      out:close()
+      assert(table.concat(got) == "42 3.5 1\n", table.concat(got))
+    end
+  end)
+  -- write / try_write, fs_write, udp_send / try_send: a number or an array
+  -- holding numbers; the caller's table is left as it was.
+  local dir = T.tmpdir()
+  local fd = assert(uv.fs_open(dir .. "/w", "w", 420))
+  assert(uv.fs_write(fd, 123) == 3)
+  local parts = {"a", 4, "b"}
+  assert(uv.fs_write(fd, parts) == 3)
+  assert(math.type(parts[2]) == "integer")
+  uv.fs_close(fd)
+  assert(T.read_file(dir .. "/w") == "123a4b")
+  local r = uv.new_udp()
+  assert(r:bind("127.0.0.1", 0))
+  local port = r:getsockname().port
+  local u = uv.new_udp()
+  assert(u:try_send(5, "127.0.0.1", port) == 1)
+  u:send({1, 2.5}, "127.0.0.1", port, expect(function(err) assert(err == nil) end))
+  local datagrams = {}
+  r:recv_start(function(_, d)
+    if d then
+      datagrams[#datagrams + 1] = d
+      if #datagrams == 2 then
+        assert(datagrams[1] == "5" and datagrams[2] == "12.5")
+        r:close(); u:close()
+      end
+    end
+  end)
+  local a = uv.new_tcp()
+  assert(a:bind("127.0.0.1", 0))
+  local received = {}
+  a:listen(1, function()
+    local c = uv.new_tcp()
+    a:accept(c)
+    c:read_start(function(_, d)
+      if d then received[#received + 1] = d else
+        c:close(); a:close()
+        assert(table.concat(received) == "n=12 f=1.599", table.concat(received))
+      end
+    end)
+  end)
+  local cl = uv.new_tcp()
+  cl:connect("127.0.0.1", a:getsockname().port, function()
+    collectgarbage()
+    cl:write({"n=", 12, " f=", 1.5}, function()
+      assert(cl:try_write(99) == 2)
+      cl:shutdown(function() cl:close() end)
+    end)
+  end)
+  T.raises("item 2 is not a string", uv.fs_write, 0, {"a", true})
+end)
+
 T.run()
