@@ -159,12 +159,18 @@ static int start(loom_signal_t* s, loom_signal_cb cb, int signum,
 
 
 int loom_signal_start(loom_signal_t* s, loom_signal_cb cb, int signum) {
+  /* A closing or closed handle is never started again (its owner may
+   * still hold it and call anything: the binding lets it through). */
+  if (loom__is_closing((loom_handle_t*) s))
+    return LOOM_EINVAL;
   return start(s, cb, signum, 0);
 }
 
 
 int loom_signal_start_oneshot(loom_signal_t* s, loom_signal_cb cb,
                               int signum) {
+  if (loom__is_closing((loom_handle_t*) s))
+    return LOOM_EINVAL;
   return start(s, cb, signum, 1);
 }
 

@@ -53,6 +53,10 @@ int loom_tcp_init_ex(loom_loop_t* loop, loom_tcp_t* tcp, int family) {
 
 
 int loom_tcp_open(loom_tcp_t* tcp, int fd) {
+  /* A closing or closed handle is never started again (its owner may
+   * still hold it and call anything: the binding lets it through). */
+  if (loom__is_closing((loom_handle_t*) tcp))
+    return LOOM_EINVAL;
   int err;
 
   if (fd < 0)
@@ -68,6 +72,8 @@ int loom_tcp_open(loom_tcp_t* tcp, int fd) {
 
 int loom_tcp_bind(loom_tcp_t* tcp, const struct sockaddr* addr,
                   unsigned int flags) {
+  if (loom__is_closing((loom_handle_t*) tcp))
+    return LOOM_EINVAL;
   int on = 1;
   int err;
 
@@ -102,6 +108,8 @@ int loom_tcp_bind(loom_tcp_t* tcp, const struct sockaddr* addr,
 
 int loom_tcp_connect(loom_connect_t* req, loom_tcp_t* tcp,
                      const struct sockaddr* addr, loom_connect_cb cb) {
+  if (loom__is_closing((loom_handle_t*) tcp))
+    return LOOM_EINVAL;
   int err;
   int rc;
 

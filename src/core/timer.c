@@ -271,6 +271,10 @@ int loom_timer_start(loom_timer_t* t, loom_timer_cb cb, uint64_t timeout,
 
 
 int loom_timer_again(loom_timer_t* t) {
+  /* A closing or closed handle is never started again (its owner may
+   * still hold it and call anything: the binding lets it through). */
+  if (loom__is_closing((loom_handle_t*) t))
+    return LOOM_EINVAL;
   if (t->cb == NULL)
     return LOOM_EINVAL;
   if (t->repeat != 0)

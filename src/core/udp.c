@@ -61,6 +61,10 @@ int loom_udp_set_recv_size(loom_udp_t* u, unsigned int size) {
 
 
 int loom_udp_open(loom_udp_t* u, int fd) {
+  /* A closing or closed handle is never started again (its owner may
+   * still hold it and call anything: the binding lets it through). */
+  if (loom__is_closing((loom_handle_t*) u))
+    return LOOM_EINVAL;
   int err;
 
   if (udp_fd(u) >= 0)
@@ -97,6 +101,8 @@ static int setopt(loom_udp_t* u, int level, int name, int value) {
 
 int loom_udp_bind(loom_udp_t* u, const struct sockaddr* addr,
                   unsigned int flags) {
+  if (loom__is_closing((loom_handle_t*) u))
+    return LOOM_EINVAL;
   int err;
 
   if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)
@@ -139,6 +145,8 @@ static int ensure_bound(loom_udp_t* u, int family) {
 
 
 int loom_udp_connect(loom_udp_t* u, const struct sockaddr* addr) {
+  if (loom__is_closing((loom_handle_t*) u))
+    return LOOM_EINVAL;
   struct sockaddr unspec;
   int err;
 
@@ -328,6 +336,8 @@ static void run_send_callbacks(loom_udp_t* u) {
 int loom_udp_send(loom_udp_send_t* req, loom_udp_t* u, loom_buf_t* bufs,
                   unsigned int nbufs, const struct sockaddr* addr,
                   loom_udp_send_cb cb) {
+  if (loom__is_closing((loom_handle_t*) u))
+    return LOOM_EINVAL;
   int err = check_dest(u, addr);
   int was_empty;
 
@@ -422,6 +432,8 @@ void loom__udp_loop_free(loom_loop_t* loop) {
 
 int loom_udp_send_copy(loom_udp_t* u, const loom_buf_t* bufs,
                        unsigned int nbufs, const struct sockaddr* addr) {
+  if (loom__is_closing((loom_handle_t*) u))
+    return LOOM_EINVAL;
   copied_send_t* c;
   size_t len;
   size_t off;
@@ -475,6 +487,8 @@ void loom__udp_detach(loom_udp_t* u) {
 
 int loom_udp_try_send(loom_udp_t* u, const loom_buf_t* bufs,
                       unsigned int nbufs, const struct sockaddr* addr) {
+  if (loom__is_closing((loom_handle_t*) u))
+    return LOOM_EINVAL;
   int err = check_dest(u, addr);
   ssize_t n;
 
@@ -489,6 +503,8 @@ int loom_udp_try_send(loom_udp_t* u, const loom_buf_t* bufs,
 
 int loom_udp_try_send2(loom_udp_t* u, unsigned int count, loom_buf_t* bufs[],
                        unsigned int nbufs[], struct sockaddr* addrs[]) {
+  if (loom__is_closing((loom_handle_t*) u))
+    return LOOM_EINVAL;
   struct mmsghdr msgs[64];
   unsigned int sent = 0;
   unsigned int batch;

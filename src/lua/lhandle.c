@@ -102,10 +102,19 @@ static loom_handle_t* check_maybe_closed(lua_State* L, int idx,
 }
 
 
+/* A closed handle passes as a closing one does: as in luv, operations on
+ * it answer with the core's error (EINVAL, EBADF, ENOTCONN) instead of
+ * raising, so a program that closes a handle in one callback and touches
+ * it in another goes on. Only close itself raises ("already closing"). */
 loom_handle_t* lh_check(lua_State* L, int idx, const lh_type* type) {
   loom_handle_t* h = check_maybe_closed(L, idx, type);
-  if (loom_is_closed(h))
-    luaL_argerror(L, idx, "handle is closed");
+  if (loom_is_closed(h)) {
+    /* After loop_close the handle's loop is gone: nothing may reach the
+     * core with it. */
+    const lctx* ctx = lua_touserdata(L, lua_upvalueindex(1));
+    if (ctx == NULL || ctx->closed || ctx->loop == NULL)
+      luaL_argerror(L, idx, "handle is closed, and so is its loop");
+  }
   return h;
 }
 

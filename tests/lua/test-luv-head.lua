@@ -136,4 +136,45 @@ test("numbers where strings are expected are converted (lua_tostring), as luv", 
   T.raises("item 2 is not a string", uv.fs_write, 0, {"a", true})
 end)
 
+test("a closed handle answers every method with a value or an error; nothing starts it again", function(_, uv)
+  local made = {
+    timer = uv.new_timer(), idle = uv.new_idle(), prepare = uv.new_prepare(),
+    check = uv.new_check(), async = uv.new_async(function() end), signal = uv.new_signal(),
+    tcp = uv.new_tcp(), pipe = uv.new_pipe(false), udp = uv.new_udp(), poll = uv.new_poll(0),
+    fs_event = uv.new_fs_event(), fs_poll = uv.new_fs_poll(),
+  }
+  local listening = uv.new_tcp()
+  assert(listening:bind("127.0.0.1", 0))
+  assert(listening:listen(1, function() end))
+  made.listening = listening
+  for _, h in pairs(made) do h:close() end
+  uv.run()  -- fully closed now
+  local args = {{}, {1}, {1, 0, print}, {print}, {"127.0.0.1", 1}, {"127.0.0.1", 1, print},
+                {"x"}, {"x", print}, {"/tmp"}, {"/tmp", {}, print}, {1, print},
+                {"sigint", print}, {"r", print}, {true}, {0}, {"x", "127.0.0.1", 9}}
+  for kind, h in pairs(made) do
+    for name, fn in pairs(getmetatable(h).__index) do
+      if type(fn) == "function" and name ~= "close" then
+        for _, a in ipairs(args) do
+          -- Wrong argument types may raise; a closed handle itself never does.
+          local ok, err = pcall(fn, h, table.unpack(a))
+          assert(ok or not tostring(err):match("closed"), kind .. ":" .. name .. ": " .. tostring(err))
+          assert(not uv.loop_alive(), kind .. ":" .. name .. " started a closed handle")
+        end
+      end
+    end
+  end
+  -- luv's answers for the common cases.
+  local t = made.tcp
+  local r, msg, ename = t:shutdown()
+  assert(r == nil and (ename == "ENOTCONN" or ename == "EBADF" or ename == "EINVAL"), msg)
+  r, msg, ename = t:write("x")
+  assert(r == nil and ename, msg)
+  r, msg, ename = made.timer:start(1, 0, print)
+  assert(r == nil and ename == "EINVAL", msg)
+  r, msg, ename = made.timer:again()
+  assert(r == nil and ename == "EINVAL", msg)
+  T.raises("already closing", made.timer.close, made.timer)
+end)
+
 T.run()
