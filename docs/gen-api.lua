@@ -97,7 +97,7 @@ local notes = {
   sem_wait = "blocks the calling thread, loop included",
   async_send = "values: nil, booleans, integers, floats, strings and (beyond luv) tables of those; sends coalesce, the callback gets the last send's values; works from other threads on the handle passed to them, and fails with EINVAL once the handle is closing",
   getaddrinfo = "with a callback: numeric hosts and hosts-file names answered by loom (the file is parsed once per loop and re-read when it changes; `CARES_HOSTS` names another file), everything else through c-ares on the loop (no thread); the request can be cancelled (EAI_CANCELED); without one: getaddrinfo(3); errors are EAI_* names; a node without a socket type comes as stream/tcp, dgram/udp and raw, as getaddrinfo(3) lists them; a service without a host resolves against loopback (or the wildcard with `passive`), IPv4 unless `family = \"inet6\"`",
-  getnameinfo = "address `{ip, port}`; with a callback: c-ares (PTR, /etc/hosts, /etc/services), cancellable; without one: getnameinfo(3); returns `host, service`",
+  getnameinfo = "address `{ip, port}`; with a callback: c-ares (PTR, /etc/hosts, /etc/services), cancellable; without one: getnameinfo(3); returns `host, service`; as luv, `ip` may be left out (the unspecified address of `family`) and so may `port`; the async form answers as the sync one (the port number when no service is named, no zero scope)",
   new_poll = "any descriptor epoll accepts; regular files fail with EPERM",
   new_socket_poll = "as `new_poll`",
   poll_start = "events \"r\", \"w\", \"rw\", \"d\" (disconnect), \"p\" (prioritized) and their combinations",

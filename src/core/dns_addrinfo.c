@@ -15,6 +15,7 @@
 #include "dns_internal.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,10 +362,21 @@ static void on_nameinfo(void* arg, int status, int timeouts, char* node,
   (void) timeouts;
 
   if (loom__dns_query_wanted(q)) {
+    char port[8];
+    char* scope;
     q->status = map_ares_status(status);
+    /* Answer as getnameinfo(3) does (and the synchronous form): c-ares
+     * gives "" for a port no service is named for, where libc gives the
+     * number, and appends a zero scope ("::1%0") libc leaves out. */
+    if (service == NULL || service[0] == '\0') {
+      snprintf(port, sizeof(port), "%d", q->port);
+      service = port;
+    }
+    if (node != NULL && (scope = strrchr(node, '%')) != NULL && strcmp(scope, "%0") == 0)
+      *scope = '\0';
     if (q->status == 0) {
       q->host = strdup(node != NULL ? node : "");
-      q->service = strdup(service != NULL ? service : "");
+      q->service = strdup(service);
       if (q->host == NULL || q->service == NULL)
         q->status = LOOM_EAI_MEMORY;
     }
@@ -523,6 +535,9 @@ int loom_getnameinfo(loom_loop_t* loop, loom_getnameinfo_t* req,
   if (q == NULL)
     return LOOM_EAI_MEMORY;
   req->query = q;
+  q->port = ntohs(addr->sa_family == AF_INET
+                      ? ((const struct sockaddr_in*) addr)->sin_port
+                      : ((const struct sockaddr_in6*) addr)->sin6_port);
   loom__dns_submit_begin(dns);
   ares_getnameinfo(dns->channel, addr, len, map_ni_flags(flags), on_nameinfo,
                    q);

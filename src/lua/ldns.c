@@ -186,7 +186,9 @@ static void on_nameinfo(loom_getnameinfo_t* req, int status,
 }
 
 
-/* getnameinfo({ip, port, family}, callback) */
+/* getnameinfo({ip, port, family}, callback): as in luv, ip may be left
+ * out (the unspecified address of family, "0.0.0.0" by default, or
+ * "::"), and so may port (0). */
 static int getnameinfo_(lua_State* L) {
   lctx* ctx = LCTX(L);
   loom_loop_t* loop = lctx_loop(L, ctx);
@@ -202,8 +204,16 @@ static int getnameinfo_(lua_State* L) {
   lua_getfield(L, 1, "ip");
   lua_getfield(L, 1, "port");
   top = lua_gettop(L);
-  if (lua_isnil(L, top - 1))
-    return luaL_argerror(L, 1, "the address needs an ip field");
+  if (lua_isnil(L, top - 1)) {
+    const char* family;
+    lua_getfield(L, 1, "family");
+    family = lua_tostring(L, -1);
+    lua_pushstring(L, family != NULL && (strcmp(family, "inet6") == 0 ||
+                                         strcmp(family, "6") == 0)
+                          ? "::" : "0.0.0.0");
+    lua_replace(L, top - 1);
+    lua_pop(L, 1);
+  }
   if (lua_isnil(L, top)) {
     lua_pushinteger(L, 0);
     lua_replace(L, top);

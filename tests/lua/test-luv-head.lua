@@ -177,4 +177,23 @@ test("a closed handle answers every method with a value or an error; nothing sta
   T.raises("already closing", made.timer.close, made.timer)
 end)
 
+test("getnameinfo: ip and port may be left out; async answers as sync", function(expect, uv)
+  -- Only a family: the unspecified address of that family.
+  local host, service = uv.getnameinfo({family = "inet6"})
+  assert(host and service == "0", tostring(host) .. " " .. tostring(service))
+  host, service = uv.getnameinfo({port = 22})
+  assert(host and service == "ssh", tostring(service))
+  -- The asynchronous form gives what the synchronous one gives: the port
+  -- number when no service is named for it, "::1" without a zero scope.
+  uv.getnameinfo({ip = "127.0.0.1", port = 0}, expect(function(err, h, s)
+    assert(err == nil and h == "localhost" and s == "0", tostring(s))
+  end))
+  uv.getnameinfo({ip = "::1", port = 80, family = "inet6"}, expect(function(err, h, s)
+    assert(err == nil and not h:find("%", 1, true) and s == "http", tostring(h))
+  end))
+  uv.getnameinfo({family = "inet"}, expect(function(err, h, s)
+    assert(err == nil and h and s == "0", tostring(err))
+  end))
+end)
+
 T.run()
