@@ -22,6 +22,7 @@ local notes = {
   set_process_title = "sets the kernel's name (first 15 bytes) and the stored title",
   interface_addresses = "`mac` as \"xx:xx:xx:xx:xx:xx\"",
   os_getpriority = "an integer (luv: a float)",
+  accept = "as libuv, the client's type is not compared with the server's: a Unix-socket connection may be accepted into a tcp handle (its tcp-only calls then answer with the kernel's errors)",
   random = "with a callback the bytes are made on the thread pool and the call returns 0; the callback gets `(err, bytes)`; as luv: flags other than 0 (nil, 0 or a table are accepted) give EINVAL and a negative length E2BIG, returned or passed to the callback",
   fs_statfs = "luv's fields and `frsize` (libuv's f_frsize)",
   translate_sys_error = "returns \"ENAME: message\", \"ENAME\" (as luv 1.44)",

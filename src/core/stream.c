@@ -714,8 +714,9 @@ int loom_accept(loom_stream_t* server, loom_stream_t* client) {
   }
   if (!(server->flags & LOOM__STREAM_LISTENING) || server->accepted_fd == -1)
     return LOOM_EAGAIN;
-  if (client->type != server->type)
-    return LOOM_EINVAL;
+  /* As libuv, the types are not compared: a Unix-socket connection may be
+   * accepted into a tcp handle (luv programs do). The other type's
+   * operations then answer with the kernel's errors. */
   err = loom__stream_open(client, server->accepted_fd,
                           LOOM__STREAM_READABLE | LOOM__STREAM_WRITABLE |
                               LOOM__STREAM_SOCKET);
