@@ -70,7 +70,7 @@ local notes = {
   pipe_bind2 = "`flags` `{no_truncate = true}`: a name too long is ENAMETOOLONG instead of truncated",
   pipe_connect2 = "as `pipe_bind2`",
   pipe_pending_instances = "accepted for compatibility (a Windows notion); no effect",
-  new_tty = "the terminal is reopened so that non-blocking mode does not leak to the shell sharing it",
+  new_tty = "the terminal is reopened so that non-blocking mode does not leak to the shell sharing it; readable and writable follow the descriptor's open mode (F_GETFL), as libuv; the `readable` argument is accepted and not needed",
   tty_set_mode = "\"normal\", \"raw\", \"io\" (binary-safe), \"raw_vt\" or libuv's numbers",
   tty_reset_mode = "restores the mode saved at the first `set_mode`; also runs at exit",
   tty_set_vterm_state = "a Windows console notion: accepted, no effect (as libuv on unix)",

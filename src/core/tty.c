@@ -35,7 +35,7 @@ static int reopen_tty(int fd) {
 
 
 int loom_tty_init(loom_loop_t* loop, loom_tty_t* tty, int fd, int readable) {
-  unsigned int flags = LOOM__STREAM_WRITABLE;
+  unsigned int flags = 0;
   int usefd = fd;
   loom_handle_type type;
   int mode;
@@ -51,6 +51,13 @@ int loom_tty_init(loom_loop_t* loop, loom_tty_t* tty, int fd, int readable) {
   mode = fcntl(fd, F_GETFL);
   if (mode < 0)
     return LOOM__ERR(errno);
+  /* As libuv: readable and writable follow how the descriptor was opened
+   * (a read-only /dev/tty is not writable, a pty master opened for both
+   * can be read whatever `readable` says). */
+  (void) readable;
+  readable = (mode & O_ACCMODE) != O_WRONLY;
+  if ((mode & O_ACCMODE) != O_RDONLY)
+    flags |= LOOM__STREAM_WRITABLE;
   if (isatty(fd)) {
     int newfd = reopen_tty(fd);
     if (newfd >= 0)

@@ -224,4 +224,16 @@ test("a Unix-socket connection accepted into a tcp handle works (libuv does not 
   end))
 end)
 
+test("new_tty: readable and writable follow the descriptor's open mode, not the argument", function(_, uv)
+  local fds = assert(uv.pipe({nonblock = true}, {nonblock = true}))
+  local r = assert(uv.new_tty(fds.read, false))
+  assert(r:is_readable() == true and r:is_writable() == false)
+  local w = assert(uv.new_tty(fds.write, true))
+  assert(w:is_readable() == false and w:is_writable() == true)
+  local n, _, name = r:write("x")
+  assert(n == nil and (name == "EPIPE" or name == "EBADF"), tostring(name))
+  r:close()
+  w:close()
+end)
+
 T.run()
