@@ -84,7 +84,7 @@ local notes = {
   fs_event_getpath = "the path as given; EINVAL when not started",
   fs_poll_start = "interval in ms (0 means 1); the first stat is only remembered; an error is reported once until it changes; callback `(err, prev, curr)` with stat tables (zeros where nothing was seen)",
   fs_poll_getpath = "the path as given; EINVAL when not started",
-  new_thread = "entry: a Lua function (dumped: upvalues do not cross) or source/bytecode text (text that does not compile raises here; luv reports it from the thread), run in a new state with its own loop, which runs after the entry returns; arguments as for `queue_work`, plus semaphores, async handles and threads, which cross as shared objects; signals are blocked in the thread",
+  new_thread = "entry: a Lua function (dumped: upvalues do not cross) or source/bytecode text (text that does not compile raises here; luv reports it from the thread), run in a new state with its own loop, which runs after the entry returns; arguments as for `queue_work`, plus semaphores, async handles and threads, which cross as shared objects; signals are blocked in the thread; a function that raises prints `loom: error in thread: ` and its traceback on stderr at once (as luv), and `join` returns false and the message",
   thread_join = "`true` and the entry's results (luv: only `true`), or `false` and the error message with a traceback; EINVAL after a join or detach and for `thread_self()` values",
   thread_detach = "an error in a detached thread (or one whose userdata is collected unjoined) is printed to stderr",
   thread_self = "a new value each call that prints as its pthread id (as luv: the same thread prints the same); `==` and `thread_equal` compare threads",

@@ -125,8 +125,15 @@ static void thread_main(void* arg) {
     lua_pushlightuserdata(L, t);
     if (lua_pcall(L, 1, 0, 1) != LUA_OK) {              /* tb msg */
       const char* msg = lua_tostring(L, -1);
+      if (msg == NULL)
+        msg = "(error object is not a string)";
+      /* Said at once, as luv does: a program that waits for this thread
+       * through an async (and never joins it) would otherwise hang
+       * without a word. join still returns false and the message. */
+      fprintf(stderr, "loom: error in thread: %s\n", msg);
+      fflush(stderr);
       xfer_free(&t->results);
-      t->error = strdup(msg != NULL ? msg : "(error object is not a string)");
+      t->error = strdup(msg);
     }
     lua_close(L);
   }

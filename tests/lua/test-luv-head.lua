@@ -236,4 +236,26 @@ test("new_tty: readable and writable follow the descriptor's open mode, not the 
   w:close()
 end)
 
+test("a thread that raises says so on stderr at once, with a traceback; join returns", function()
+  -- The main state waits for an async the thread never sends; the error
+  -- must be seen without a join.
+  local _, err, status = T.loom([[
+    local uv = require "loom"
+    local a = uv.new_async(function() end)
+    local t = uv.new_thread(function(async)
+      local function deep() error("thread failed here") end
+      deep()
+      async:send()
+    end, a)
+    local timer = uv.new_timer()
+    timer:start(300, 0, function()
+      local ok, msg = t:join()
+      assert(ok == false and msg:match("thread failed here"))
+      timer:close(); a:close()
+    end)
+  ]])
+  assert(status == 0, err)
+  assert(err:match("error in thread: .-thread failed here") and err:match("stack traceback"), err)
+end)
+
 T.run()
