@@ -32,6 +32,20 @@ local task = require "loom.task"
 local mode = env("CLUSTER_MODE") or "serve"
 if mode == "crash" then os.exit(3) end
 
+if mode == "http" then
+  -- loom.http in a worker: keep-alive connections that sit idle must not
+  -- hold the drain until the grace period ends.
+  local http = require "loom.http"
+  local srv = http.createServer(function(req, res)
+    res:finish(("%d %d %s"):format(cluster.worker.id, cluster.worker.pid, req.url))
+  end)
+  cluster.worker:once("message", function()
+    assert(srv:listen{port = tonumber(env("PORT")), host = "127.0.0.1", reusePort = true})
+  end)
+  cluster.worker:send({text = "hello from " .. cluster.worker.id})
+  return
+end
+
 local welcome = "-"
 cluster.worker:on("message", function(msg) welcome = msg.welcome end)
 cluster.worker:send({text = "hello from " .. cluster.worker.id})

@@ -206,6 +206,28 @@ task_test("a crash loop is slowed by a growing back-off", function()
   assert(exits == #delays or exits == #delays + 1, table.concat(c.lines, "\n"))
 end)
 
+task_test("loom.http workers: idle keep-alive connections do not hold the shutdown", function()
+  local http = require "loom.http"
+  local port = free_port()
+  local c = start{PORT = port, WORKERS = 2, CLUSTER_MODE = "http", GRACE = 5000}
+  local pids = c:ready(2)
+  local agent = http.Agent:new({keepAlive = true})
+  for i = 1, 10 do
+    local res = assert(http.fetch("http://127.0.0.1:" .. port .. "/r" .. i, {agent = agent}))
+    assert(res:body():match(" /r" .. i .. "$"))
+  end
+  -- The agent holds idle connections open; the drain closes them.
+  local t0 = uv.hrtime()
+  assert(uv.kill(c.child.pid, "sigterm"))
+  c:expect("^stopped$")
+  assert(c.child:wait(10000) == 0)
+  local ms = (uv.hrtime() - t0) / 1e6
+  assert(ms < 3000, ("the shutdown took %.0f ms"):format(ms))
+  assert(c:count("SIGKILL") == 0, table.concat(c.lines, "\n"))
+  assert(wait_gone(pids[1]) and wait_gone(pids[2]))
+  agent:destroy()
+end)
+
 task_test("workers exit when their primary dies", function()
   local c = start{PORT = free_port(), WORKERS = 2}
   local pids = c:ready(2)
