@@ -561,8 +561,13 @@ static int flag_table(lua_State* L, int idx, const char* const names[],
 
   if (lua_isnoneornil(L, idx))
     return 0;
-  if (lua_type(L, idx) == LUA_TNUMBER)
-    return (int) luaL_checkinteger(L, idx);
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    /* Every flag bit fits an int; a larger number is refused, not cut
+     * (1 << 32 would otherwise act as 0). */
+    lua_Integer n = luaL_checkinteger(L, idx);
+    luaL_argcheck(L, n >= 0 && n <= INT_MAX, idx, "flags out of range");
+    return (int) n;
+  }
   luaL_checktype(L, idx, LUA_TTABLE);
   for (i = 0; names[i] != NULL; i++)
     if (lflag(L, idx, names[i]))

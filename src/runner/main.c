@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,6 +417,28 @@ static void reserve_stdio(void) {
 }
 
 
+static void on_sigpipe(int sig) {
+  (void) sig;
+}
+
+
+/* Like Node: a write to a pipe or socket whose reader has gone returns
+ * EPIPE instead of killing the process (exit 141). A handler that does
+ * nothing, not SIG_IGN: exec resets a handler to the default, so the
+ * children of os.execute and io.popen get the usual SIGPIPE (an ignored
+ * signal would stay ignored in them). The loom module loaded into
+ * another program leaves that program's choice alone. */
+static void ignore_sigpipe(void) {
+  struct sigaction sa;
+
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_sigpipe;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGPIPE, &sa, NULL);
+}
+
+
 int main(int argc, char** argv) {
   loom_lua_allocator_t* allocator;
   lua_State* L;
@@ -423,6 +446,7 @@ int main(int argc, char** argv) {
   int ok;
 
   reserve_stdio();
+  ignore_sigpipe();
   if (argv[0] != NULL && argv[0][0] != '\0')
     progname = argv[0];
   /* LOOM_MALLOC=system uses the C library's allocator instead (for tools

@@ -140,4 +140,34 @@ test("started with stdin, stdout and stderr closed, the runner puts /dev/null th
   assert(tonumber(got:match("socket=(%d+)")) > 2, got)
 end)
 
+test("the runner ignores SIGPIPE (as Node): a write to a pipe without reader is EPIPE; children get the default back", function()
+  local out, err, code = T.loom([[
+    local uv = require "loom"
+    local fds = uv.pipe()
+    uv.fs_close(fds.read)
+    local n, msg, name = uv.fs_write(fds.write, "x")
+    uv.fs_close(fds.write)
+    print(name)
+    -- A child sees SIGPIPE's default disposition again.
+    local f = io.popen("grep SigIgn /proc/self/status")
+    print(f:read("a"))
+    f:close()
+  ]])
+  assert(code == 0, err)
+  assert(out:match("^EPIPE\n"), out)
+  -- SIGPIPE (signal 13, bit 12 of the mask) is not ignored in a child
+  -- that io.popen started: the runner's handler did not survive exec.
+  local mask = tonumber(out:match("SigIgn:%s*(%x+)"), 16)
+  assert(mask and mask & (1 << 12) == 0, out)
+end)
+
+test("flag integers out of range raise instead of being cut", function()
+  local out, err, code = T.loom([[
+    local uv = require "loom"
+    local ok, e = pcall(uv.fs_copyfile, "/etc/hostname", "/tmp/x", 1 << 32)
+    print(ok, e:match("flags out of range") ~= nil)
+  ]])
+  assert(code == 0 and out == "false\ttrue\n", out .. err)
+end)
+
 T.run()
