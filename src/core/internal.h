@@ -234,6 +234,11 @@ char* loom__read_buf(loom_loop_t* loop, size_t size);
 
 /* fd helpers (fd.c). */
 int loom__nonblock(int fd, int set);
+/* Whether a live stream or udp handle of the loop holds fd (stream.c). */
+int loom__fd_owned(const loom_loop_t* loop, int fd);
+/* 0 if fd is a socket of the given SOCK_ type, else ENOTSOCK, EINVAL or
+ * EEXIST (a handle of the loop holds it already) (stream.c). */
+int loom__check_socket_fd(const loom_loop_t* loop, int fd, int socktype);
 int loom__cloexec(int fd, int set);
 int loom__socket(int domain, int type, int protocol);
 int loom__close(int fd);

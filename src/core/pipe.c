@@ -27,17 +27,20 @@ int loom_pipe_init(loom_loop_t* loop, loom_pipe_t* p, int ipc) {
 /* Readable/writable from the descriptor's access mode; sockets are both
  * and get sendmsg (no SIGPIPE). */
 int loom_pipe_open(loom_pipe_t* p, int fd) {
-  /* A closing or closed handle is never started again (its owner may
-   * still hold it and call anything: the binding lets it through). */
-  if (loom__is_closing((loom_handle_t*) p))
-    return LOOM_EINVAL;
   unsigned int flags = 0;
   struct stat st;
   int mode;
   int err;
 
+  /* A closing or closed handle is never started again (its owner may
+   * still hold it and call anything: the binding lets it through). */
+  if (loom__is_closing((loom_handle_t*) p))
+    return LOOM_EINVAL;
+
   if (p->io.fd >= 0)
     return LOOM_EBUSY;
+  if (fd >= 0 && loom__fd_owned(p->loop, fd))
+    return LOOM_EEXIST; /* it would be closed twice */
   mode = fcntl(fd, F_GETFL);
   if (mode < 0)
     return LOOM__ERR(errno);
@@ -79,12 +82,13 @@ static int make_addr(const char* name, size_t namelen, unsigned int flags,
 
 int loom_pipe_bind2(loom_pipe_t* p, const char* name, size_t namelen,
                     unsigned int flags) {
-  if (loom__is_closing((loom_handle_t*) p))
-    return LOOM_EINVAL;
   struct sockaddr_un sun;
   socklen_t len;
   int fd;
   int err;
+
+  if (loom__is_closing((loom_handle_t*) p))
+    return LOOM_EINVAL;
 
   if (flags & ~(unsigned int) LOOM_PIPE_NO_TRUNCATE)
     return LOOM_EINVAL;
@@ -113,13 +117,14 @@ int loom_pipe_bind2(loom_pipe_t* p, const char* name, size_t namelen,
 int loom_pipe_connect2(loom_connect_t* req, loom_pipe_t* p, const char* name,
                        size_t namelen, unsigned int flags,
                        loom_connect_cb cb) {
-  if (loom__is_closing((loom_handle_t*) p))
-    return LOOM_EINVAL;
   struct sockaddr_un sun;
   socklen_t len;
   int fd = p->io.fd;
   int err;
   int rc;
+
+  if (loom__is_closing((loom_handle_t*) p))
+    return LOOM_EINVAL;
 
   if (flags & ~(unsigned int) LOOM_PIPE_NO_TRUNCATE)
     return LOOM_EINVAL;

@@ -93,6 +93,39 @@ int loom_fileno(const loom_handle_t* h, int* fd) {
 }
 
 
+int loom__fd_owned(const loom_loop_t* loop, int fd) {
+  const loom_queue_t* q;
+
+  for (q = loop->handle_queue.next; q != &loop->handle_queue; q = q->next) {
+    const loom_handle_t* h = loom__queue_data(q, loom_handle_t, handle_queue);
+    int f;
+    if (h->type == LOOM_POLL)
+      continue; /* a poll handle watches a descriptor someone else owns */
+    if (loom_fileno(h, &f) == 0 && f == fd)
+      return 1;
+  }
+  return 0;
+}
+
+
+int loom__check_socket_fd(const loom_loop_t* loop, int fd, int socktype) {
+  int type;
+  socklen_t len = sizeof(type);
+
+  if (fd < 0)
+    return LOOM_EBADF;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+    return errno == ENOTSOCK ? LOOM_ENOTSOCK : LOOM__ERR(errno);
+  if (type != socktype)
+    return LOOM_EINVAL;
+  /* Wrapped twice, a descriptor would be closed twice: the second close
+   * could hit a descriptor opened meanwhile by someone else. */
+  if (loom__fd_owned(loop, fd))
+    return LOOM_EEXIST;
+  return 0;
+}
+
+
 static int buffer_size(loom_handle_t* h, int opt, int* value) {
   socklen_t len = sizeof(*value);
   int fd;

@@ -53,16 +53,20 @@ int loom_tcp_init_ex(loom_loop_t* loop, loom_tcp_t* tcp, int family) {
 
 
 int loom_tcp_open(loom_tcp_t* tcp, int fd) {
+  int err;
+
   /* A closing or closed handle is never started again (its owner may
    * still hold it and call anything: the binding lets it through). */
   if (loom__is_closing((loom_handle_t*) tcp))
     return LOOM_EINVAL;
-  int err;
 
   if (fd < 0)
     return LOOM_EBADF;
   if (tcp_fd(tcp) >= 0)
     return LOOM_EBUSY;
+  err = loom__check_socket_fd(tcp->loop, fd, SOCK_STREAM);
+  if (err != 0)
+    return err;
   err = loom__nonblock(fd, 1);
   if (err != 0)
     return err;
@@ -72,10 +76,11 @@ int loom_tcp_open(loom_tcp_t* tcp, int fd) {
 
 int loom_tcp_bind(loom_tcp_t* tcp, const struct sockaddr* addr,
                   unsigned int flags) {
-  if (loom__is_closing((loom_handle_t*) tcp))
-    return LOOM_EINVAL;
   int on = 1;
   int err;
+
+  if (loom__is_closing((loom_handle_t*) tcp))
+    return LOOM_EINVAL;
 
   if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)
     return LOOM_EINVAL;
@@ -108,10 +113,11 @@ int loom_tcp_bind(loom_tcp_t* tcp, const struct sockaddr* addr,
 
 int loom_tcp_connect(loom_connect_t* req, loom_tcp_t* tcp,
                      const struct sockaddr* addr, loom_connect_cb cb) {
-  if (loom__is_closing((loom_handle_t*) tcp))
-    return LOOM_EINVAL;
   int err;
   int rc;
+
+  if (loom__is_closing((loom_handle_t*) tcp))
+    return LOOM_EINVAL;
 
   if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)
     return LOOM_EINVAL;

@@ -95,12 +95,13 @@ static void reset_at_exit(void) {
 
 
 int loom_tty_set_mode(loom_tty_t* tty, loom_tty_mode_t mode) {
+  struct termios t;
+  int fd = tty->io.fd;
+
   /* A closing or closed handle is never started again (its owner may
    * still hold it and call anything: the binding lets it through). */
   if (loom__is_closing((loom_handle_t*) tty))
     return LOOM_EINVAL;
-  struct termios t;
-  int fd = tty->io.fd;
 
   if (fd < 0)
     return LOOM_EBADF;

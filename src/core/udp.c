@@ -61,14 +61,18 @@ int loom_udp_set_recv_size(loom_udp_t* u, unsigned int size) {
 
 
 int loom_udp_open(loom_udp_t* u, int fd) {
+  int err;
+
   /* A closing or closed handle is never started again (its owner may
    * still hold it and call anything: the binding lets it through). */
   if (loom__is_closing((loom_handle_t*) u))
     return LOOM_EINVAL;
-  int err;
 
   if (udp_fd(u) >= 0)
     return LOOM_EBUSY;
+  err = loom__check_socket_fd(u->loop, fd, SOCK_DGRAM);
+  if (err != 0)
+    return err;
   err = loom__nonblock(fd, 1);
   if (err != 0)
     return err;
@@ -101,9 +105,10 @@ static int setopt(loom_udp_t* u, int level, int name, int value) {
 
 int loom_udp_bind(loom_udp_t* u, const struct sockaddr* addr,
                   unsigned int flags) {
+  int err;
+
   if (loom__is_closing((loom_handle_t*) u))
     return LOOM_EINVAL;
-  int err;
 
   if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)
     return LOOM_EINVAL;
@@ -145,10 +150,11 @@ static int ensure_bound(loom_udp_t* u, int family) {
 
 
 int loom_udp_connect(loom_udp_t* u, const struct sockaddr* addr) {
-  if (loom__is_closing((loom_handle_t*) u))
-    return LOOM_EINVAL;
   struct sockaddr unspec;
   int err;
+
+  if (loom__is_closing((loom_handle_t*) u))
+    return LOOM_EINVAL;
 
   if (addr == NULL) {
     if (!(u->flags & LOOM__UDP_CONNECTED))
@@ -336,10 +342,11 @@ static void run_send_callbacks(loom_udp_t* u) {
 int loom_udp_send(loom_udp_send_t* req, loom_udp_t* u, loom_buf_t* bufs,
                   unsigned int nbufs, const struct sockaddr* addr,
                   loom_udp_send_cb cb) {
-  if (loom__is_closing((loom_handle_t*) u))
-    return LOOM_EINVAL;
   int err = check_dest(u, addr);
   int was_empty;
+
+  if (loom__is_closing((loom_handle_t*) u))
+    return LOOM_EINVAL;
 
   if (err != 0)
     return err;
@@ -432,14 +439,15 @@ void loom__udp_loop_free(loom_loop_t* loop) {
 
 int loom_udp_send_copy(loom_udp_t* u, const loom_buf_t* bufs,
                        unsigned int nbufs, const struct sockaddr* addr) {
-  if (loom__is_closing((loom_handle_t*) u))
-    return LOOM_EINVAL;
   copied_send_t* c;
   size_t len;
   size_t off;
   unsigned int i;
   ssize_t n;
   int err = check_dest(u, addr);
+
+  if (loom__is_closing((loom_handle_t*) u))
+    return LOOM_EINVAL;
 
   if (err != 0)
     return err;
@@ -487,10 +495,11 @@ void loom__udp_detach(loom_udp_t* u) {
 
 int loom_udp_try_send(loom_udp_t* u, const loom_buf_t* bufs,
                       unsigned int nbufs, const struct sockaddr* addr) {
-  if (loom__is_closing((loom_handle_t*) u))
-    return LOOM_EINVAL;
   int err = check_dest(u, addr);
   ssize_t n;
+
+  if (loom__is_closing((loom_handle_t*) u))
+    return LOOM_EINVAL;
 
   if (err != 0)
     return err;
@@ -503,14 +512,15 @@ int loom_udp_try_send(loom_udp_t* u, const loom_buf_t* bufs,
 
 int loom_udp_try_send2(loom_udp_t* u, unsigned int count, loom_buf_t* bufs[],
                        unsigned int nbufs[], struct sockaddr* addrs[]) {
-  if (loom__is_closing((loom_handle_t*) u))
-    return LOOM_EINVAL;
   struct mmsghdr msgs[64];
   unsigned int sent = 0;
   unsigned int batch;
   unsigned int i;
   int err;
   int n;
+
+  if (loom__is_closing((loom_handle_t*) u))
+    return LOOM_EINVAL;
 
   if (count == 0)
     return 0;

@@ -317,4 +317,28 @@ test("strings with a zero byte that would reach C raise instead of being cut", f
   T.raises("contains a zero byte", uv.fs_open, dir .. "/f", "w\0", 420)
 end)
 
+test("tcp_open, udp_open, pipe_open: a descriptor of the wrong kind, or one a handle holds, is refused", function(_, uv)
+  local a = uv.new_tcp()
+  assert(a:bind("127.0.0.1", 0))
+  local fd = a:fileno()
+  local function refused(h, want)
+    local r, msg, name = h:open(fd)
+    assert(r == nil and name == want, tostring(msg))
+    h:close()
+  end
+  -- Wrapped twice, the descriptor would be closed twice.
+  refused(uv.new_tcp(), "EEXIST")
+  refused(uv.new_pipe(false), "EEXIST")
+  refused(uv.new_udp(), "EINVAL")           -- a stream socket is not UDP
+  local file = assert(uv.fs_open("/etc/hostname", "r", 0))
+  local t = uv.new_tcp()
+  local r, _, name = t:open(file)
+  assert(r == nil and name == "ENOTSOCK")
+  t:close()
+  uv.fs_close(file)
+  a:close()
+  -- Once its handle has closed, the descriptor number may be wrapped again.
+  uv.run()
+end)
+
 T.run()
