@@ -442,7 +442,6 @@ PATH_OP(readlink, LOOM_FS_READLINK)
 PATH_OP(realpath, LOOM_FS_REALPATH)
 PATH_OP(scandir, LOOM_FS_SCANDIR)
 PATH_OP(opendir, LOOM_FS_OPENDIR)
-FILE_OP(close, LOOM_FS_CLOSE)
 FILE_OP(fstat, LOOM_FS_FSTAT)
 FILE_OP(fsync, LOOM_FS_FSYNC)
 FILE_OP(fdatasync, LOOM_FS_FDATASYNC)
@@ -455,6 +454,17 @@ int loom_fs_readfile(loom_loop_t* loop, loom_fs_t* req, const char* path,
   prepare(req, loop, LOOM_FS_READFILE);
   req->path = path;
   req->len = max;
+  return submit(req, cb);
+}
+
+
+/* The loop's own descriptors are not the caller's to close: with the
+ * poller or the wake-up eventfd gone the loop would wait for ever. */
+int loom_fs_close(loom_loop_t* loop, loom_fs_t* req, int file, loom_fs_cb cb) {
+  prepare(req, loop, LOOM_FS_CLOSE);
+  req->file = file;
+  if (loom__fd_internal(loop, file))
+    return LOOM_EBADF;
   return submit(req, cb);
 }
 

@@ -236,6 +236,9 @@ char* loom__read_buf(loom_loop_t* loop, size_t size);
 int loom__nonblock(int fd, int set);
 /* Whether a live stream or udp handle of the loop holds fd (stream.c). */
 int loom__fd_owned(const loom_loop_t* loop, int fd);
+/* Whether fd is one of the loop's own: the poller, the wake-up eventfd,
+ * or one watched for the loop itself (c-ares, inotify) (stream.c). */
+int loom__fd_internal(const loom_loop_t* loop, int fd);
 /* 0 if fd is a socket of the given SOCK_ type, else ENOTSOCK, EINVAL or
  * EEXIST (a handle of the loop holds it already) (stream.c). */
 int loom__check_socket_fd(const loom_loop_t* loop, int fd, int socktype);

@@ -93,18 +93,35 @@ int loom_fileno(const loom_handle_t* h, int* fd) {
 }
 
 
-int loom__fd_owned(const loom_loop_t* loop, int fd) {
+static int held_by_handle(const loom_loop_t* loop, int fd, int count_poll) {
   const loom_queue_t* q;
 
   for (q = loop->handle_queue.next; q != &loop->handle_queue; q = q->next) {
     const loom_handle_t* h = loom__queue_data(q, loom_handle_t, handle_queue);
     int f;
-    if (h->type == LOOM_POLL)
+    if (h->type == LOOM_POLL && !count_poll)
       continue; /* a poll handle watches a descriptor someone else owns */
     if (loom_fileno(h, &f) == 0 && f == fd)
       return 1;
   }
   return 0;
+}
+
+
+int loom__fd_owned(const loom_loop_t* loop, int fd) {
+  return held_by_handle(loop, fd, 0);
+}
+
+
+int loom__fd_internal(const loom_loop_t* loop, int fd) {
+  if (fd < 0)
+    return 0;
+  if (fd == loop->backend_fd || fd == loop->wakeup_fd)
+    return 1;
+  /* Watched, but by no handle: c-ares's sockets, a watcher's inotify
+   * descriptor. */
+  return (unsigned int) fd < loop->nwatchers && loop->watchers[fd] != 0 &&
+         !held_by_handle(loop, fd, 1);
 }
 
 

@@ -341,4 +341,28 @@ test("tcp_open, udp_open, pipe_open: a descriptor of the wrong kind, or one a ha
   uv.run()
 end)
 
+test("fs_close refuses the loop's own descriptors (the loop would hang)", function(expect, uv)
+  local r, msg, name = uv.fs_close(uv.backend_fd())
+  assert(r == nil and name == "EBADF", msg)
+  assert(uv.fs_fstat(uv.backend_fd()))
+  -- A watcher's inotify descriptor is the loop's too.
+  local e = uv.new_fs_event()
+  assert(e:start(T.tmpdir(), {}, function() end))
+  -- The eventfd and the inotify descriptor, found through /proc (only
+  -- those are tried: closing anything else here would be the test's bug).
+  local refused = 0
+  for fd = 3, 256 do
+    local target = uv.fs_readlink("/proc/self/fd/" .. fd)
+    if target == "anon_inode:[eventfd]" or target == "anon_inode:inotify" then
+      local ok, _, n = uv.fs_close(fd)
+      assert(not ok and n == "EBADF", target)
+      refused = refused + 1
+    end
+  end
+  assert(refused >= 2, refused)
+  -- The loop still works.
+  local t = uv.new_timer()
+  t:start(5, 0, expect(function() t:close(); e:close() end))
+end)
+
 T.run()
