@@ -39,3 +39,26 @@ idle_rss() {
   awk -v s="$name" -v a="$before" -v b="$after" \
     'BEGIN { printf "%-8s %6.0f bytes per connection\n", s, (b - a) * 1024 / 10000 }'
 }
+
+# cpu_share C0 C1 T0 T1: the CPU share (percent) of clock ticks C0..C1
+# spent over the wall-clock span T0..T1 (seconds).
+cpu_share() {
+  awk -v a="$1" -v b="$2" -v t0="$3" -v t1="$4" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.1f", 100 * (b - a) / hz / (t1 - t0) }'
+}
+
+# print_rows SERVER...: one row per server with the medians of the
+# caller's rps, cpu, p50 and p99 arrays (space-separated samples), and
+# requests per server CPU-second, which it also stores in per_cpu.
+print_rows() {
+  local s r c l50 l99
+  printf '%-9s %10s %8s %14s %9s %9s\n' server "req/s" "cpu %" "req/cpu-s" "p50 us" "p99 us"
+  for s in "$@"; do
+    r=$(tr ' ' '\n' <<<"${rps[$s]:-0}" | grep . | median)
+    c=$(tr ' ' '\n' <<<"${cpu[$s]:-0}" | grep . | median)
+    l50=$(tr ' ' '\n' <<<"${p50[$s]:-0}" | grep . | median)
+    l99=$(tr ' ' '\n' <<<"${p99[$s]:-0}" | grep . | median)
+    per_cpu[$s]=$(awk -v r="$r" -v c="$c" 'BEGIN { printf "%.0f", (c > 0) ? r / (c / 100) : 0 }')
+    printf '%-9s %10s %8s %14s %9s %9s\n' "$s" "$r" "$c" "${per_cpu[$s]}" "$l50" "$l99"
+  done
+}

@@ -45,22 +45,14 @@ for _ in $(seq "$ROUNDS"); do
     rps[$s]+="$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' <<<"$out") "
     p50[$s]+="$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_us) "
     p99[$s]+="$(awk '$1 == "99%" { print $2 }' <<<"$out" | to_us) "
-    cpu[$s]+="$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
-      'BEGIN { printf "%.1f", 100 * (b - a) / hz / (t1 - t0) }') "
+    cpu[$s]+="$(cpu_share "$c0" "$c1" "$t0" "$t1") "
   done
 done
 
 echo "HTTP hello world, wrk -t1 -c100: ${SECS}s per run, median of $ROUNDS rounds"
-printf '%-9s %10s %8s %14s %9s %9s\n' server "req/s" "cpu %" "req/cpu-s" "p50 us" "p99 us"
 declare -A per_cpu
-for s in $SERVERS; do
-  r=$(tr ' ' '\n' <<<"${rps[$s]:-0}" | grep . | median)
-  c=$(tr ' ' '\n' <<<"${cpu[$s]:-0}" | grep . | median)
-  l50=$(tr ' ' '\n' <<<"${p50[$s]:-0}" | grep . | median)
-  l99=$(tr ' ' '\n' <<<"${p99[$s]:-0}" | grep . | median)
-  per_cpu[$s]=$(awk -v r="$r" -v c="$c" 'BEGIN { printf "%.0f", (c > 0) ? r / (c / 100) : 0 }')
-  printf '%-9s %10s %8s %14s %9s %9s\n' "$s" "$r" "$c" "${per_cpu[$s]}" "$l50" "$l99"
-done
+# shellcheck disable=SC2086
+print_rows $SERVERS
 awk -v raw="${per_cpu[raw]}" -v cb="${per_cpu[loom-cb]}" -v co="${per_cpu[loom-co]}" \
     -v node="${per_cpu[node]}" 'BEGIN {
   printf "per server CPU-second: loom-cb/raw %.2f  loom-cb/node %.2f  loom-co/node %.2f  loom-co/loom-cb %.2f\n",

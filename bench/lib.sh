@@ -48,22 +48,14 @@ for _ in $(seq "$ROUNDS"); do
     rps[$s]+="$(awk '/^rps/ { print $2 }' <<<"$out") "
     p50[$s]+="$(awk '/^lat/ { print $2 }' <<<"$out") "
     p99[$s]+="$(awk '/^lat/ { print $3 }' <<<"$out") "
-    cpu[$s]+="$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
-      'BEGIN { printf "%.1f", 100 * (b - a) / hz / (t1 - t0) }') "
+    cpu[$s]+="$(cpu_share "$c0" "$c1" "$t0" "$t1") "
   done
 done
 
 echo "TCP echo, 64 B, 100 connections, 1 in flight each: ${SECS}s per run, median of $ROUNDS rounds"
-printf '%-9s %10s %8s %14s %9s %9s\n' server "req/s" "cpu %" "req/cpu-s" "p50 us" "p99 us"
 declare -A per_cpu
-for s in $SERVERS; do
-  r=$(tr ' ' '\n' <<<"${rps[$s]:-0}" | grep . | median)
-  c=$(tr ' ' '\n' <<<"${cpu[$s]:-0}" | grep . | median)
-  l50=$(tr ' ' '\n' <<<"${p50[$s]:-0}" | grep . | median)
-  l99=$(tr ' ' '\n' <<<"${p99[$s]:-0}" | grep . | median)
-  per_cpu[$s]=$(awk -v r="$r" -v c="$c" 'BEGIN { printf "%.0f", (c > 0) ? r / (c / 100) : 0 }')
-  printf '%-9s %10s %8s %14s %9s %9s\n' "$s" "$r" "$c" "${per_cpu[$s]}" "$l50" "$l99"
-done
+# shellcheck disable=SC2086
+print_rows $SERVERS
 awk -v b="${per_cpu[binding]}" -v cb="${per_cpu[net-cb]}" -v co="${per_cpu[net-co]}" \
     -v luv="${per_cpu[luv]}" -v node="${per_cpu[node]}" 'BEGIN {
   printf "per server CPU-second: net-cb/binding %.2f  net-co/binding %.2f  net-cb/luv %.2f  net-co/node %.2f\n",
