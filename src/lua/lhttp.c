@@ -53,7 +53,9 @@ static uint32_t limit_field(lua_State* L, int idx, const char* name,
 
 
 /* uv.new_http_parser(kind, [limits]): kind "request" or "response";
- * limits max_head, max_fields, max_target, max_chunk_ext, raw_headers. */
+ * limits max_head, max_fields, max_target, max_chunk_ext, raw_headers,
+ * and metatable: the metatable of the tables head() makes (user value 1
+ * of the parser). */
 static int new_http_parser(lua_State* L) {
   static const char* const kinds[] = {"request", "response", NULL};
   int kind = luaL_checkoption(L, 1, NULL, kinds);
@@ -61,6 +63,7 @@ static int new_http_parser(lua_State* L) {
   lhttp_parser* p;
   int raw = 0;
 
+  lua_settop(L, 2);
   loom_http_limits_default(&limits);
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
@@ -73,7 +76,13 @@ static int new_http_parser(lua_State* L) {
     raw = lua_toboolean(L, -1);
     lua_pop(L, 1);
   }
-  p = lua_newuserdatauv(L, sizeof(*p) + limits.max_fields * sizeof(loom_http_field_t), 0);
+  p = lua_newuserdatauv(L, sizeof(*p) + limits.max_fields * sizeof(loom_http_field_t), 1);
+  if (!lua_isnoneornil(L, 2)) {
+    if (lua_getfield(L, 2, "metatable") == LUA_TTABLE)
+      lua_setiuservalue(L, -2, 1);
+    else
+      lua_pop(L, 1);
+  }
   p->kind = kind == 0 ? LOOM_HTTP_REQUEST : LOOM_HTTP_RESPONSE;
   p->limits = limits;
   p->raw_headers = raw;
@@ -205,6 +214,10 @@ static int parser_head(lua_State* L) {
   if (lua_isnoneornil(L, 4)) {
     lua_settop(L, 5);
     lua_createtable(L, 0, 16);
+    if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE)
+      lua_setmetatable(L, -2);
+    else
+      lua_pop(L, 1);
     lua_replace(L, 4);
   } else {
     luaL_checktype(L, 4, LUA_TTABLE);

@@ -93,6 +93,11 @@ test("bad arguments raise naming the argument", function()
   T.raises("bad argument #4 to '.-' %(table expected", p.head, p, "GET", 1, 42)
   local n, t = p:head("GET / HTTP/1.0\r\n\r\n")
   assert(n == 18 and t.method == "GET" and t.httpVersion == "1.0")
+  -- metatable: the tables head() makes get it.
+  local mt = {__index = {kind = "request object"}}
+  local pm = uv.new_http_parser("request", {metatable = mt})
+  local _, m = pm:head("GET / HTTP/1.0\r\n\r\n")
+  assert(getmetatable(m) == mt and m.kind == "request object")
   T.raises("position out of range", p.head, p, "GET", 9, {})
   T.raises("bad argument #1 to '.-' %(loom_http_parser expected", p.head, {}, "GET", 1, {})
   assert(tostring(p):match("^loom_http_parser %(request%)"))

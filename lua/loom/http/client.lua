@@ -53,6 +53,7 @@ local Conn = {}
 Conn.__index = Conn
 
 local start_on, on_conn_read -- forward
+local IncomingMessage -- the response class, below
 
 local function conn_close(conn)
   if conn.closed then return end
@@ -105,7 +106,8 @@ end
 
 local function connect(agent, req)
   local conn = setmetatable({agent = agent, key = req._key, h = uv.new_tcp(),
-                             parser = common.new_parser("response"), pos = 1}, Conn)
+                             parser = common.new_parser("response", {metatable = IncomingMessage}),
+                             pos = 1}, Conn)
   conn.onread = function(err, data) on_conn_read(conn, err, data) end
   agent.created = agent.created + 1
   agent.busy[req._key] = (agent.busy[req._key] or 0) + 1
@@ -166,7 +168,7 @@ end
 
 -- The response: readable for its body ------------------------------------------
 
-local IncomingMessage = stream.Readable:extend("loom.http.ClientResponse")
+IncomingMessage = stream.Readable:extend("loom.http.ClientResponse")
 M.IncomingMessage = IncomingMessage
 IncomingMessage._co = true
 IncomingMessage.complete = false
@@ -373,7 +375,7 @@ local function feed(conn)
         return
       end
       conn.pos = conn.pos + n
-      res = setmetatable(r, IncomingMessage)
+      res = r
       if res.statusCode >= 100 and res.statusCode < 200 and res.statusCode ~= 101 then
         -- An interim response (100 Continue): the real one follows.
         res = nil
