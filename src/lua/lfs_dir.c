@@ -12,6 +12,7 @@
  */
 #include "lfs.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -116,12 +117,107 @@ static int fs_scandir(lua_State* L) {
 }
 
 
+/* ---- a scan handed to another state (new_thread, queue_work) ----
+ *
+ * luv lets a scandir request be passed to a thread. The other state gets
+ * a copy of the entries not yet iterated, as a shared object (its own
+ * position; nothing of the sender's Lua state). */
+typedef struct {
+  lshared_t base;
+  size_t n;     /* strings: name, type, name, type, ... */
+  size_t pos;   /* the next name */
+  char** names;
+} lscan_copy;
+
+static const luaL_Reg scan_copy_methods[] = {{NULL, NULL}};
+
+static void scan_copy_destroy(lshared_t* s) {
+  lscan_copy* c = (lscan_copy*) s;
+  for (size_t i = 0; i < c->n; i++)
+    free(c->names[i]);
+  free(c->names);
+  free(c);
+}
+
+static const lshared_kind scan_copy_kind = {
+  "loom.scandir_copy", "uv_fs_t", scan_copy_methods, NULL, scan_copy_destroy, NULL
+};
+
+
+/* The finished scandir request at idx, or NULL. */
+static lreq_t* finished_scan(lua_State* L, int idx) {
+  lreq_t* r = luaL_testudata(L, idx, "uv_req");
+  if (r == NULL || r->u.req.type != LOOM_FS || r->u.fs.fs_type != LOOM_FS_SCANDIR ||
+      r->u.fs.result < 0)
+    return NULL;
+  if (lua_getiuservalue(L, idx, 2) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  lua_pop(L, 1);
+  return r;
+}
+
+
+int lfs_is_scan(lua_State* L, int idx) {
+  return finished_scan(L, idx) != NULL;
+}
+
+
+lshared_t* lfs_scan_share(lua_State* L, int idx) {
+  lreq_t* r;
+  lscan_copy* c;
+  size_t total, i;
+
+  idx = lua_absindex(L, idx);
+  r = finished_scan(L, idx);
+  if (r == NULL)
+    return NULL;
+  lua_getiuservalue(L, idx, 2);                         /* entries */
+  total = (size_t) lua_rawlen(L, -1);
+  c = calloc(1, sizeof(*c));
+  if (c == NULL) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  c->base.kind = &scan_copy_kind;
+  atomic_init(&c->base.refs, 0);
+  /* The request's position counts strings too (name and type). */
+  c->n = total > r->u.fs.len ? (total - (size_t) r->u.fs.len) & ~(size_t) 1 : 0;
+  c->names = calloc(c->n + 1, sizeof(char*));
+  for (i = 0; c->names != NULL && i < c->n; i++) {
+    lua_rawgeti(L, -1, (lua_Integer) (r->u.fs.len + i + 1));
+    c->names[i] = strdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    if (c->names[i] == NULL)
+      break;
+  }
+  lua_pop(L, 1);
+  if (c->names == NULL || i < c->n) {
+    c->n = i; /* the destroy frees the strings that were made */
+    scan_copy_destroy(&c->base);
+    return NULL;
+  }
+  return &c->base;
+}
+
+
 /* name, type of the next entry; nothing at the end. */
 static int fs_scandir_next(lua_State* L) {
   lreq_t* r = luaL_testudata(L, 1, "uv_req");
   loom_fs_t* req;
   int is_handle;
+  lshared_t* copy = r == NULL ? lshared_test(L, 1) : NULL;
 
+  if (copy != NULL && copy->kind == &scan_copy_kind) {
+    lscan_copy* c = (lscan_copy*) copy;
+    if (c->pos + 1 >= c->n)
+      return 0;
+    lua_pushstring(L, c->names[c->pos]);
+    lua_pushstring(L, c->names[c->pos + 1]);
+    c->pos += 2;
+    return 2;
+  }
   if (r == NULL) {
     /* Another fs call's handle names itself uv_req too. */
     lfs_handle_request(L, 1, &is_handle);

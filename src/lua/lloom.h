@@ -389,6 +389,11 @@ extern const luaL_Reg lpoll_functions[];
 extern const luaL_Reg lprocess_functions[];
 extern const luaL_Reg lfs_functions[];
 extern const luaL_Reg lfs_dir_functions[];
+/* xfer.c's view of a finished scandir request: whether the value at idx
+ * is one, and a shared copy of its entries not yet iterated (NULL when
+ * memory runs out). */
+int lfs_is_scan(lua_State* L, int idx);
+lshared_t* lfs_scan_share(lua_State* L, int idx);
 void lfs_dir_register(lua_State* L);
 extern const luaL_Reg lwork_functions[];
 extern const luaL_Reg lfswatch_functions[];

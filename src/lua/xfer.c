@@ -59,7 +59,7 @@ static size_t measure(lua_State* L, int idx, int argn, int seen_idx,
       lua_rawset(L, seen_idx);
       return size + 1;
     case LUA_TUSERDATA:
-      if (lshared_test(L, idx) != NULL)
+      if (lshared_test(L, idx) != NULL || lfs_is_scan(L, idx))
         return size + sizeof(lshared_t*);
       /* fall through */
     default: {
@@ -112,6 +112,13 @@ static char* put(lua_State* L, int idx, char* p, int* shared) {
       return p + slen;
     case LUA_TUSERDATA: /* measure() let only shared objects through */
       obj = lshared_test(L, idx);
+      if (obj == NULL) {
+        /* A scandir request: the other state gets its own copy of the
+         * entries left. */
+        obj = lfs_scan_share(L, idx);
+        if (obj == NULL)
+          luaL_error(L, "not enough memory to copy a scandir request");
+      }
       lshared_ref(obj);
       (*shared)++;
       *p++ = T_SHARED;

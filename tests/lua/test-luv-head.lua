@@ -258,4 +258,38 @@ test("a thread that raises says so on stderr at once, with a traceback; join ret
   assert(err:match("error in thread: .-thread failed here") and err:match("stack traceback"), err)
 end)
 
+test("a scandir request passed to a thread or a work item: the worker iterates a copy of what is left", function(expect, uv)
+  local dir = T.tmpdir()
+  for i = 1, 5 do T.write_file(dir .. "/f" .. i, "x") end
+  assert(uv.fs_mkdir(dir .. "/sub", 493))
+  local req = assert(uv.fs_scandir(dir))
+  local first = uv.fs_scandir_next(req)
+  assert(first)
+  local function rest_of(r)
+    local luv = require "loom"
+    local out = {}
+    while true do
+      local name, kind = luv.fs_scandir_next(r)
+      if not name then break end
+      out[#out + 1] = name .. ":" .. kind
+    end
+    return table.concat(out, ",")
+  end
+  local t = uv.new_thread(rest_of, req)
+  local ok, in_thread = t:join()
+  assert(ok)
+  -- The main state's own position did not move: it sees the same rest.
+  assert(in_thread == rest_of(req), in_thread)
+  assert(select(2, in_thread:gsub(",", "")) == 4 and in_thread:match("sub:directory"))
+  -- queue_work, with a fresh request (this one is at its end now).
+  local req2 = assert(uv.fs_scandir(dir))
+  local w = uv.new_work(function(r)
+    local luv = require "loom"
+    local n = 0
+    while luv.fs_scandir_next(r) do n = n + 1 end
+    return n
+  end, expect(function(n) assert(n == 6, n) end))
+  assert(w:queue(req2))
+end)
+
 T.run()
