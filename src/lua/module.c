@@ -23,6 +23,47 @@ static const luaL_Reg* const function_tables[] = {
 };
 
 
+/* Methods share the module's closures: t.start is the very function
+ * uv.timer_start is. Beyond saving memory, an argument error of a method
+ * called without the colon (pcall(t.start, t, ...)) then names it
+ * ('loom.timer_start'): Lua finds a function's name among the loaded
+ * modules' fields, and finds nothing for a closure of its own. */
+static void share_method_closures(lua_State* L, int module_idx) {
+  size_t i;
+  lua_newtable(L);                                      /* byfn */
+  lua_pushnil(L);
+  while (lua_next(L, module_idx) != 0) {                /* byfn k v */
+    if (lua_iscfunction(L, -1)) {
+      lua_pushlightuserdata(L, (void*) lua_tocfunction(L, -1));
+      lua_pushvalue(L, -2);
+      lua_rawset(L, -5);
+    }
+    lua_pop(L, 1);
+  }
+  for (i = 0; i < sizeof(handle_types) / sizeof(handle_types[0]); i++) {
+    luaL_getmetatable(L, handle_types[i]->mtname);      /* byfn mt */
+    if (lua_getfield(L, -1, "__index") == LUA_TTABLE) { /* byfn mt methods */
+      lua_pushnil(L);
+      while (lua_next(L, -2) != 0) {                    /* ... methods k v */
+        if (lua_iscfunction(L, -1)) {
+          lua_pushlightuserdata(L, (void*) lua_tocfunction(L, -1));
+          if (lua_rawget(L, -6) == LUA_TFUNCTION) {     /* ... k v shared */
+            lua_pushvalue(L, -3);
+            lua_insert(L, -2);                          /* ... k v k shared */
+            lua_rawset(L, -5);                          /* methods[k] = shared */
+          } else {
+            lua_pop(L, 1);
+          }
+        }
+        lua_pop(L, 1);
+      }
+    }
+    lua_pop(L, 2);                                      /* byfn */
+  }
+  lua_pop(L, 1);
+}
+
+
 LOOM_LUA_EXPORT int luaopen_loom(lua_State* L) {
   size_t i;
   size_t memory_limit;
@@ -62,6 +103,7 @@ LOOM_LUA_EXPORT int luaopen_loom(lua_State* L) {
   lua_setfield(L, -2, "constants");
   lua_pushliteral(L, LOOM_VERSION_STRING);
   lua_setfield(L, -2, "loom_version");
+  share_method_closures(L, lua_gettop(L));
 
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &module_key);

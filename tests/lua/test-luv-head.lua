@@ -292,4 +292,14 @@ test("a scandir request passed to a thread or a work item: the worker iterates a
   assert(w:queue(req2))
 end)
 
+test("argument errors of methods called without the colon name the function", function(_, uv)
+  local t = uv.new_timer()
+  assert(t.start == uv.timer_start)  -- one closure for both
+  local ok, err = pcall(t.start, t, "soon", 0, print)
+  assert(not ok and err:match("bad argument #2 to 'loom.timer_start'"), err)
+  ok, err = pcall(function() t:start("soon", 0, print) end)
+  assert(not ok and err:match("bad argument #1 to 'start'"), err)
+  t:close()
+end)
+
 T.run()
