@@ -28,7 +28,36 @@ static const luaL_Reg* const function_tables[] = {
  * called without the colon (pcall(t.start, t, ...)) then names it
  * ('loom.timer_start'): Lua finds a function's name among the loaded
  * modules' fields, and finds nothing for a closure of its own. */
+/* Share the closures of the methods in metatable mt's __index table. */
+static void share_in(lua_State* L, const char* mt) {
+  luaL_getmetatable(L, mt);                             /* byfn mt */
+  if (lua_type(L, -1) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  if (lua_getfield(L, -1, "__index") == LUA_TTABLE) {   /* byfn mt methods */
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {                      /* ... methods k v */
+      if (lua_iscfunction(L, -1)) {
+        lua_pushlightuserdata(L, (void*) lua_tocfunction(L, -1));
+        if (lua_rawget(L, -6) == LUA_TFUNCTION) {       /* ... k v shared */
+          lua_pushvalue(L, -3);
+          lua_insert(L, -2);                            /* ... k v k shared */
+          lua_rawset(L, -5);                            /* methods[k] = shared */
+        } else {
+          lua_pop(L, 1);
+        }
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 2);                                        /* byfn */
+}
+
+
 static void share_method_closures(lua_State* L, int module_idx) {
+  static const char* const others[] = {"uv_dir", "loom_buffer", "uv_resolver",
+                                       "luv_work_ctx"};
   size_t i;
   lua_newtable(L);                                      /* byfn */
   lua_pushnil(L);
@@ -40,26 +69,10 @@ static void share_method_closures(lua_State* L, int module_idx) {
     }
     lua_pop(L, 1);
   }
-  for (i = 0; i < sizeof(handle_types) / sizeof(handle_types[0]); i++) {
-    luaL_getmetatable(L, handle_types[i]->mtname);      /* byfn mt */
-    if (lua_getfield(L, -1, "__index") == LUA_TTABLE) { /* byfn mt methods */
-      lua_pushnil(L);
-      while (lua_next(L, -2) != 0) {                    /* ... methods k v */
-        if (lua_iscfunction(L, -1)) {
-          lua_pushlightuserdata(L, (void*) lua_tocfunction(L, -1));
-          if (lua_rawget(L, -6) == LUA_TFUNCTION) {     /* ... k v shared */
-            lua_pushvalue(L, -3);
-            lua_insert(L, -2);                          /* ... k v k shared */
-            lua_rawset(L, -5);                          /* methods[k] = shared */
-          } else {
-            lua_pop(L, 1);
-          }
-        }
-        lua_pop(L, 1);
-      }
-    }
-    lua_pop(L, 2);                                      /* byfn */
-  }
+  for (i = 0; i < sizeof(handle_types) / sizeof(handle_types[0]); i++)
+    share_in(L, handle_types[i]->mtname);
+  for (i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+    share_in(L, others[i]);
   lua_pop(L, 1);
 }
 
