@@ -290,7 +290,14 @@ function Socket:_onReadEnd()
   if self._wfinished then
     self:destroy()
   elseif self._noHalfOpen and not self._wending then
-    self:finish()
+    if self._co == "pull" and not self._eofRead then
+      -- A task reads this socket and may still be answering what it
+      -- read (a client that sent its request and shut its side): the
+      -- write side ends when the task reads the end, or closes it.
+      self._finishOnEof = true
+    else
+      self:finish()
+    end
   end
 end
 

@@ -356,6 +356,15 @@ local function end_of_data(self)
   if self.errored then return nil, self.errored, err_name(self.errored) end
   if self._rended then
     emit_end(self)
+    -- The reader has seen the end: what an owner put off until then
+    -- (a socket's half-close) happens now.
+    if not self._eofRead then
+      self._eofRead = true
+      if self._finishOnEof then
+        self._finishOnEof = nil
+        self:_onReadEnd()
+      end
+    end
     return nil
   end
   return fail("EBADF") -- destroyed without an error

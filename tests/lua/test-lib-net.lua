@@ -424,4 +424,22 @@ test("listen{reusePort = true}: two servers on one port", function(expect, uv)
   a:close(); b:close()
 end)
 
+task_test("a task-style server answers a client that half-closed after its request", function()
+  local srv = net.createServer({task = true}, function(sock)
+    local line = sock:readLine()
+    task.sleep(30)  -- the answer comes after the client's end has arrived
+    assert(sock:write("answer to " .. tostring(line) .. "\n"))
+    -- Reading the end now ends our side too (allowHalfOpen false).
+    assert(sock:read() == nil)
+  end)
+  assert(srv:listen(0, "127.0.0.1"))
+  local c = assert(net.connect(srv:address().port, "127.0.0.1"))
+  c:write("question\n")
+  assert(c:finish())
+  assert(c:readLine() == "answer to question")
+  assert(c:read() == nil)
+  c:destroy()
+  srv:close()
+end)
+
 T.run()
