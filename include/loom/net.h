@@ -173,6 +173,7 @@ struct loom_udp_s {
   size_t send_queue_count;
   unsigned int mmsgs; /* datagrams per recvmmsg, 1 = plain recvmsg */
   unsigned int recv_size; /* bytes read per datagram; more is truncated */
+  void* held; /* private: datagrams a recv_stop left undelivered */
 };
 
 struct loom_poll_s {

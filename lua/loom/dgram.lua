@@ -92,10 +92,10 @@ function Socket:_onRecv(err, data, addr)
     self:emit("message", data, rinfo)
     return
   end
-  -- Kept for recv(); stop receiving past the limit. Not from inside
-  -- this callback: with mmsgs the binding is delivering a batch, and
-  -- stopping now would drop the rest of it. The queue may pass the limit
-  -- by at most one batch.
+  -- Kept for recv(); stop receiving past the limit, on the next turn:
+  -- with mmsgs the binding is delivering a batch (a stop inside this
+  -- callback would only make it hold the rest until receiving starts
+  -- again). The queue may pass the limit by at most one batch.
   local t = self._qtail + 1
   self._q[t] = {data, rinfo}
   self._qtail = t

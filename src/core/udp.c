@@ -48,6 +48,7 @@ int loom_udp_init_ex(loom_loop_t* loop, loom_udp_t* u, int family,
   u->send_queue_count = 0;
   u->mmsgs = mmsgs > 1 ? mmsgs : 1;
   u->recv_size = DGRAM_MAX;
+  u->held = NULL;
   return 0;
 }
 
@@ -475,11 +476,14 @@ int loom_udp_send_copy(loom_udp_t* u, const loom_buf_t* bufs,
 
 
 /* Teardown runs no callbacks: the copies the core owns are freed here. */
+static void free_held(loom_udp_t* u);
+
 void loom__udp_detach(loom_udp_t* u) {
   loom_queue_t* q;
   loom_queue_t* next;
   loom_udp_send_t* req;
 
+  free_held(u);
   for (q = loom__queue_head(&u->send_completed); q != &u->send_completed;
        q = next) {
     next = q->next;
@@ -577,6 +581,9 @@ int loom_udp_recv_start(loom_udp_t* u, loom_udp_recv_cb cb) {
   u->recv_cb = cb;
   u->flags |= LOOM__UDP_RECEIVING;
   loom__handle_start((loom_handle_t*) u);
+  /* Datagrams a stop left undelivered come first, on the next pass. */
+  if (u->held != NULL)
+    loom__io_feed(u->loop, &u->io);
   return 0;
 }
 
@@ -594,6 +601,75 @@ int loom_udp_recv_stop(loom_udp_t* u) {
 static int receiving(const loom_udp_t* u) {
   return (u->flags & LOOM__UDP_RECEIVING) &&
          !loom__is_closing((const loom_handle_t*) u);
+}
+
+
+/* Datagrams of a batch that recv_stop, called from the receive callback,
+ * left undelivered: copied out of the loop's buffer and given to the
+ * callback first when receiving starts again, so a stop loses nothing. */
+typedef struct {
+  size_t len;
+  unsigned int flags;
+  struct sockaddr_storage addr;
+  char* data;
+} held_dgram_t;
+
+typedef struct {
+  unsigned int count;
+  unsigned int next;
+  held_dgram_t d[];
+} held_batch_t;
+
+
+static void free_held(loom_udp_t* u) {
+  held_batch_t* h = u->held;
+  if (h == NULL)
+    return;
+  for (unsigned int i = 0; i < h->count; i++)
+    free(h->d[i].data);
+  free(h);
+  u->held = NULL;
+}
+
+
+/* Keeps datagrams first..n-1 of a batch. Out of memory, they are lost
+ * as they were before this existed. */
+static void hold_rest(loom_udp_t* u, struct mmsghdr* msgs, struct iovec* iovs,
+                      struct sockaddr_storage* addrs, int first, int n) {
+  held_batch_t* h = malloc(sizeof(*h) + (size_t) (n - first) * sizeof(held_dgram_t));
+  int i;
+  if (h == NULL)
+    return;
+  h->count = 0;
+  h->next = 0;
+  for (i = first; i < n; i++) {
+    held_dgram_t* d = &h->d[h->count];
+    d->len = msgs[i].msg_len;
+    d->flags = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? LOOM_UDP_PARTIAL : 0;
+    d->addr = addrs[i];
+    d->data = malloc(d->len > 0 ? d->len : 1);
+    if (d->data == NULL)
+      break;
+    memcpy(d->data, iovs[i].iov_base, d->len);
+    h->count++;
+  }
+  u->held = h;
+}
+
+
+/* Gives the held datagrams to the callback while it keeps receiving. */
+static void deliver_held(loom_udp_t* u) {
+  held_batch_t* h;
+  while ((h = u->held) != NULL && h->next < h->count && receiving(u)) {
+    held_dgram_t* d = &h->d[h->next++];
+    loom_buf_t buf;
+    buf.base = d->data;
+    buf.len = d->len;
+    u->recv_cb(u, (ssize_t) d->len, &buf, (const struct sockaddr*) &d->addr, d->flags);
+  }
+  h = u->held;
+  if (h != NULL && h->next >= h->count)
+    free_held(u);
 }
 
 
@@ -640,6 +716,10 @@ static int recv_batch(loom_udp_t* u) {
                (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? LOOM_UDP_PARTIAL
                                                       : 0);
   }
+  if (i < n && !loom__is_closing((loom_handle_t*) u) && u->held == NULL) {
+    hold_rest(u, msgs, iovs, addrs, i, n);
+    return 0;
+  }
   return n == (int) want ? n : 0; /* a short batch drained the socket */
 }
 
@@ -683,6 +763,14 @@ void loom__udp_io(loom_loop_t* loop, loom__io_t* w, unsigned int events) {
   loom_udp_t* u = loom__queue_data(w, loom_udp_t, io);
   int count;
   (void) loop;
+
+  if (u->held != NULL) {
+    deliver_held(u);
+    if (loom__is_closing((loom_handle_t*) u))
+      return;
+    if (u->held != NULL)
+      events &= ~(unsigned int) POLLIN; /* stopped again: read nothing new */
+  }
 
   if (events & (POLLIN | POLLERR)) {
     /* Replies sent from the receive callbacks (the echo and game-server
@@ -890,6 +978,7 @@ void loom__udp_close(loom_udp_t* u) {
       drain_send_queue(u);
   }
   loom_udp_recv_stop(u);
+  free_held(u);
   loom__io_close(u->loop, &u->io);
   if (udp_fd(u) >= 0) {
     loom__close(udp_fd(u));

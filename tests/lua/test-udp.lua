@@ -269,4 +269,43 @@ test("options and errors", function(expect)
   uv.walk(function(h) if h:get_type() == "timer" then h:close() end end)
 end)
 
+test("recv_stop inside the callback loses nothing of a recvmmsg batch: the rest comes at the next recv_start", function(expect, uv)
+  local r = uv.new_udp({family = "inet", mmsgs = 32})
+  assert(r:bind("127.0.0.1", 0))
+  local port = r:getsockname().port
+  local s = uv.new_udp()
+  for i = 1, 32 do assert(s:try_send("d" .. i, "127.0.0.1", port)) end
+  local got = {}
+  local done = expect(function()
+    for i = 1, 32 do assert(got[i] == "d" .. i, tostring(got[i])) end
+  end)
+  local function on(err, data)
+    assert(not err, err)
+    if not data then return end
+    got[#got + 1] = data
+    if #got == 32 then
+      r:close(); s:close()
+      done()
+    elseif #got % 5 == 0 then
+      -- Stop in the middle of the batch, start again a little later.
+      r:recv_stop()
+      local t = uv.new_timer()
+      t:start(5, 0, function() t:close(); r:recv_start(on) end)
+    end
+  end
+  r:recv_start(on)
+end)
+
+test("a handle closed with held datagrams frees them", function(_, uv)
+  local r = uv.new_udp({family = "inet", mmsgs = 8})
+  assert(r:bind("127.0.0.1", 0))
+  local s = uv.new_udp()
+  for i = 1, 8 do assert(s:try_send("x" .. i, "127.0.0.1", r:getsockname().port)) end
+  r:recv_start(function(_, data)
+    if data then r:recv_stop() end
+  end)
+  local t = uv.new_timer()
+  t:start(20, 0, function() t:close(); r:close(); s:close() end)
+end)
+
 T.run()
