@@ -28,6 +28,7 @@ local notes = {
   pipe_open = "a descriptor a handle already holds gives EEXIST (it would be closed twice)",
   fs_close = "the loop's own descriptors (the poller, its wake-up eventfd, c-ares's sockets, a watcher's inotify descriptor) are refused with EBADF: closing one would hang the loop",
   fs_scandir_next = "a finished scandir request may be passed to `new_thread` and `queue_work` (as luv): the other state iterates its own copy of the entries not yet taken",
+  getaddrinfo = "the system resolver's `options timeout:N attempts:N` (resolv.conf, and RES_OPTIONS) are honoured, which c-ares 1.18 alone ignores: with a dead nameserver it gives up when getent would",
   random = "with a callback the bytes are made on the thread pool and the call returns 0; the callback gets `(err, bytes)`; as luv: flags other than 0 (nil, 0 or a table are accepted) give EINVAL and a negative length E2BIG, returned or passed to the callback",
   fs_statfs = "luv's fields and `frsize` (libuv's f_frsize)",
   translate_sys_error = "returns \"ENAME: message\", \"ENAME\" (as luv 1.44)",

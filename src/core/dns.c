@@ -17,6 +17,7 @@
 #include "dns_internal.h"
 
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,13 +220,63 @@ int loom__dns_channel_new(loom_loop_t* loop, struct ares_options* opts,
 }
 
 
+/* Reads "timeout:N" and "attempts:N" from an options list (glibc's
+ * resolv.conf words; RES_OPTIONS uses the same). */
+static void read_resolver_words(const char* s, int* timeout_s, int* attempts) {
+  while (s != NULL && *s != '\0') {
+    int n;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+      s++;
+    if (*s == '\0')
+      break;
+    if (sscanf(s, "timeout:%d", &n) == 1 && n >= 0)
+      *timeout_s = n > 30 ? 30 : n;          /* glibc's RES_MAXRETRANS */
+    else if (sscanf(s, "attempts:%d", &n) == 1 && n >= 0)
+      *attempts = n > 5 ? 5 : n;             /* glibc's RES_MAXRETRY */
+    while (*s != '\0' && *s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+      s++;
+  }
+}
+
+
+/* The system resolver's timeout and attempts, which c-ares 1.18 does not
+ * read (it knows only its own retrans:/retry:): with a dead nameserver
+ * and "options timeout:1 attempts:2", glibc gives up in 2-3 s while
+ * c-ares's defaults wait 75 s. -1 where nothing is set. */
+static void system_resolver_options(int* timeout_s, int* attempts) {
+  char line[512];
+  FILE* f = fopen("/etc/resolv.conf", "re");
+  *timeout_s = -1;
+  *attempts = -1;
+  if (f != NULL) {
+    while (fgets(line, sizeof(line), f) != NULL) {
+      if (strncmp(line, "options", 7) == 0 && (line[7] == ' ' || line[7] == '\t'))
+        read_resolver_words(line + 8, timeout_s, attempts);
+    }
+    fclose(f);
+  }
+  read_resolver_words(getenv("RES_OPTIONS"), timeout_s, attempts);
+}
+
+
 int loom__dns_default(loom_loop_t* loop, loom__dns_t** out) {
   struct ares_options opts;
+  int optmask = 0;
+  int timeout_s, attempts;
   int err;
 
   if (loop->dns == NULL) {
     memset(&opts, 0, sizeof(opts));
-    err = loom__dns_channel_new(loop, &opts, 0, &loop->dns);
+    system_resolver_options(&timeout_s, &attempts);
+    if (timeout_s > 0) {
+      opts.timeout = timeout_s * 1000;
+      optmask |= ARES_OPT_TIMEOUTMS;
+    }
+    if (attempts > 0) {
+      opts.tries = attempts;
+      optmask |= ARES_OPT_TRIES;
+    }
+    err = loom__dns_channel_new(loop, &opts, optmask, &loop->dns);
     if (err != 0)
       return err;
   }

@@ -217,4 +217,42 @@ test("argument errors", function()
   assert(cb)
 end)
 
+-- A private mount namespace (unshare -m, as root) lets a resolv.conf of
+-- the test's own stand in for the system's: its nameserver is a UDP
+-- socket of the script that reads and never answers.
+local function with_resolv_conf(conf, env)
+  local dir = T.tmpdir()
+  local path = dir .. "/resolv.conf"
+  T.write_file(path, conf)
+  local script = T.script_file([[
+    io.stdout:setvbuf("no")
+    local uv = require "loom"
+    local silent = uv.new_udp()
+    if not silent:bind("127.0.0.1", 53) then print("skip: port 53") os.exit(0) end
+    silent:recv_start(function() end)
+    local t0 = uv.hrtime()
+    uv.getaddrinfo("nothing-here.invalid", nil, {socktype = "stream"}, function(err)
+      print(("%s %.1f"):format(tostring(err), (uv.hrtime() - t0) / 1e9))
+      silent:close()
+    end)
+  ]])
+  return T.sh(("unshare -m sh -c %s"):format(T.q(("mount --bind %s /etc/resolv.conf && %s timeout 30 %s %s")
+    :format(T.q(path), env or "", T.q(T.runner), T.q(script)))))
+end
+
+test("getaddrinfo follows resolv.conf's timeout and attempts (and RES_OPTIONS), as the system resolver", function()
+  local out, err = with_resolv_conf("nameserver 127.0.0.1\noptions timeout:1 attempts:2\n")
+  if out == "" and err:match("unshare") then
+    print("# skip: no private mount namespace here (" .. err:gsub("\n", " ") .. ")")
+    return
+  end
+  if out:match("^skip") then print("# " .. out); return end
+  local name, secs = out:match("^(%S+) ([%d.]+)")
+  -- c-ares's own defaults would wait 75 s; glibc gives up after 2-3 s.
+  assert(name == "EAI_AGAIN" and tonumber(secs) < 6, out .. err)
+  out = with_resolv_conf("nameserver 127.0.0.1\n", "RES_OPTIONS='timeout:1 attempts:1'")
+  name, secs = out:match("^(%S+) ([%d.]+)")
+  assert(name == "EAI_AGAIN" and tonumber(secs) < 4, out)
+end)
+
 T.run()
