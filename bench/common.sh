@@ -1,7 +1,8 @@
 # bench/common.sh: helpers the network benchmark scripts share (sourced
 # from the repository's root). Sourcing it builds the release runner and
-# the load generator and sets LOADGEN. The caller defines start_server
-# NAME [ARGS...], which sets SERVER_PID, and PORT.
+# the load generator and sets LOADGEN. The caller sets PORT, and either
+# fills server_cmd (NAME -> command) for the start_server below or
+# defines a start_server NAME [ARGS...] of its own that sets SERVER_PID.
 
 if [ ! -x build-release/loom ]; then
   meson setup build-release --buildtype=release -Dtests=false >/dev/null
@@ -61,4 +62,14 @@ print_rows() {
     per_cpu[$s]=$(awk -v r="$r" -v c="$c" 'BEGIN { printf "%.0f", (c > 0) ? r / (c / 100) : 0 }')
     printf '%-9s %10s %8s %14s %9s %9s\n' "$s" "$r" "$c" "${per_cpu[$s]}" "$l50" "$l99"
   done
+}
+
+# start_server NAME: runs server_cmd[NAME] pinned to CPU 0 and waits for
+# its first line ("ready"); sets SERVER_PID.
+SERVER_PID=
+start_server() {
+  coproc SRV { exec taskset -c 0 ${server_cmd[$1]}; }
+  SERVER_PID=$SRV_PID
+  local line
+  read -r -t 10 line <&"${SRV[0]}" || { echo "$1 did not start" >&2; return 1; }
 }

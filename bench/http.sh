@@ -22,13 +22,6 @@ declare -A server_cmd=(
 )
 SERVERS="raw loom-cb loom-co node"
 
-SERVER_PID=
-start_server() {
-  coproc SRV { exec taskset -c 0 ${server_cmd[$1]}; }
-  SERVER_PID=$SRV_PID
-  local line
-  read -r -t 10 line <&"${SRV[0]}" || { echo "$1 did not start" >&2; return 1; }
-}
 
 # wrk's latency ("612.00us", "2.05ms", "1.10s") in microseconds.
 to_us() { awk '{ v = $1; u = $1; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);

@@ -29,13 +29,6 @@ declare -A server_cmd=(
 )
 SERVERS="binding net-cb net-co luv node"
 
-SERVER_PID=
-start_server() {
-  coproc SRV { exec taskset -c 0 ${server_cmd[$1]}; }
-  SERVER_PID=$SRV_PID
-  local line
-  read -r -t 10 line <&"${SRV[0]}" || { echo "$1 did not start" >&2; return 1; }
-}
 
 declare -A rps cpu p50 p99
 for _ in $(seq "$ROUNDS"); do
