@@ -168,21 +168,14 @@ end
 
 -- The response: readable for its body ------------------------------------------
 
-IncomingMessage = stream.Readable:extend("loom.http.ClientResponse")
+IncomingMessage = common.IncomingMessage:extend("loom.http.ClientResponse")
 M.IncomingMessage = IncomingMessage
-IncomingMessage._co = true
-IncomingMessage.complete = false
 
 local resume -- forward
 
-function IncomingMessage:_read()
-  local conn = self._conn
-  if conn and conn.res == self and conn.paused then resume(conn) end
-end
-
---- In a task: the whole body ("" for none), or nil and an error.
-function IncomingMessage:body(max)
-  return self:readAll(max)
+-- common.IncomingMessage's _read: the response's reader wants more.
+function Conn:_resumeFor(res)
+  if self.res == res and self.paused then resume(self) end
 end
 
 -- ClientRequest -------------------------------------------------------------------

@@ -1,6 +1,7 @@
 -- loom.http.common: what the HTTP server and client share: status texts,
 -- methods, header checks, the Date value, and the binding's parser.
 local uv = require "loom"
+local stream = require "loom.stream"
 
 local M = {}
 
@@ -99,5 +100,28 @@ function M.length_line(n)
 end
 
 M.new_parser = uv.new_http_parser
+
+-- What a request (server side) and a response (client side) share: a
+-- Readable of the body whose source is the connection. Its errors reach
+-- only "error" listeners: a peer that goes away must not reach the
+-- loop's error policy ("aborted" and "close" tell the rest).
+local IncomingMessage = stream.Readable:extend("loom.http.IncomingMessage")
+M.IncomingMessage = IncomingMessage
+IncomingMessage._co = true
+IncomingMessage.complete = false
+IncomingMessage.aborted = false
+
+-- The reader wants more of the body: the connection reads again (if this
+-- message is still the one it reads for).
+function IncomingMessage:_read()
+  local c = self._conn
+  if c then c:_resumeFor(self) end
+end
+
+--- In a task: the whole body as a string ("" for none), or nil and an
+--- error (EMSGSIZE past max bytes).
+function IncomingMessage:body(max)
+  return self:readAll(max)
+end
 
 return M

@@ -33,18 +33,10 @@ local now = uv.now
 
 -- IncomingMessage: a request, readable for its body -------------------------
 
-local IncomingMessage = stream.Readable:extend("loom.http.IncomingMessage")
+local IncomingMessage = common.IncomingMessage:extend("loom.http.IncomingMessage")
 M.IncomingMessage = IncomingMessage
-IncomingMessage.complete = false
-IncomingMessage.aborted = false
 
 local resume_body -- forward
-
--- The reader wants more of the body: the connection reads again.
-function IncomingMessage:_read()
-  local c = self._conn
-  if c and c.req == self and c.paused then resume_body(c) end
-end
 
 --- In a task: the whole body as a string ("" for none), or nil and an
 --- error (EMSGSIZE past max bytes, default the server's maxBodySize).
@@ -75,6 +67,11 @@ function Peer:__index(k)
   return Peer[k]
 end
 function Peer:destroy() self._c:destroy() end
+
+-- common.IncomingMessage's _read: the request's reader wants more.
+function Conn:_resumeFor(req)
+  if self.req == req and self.paused then resume_body(self) end
+end
 
 local process, queue_write -- forward
 
@@ -503,10 +500,8 @@ ServerResponse._noBody = false
 ServerResponse._h = false
 ServerResponse._special = false
 -- A client that goes away must not take the server with it: errors of
--- requests and responses (ECONNRESET, EPIPE) reach only their "error"
--- listeners, never the loop's error policy ("aborted" and "close" tell
--- the rest).
-IncomingMessage._co = true
+-- responses (EPIPE), as of requests (common.IncomingMessage), reach only
+-- their "error" listeners.
 ServerResponse._co = true
 IncomingMessage.upgrade = false
 IncomingMessage._connect = false
