@@ -453,6 +453,21 @@ task_test("client against Node's http server (a second implementation)", functio
   assert(node:wait(5000) == 0)
 end)
 
+task_test("a large answer to a large body the handler never read arrives whole", function()
+  local big = ("z"):rep(200000)
+  local srv, port = serve(nil, function(_, res) res:finish(big) end)
+  local res = assert(http.fetch("http://127.0.0.1:" .. port .. "/", {method = "POST", body = big,
+                                                                   agent = false}))
+  local body, err = res:body()
+  assert(body == big, tostring(err))
+  -- A chunked upload the same way.
+  local req = http.request("http://127.0.0.1:" .. port .. "/", {method = "PUT", agent = false})
+  req:write(big)
+  res = assert(req:finish())
+  assert(res:body() == big)
+  srv:close()
+end)
+
 test("bad arguments raise naming the argument", function()
   T.raises("bad argument #1 to 'createServer' %(options table expected", http.createServer, 42)
   T.raises("bad argument #2 to 'createServer' %(function expected", http.createServer, {}, 42)

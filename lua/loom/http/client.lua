@@ -229,7 +229,8 @@ local function head_text(req, body_len)
   return concat(parts)
 end
 
--- Sends through the connection, or keeps it until there is one.
+-- Sends data (a string or an array of strings: one writev, no copy)
+-- through the connection, or keeps it until there is one.
 local function send(req, data)
   local conn = req._conn
   if conn then
@@ -237,7 +238,11 @@ local function send(req, data)
   else
     local p = req._pending
     if not p then p = {}; req._pending = p end
-    p[#p + 1] = data
+    if type(data) == "table" then
+      for i = 1, #data do p[#p + 1] = data[i] end
+    else
+      p[#p + 1] = data
+    end
   end
 end
 
@@ -247,7 +252,8 @@ function ClientRequest:_writeNow(chunk, cb)
     error("bad argument #1 to 'write' (string expected, got " .. type(chunk) .. ")", 3)
   end
   if not self.headersSent then send(self, head_text(self, nil)) end
-  if #chunk > 0 then send(self, ("%x\r\n%s\r\n"):format(#chunk, chunk)) end
+  -- The chunk goes out as it is, between its framing (no copy of it).
+  if #chunk > 0 then send(self, {("%x\r\n"):format(#chunk), chunk, "\r\n"}) end
   if cb then timer.setImmediate(cb) end
   return true
 end
@@ -276,7 +282,7 @@ function ClientRequest:_end(data)
   if not self.headersSent and (data == nil or type(data) == "string") then
     local body = data or ""
     local text = head_text(self, #body)
-    send(self, #body > 0 and text .. body or text)
+    send(self, #body > 0 and {text, body} or text)
     self._sentAll = true
     self._simple = #body == 0
     self._wfinished = true

@@ -396,6 +396,10 @@ end
 
 local response_done -- forward
 
+-- Bodies up to this size go out in one string with the head (one small
+-- copy, one write); larger ones beside it, uncopied.
+local SMALL_BODY = 16384
+
 -- loom.stream's write path: frames a chunk (chunked coding when the
 -- length is not known) and writes it with the head if that is unsent.
 function ServerResponse:_writeNow(chunk, cb)
@@ -452,12 +456,18 @@ function ServerResponse:finish(data, cb)
     local c = self._conn
     local body = data or ""
     self._wending = true
-    local text = head_text(self, #body, #body > 0 and not self._noBody and body or nil)
-    -- conn_write's common case, inline: the kernel takes it all.
-    if not c.closed then
-      local n = c.h:try_write(text)
-      if n ~= #text then
-        queue_write(c, (n and n > 0) and text:sub(n + 1) or text)
+    local send_body = #body > 0 and not self._noBody
+    if send_body and #body > SMALL_BODY then
+      -- A large body is not copied behind the head: one writev of both.
+      conn_write(c, {head_text(self, #body, nil), body})
+    else
+      local text = head_text(self, #body, send_body and body or nil)
+      -- conn_write's common case, inline: the kernel takes it all.
+      if not c.closed then
+        local n = c.h:try_write(text)
+        if n ~= #text then
+          queue_write(c, (n and n > 0) and text:sub(n + 1) or text)
+        end
       end
     end
     if cb then self:once("finish", function() cb() end) end
@@ -539,8 +549,9 @@ function response_done(c, res)
   -- next request can be found; a large one is not worth it.
   if c.state == "body" then
     if req._body == "length" and c.left > c.server.maxDiscard then
-      c:destroy()
-      return
+      -- Not worth reading: the connection ends, after the answer has
+      -- gone (closing at once would cut the answer and reset the client).
+      return close_after_writes(c)
     end
     c.discard = true
   end
