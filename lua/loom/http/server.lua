@@ -658,7 +658,6 @@ local function start_request(c, req)
                             chunkedEncoding = false, _task = false}, ServerResponse)
   if req.method == "HEAD" then res._noBody = true end
   c.req, c.active = req, res
-  c.requests = c.requests + 1
   local kind = req._body
   if kind == "none" then
     req._rended = true
@@ -890,7 +889,7 @@ function Server:_acceptRaw(h)
   -- table is made at its final size.
   local parser = common.new_parser("request", self._limits)
   local c = setmetatable({h = h, server = self, parser = parser, head = parser.head, pos = 1,
-                          state = "head", requests = 0, buf = false, active = false,
+                          state = "head", buf = false, active = false,
                           req = false, closed = false, closing = false, processing = false,
                           paused = false, probing = false, waitDrain = false, peerEnded = false,
                           discard = false, deadline = false, dkind = false, waiter = false,
