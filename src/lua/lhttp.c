@@ -24,6 +24,7 @@ typedef struct {
   loom_http_kind kind;
   loom_http_limits_t limits;
   int raw_headers;         /* also fill req.rawHeaders */
+  int lean;                /* framing only as results, not fields */
   size_t scanned;          /* how far the head's end was searched */
   loom_http_chunked_t chunked;
   loom_http_field_t fields[]; /* limits.max_fields */
@@ -54,14 +55,14 @@ static uint32_t limit_field(lua_State* L, int idx, const char* name,
 
 /* uv.new_http_parser(kind, [limits]): kind "request" or "response";
  * limits max_head, max_fields, max_target, max_chunk_ext, raw_headers,
- * and metatable: the metatable of the tables head() makes (user value 1
- * of the parser). */
+ * lean (framing only in head()'s results), and metatable: the metatable
+ * of the tables head() makes (user value 1 of the parser). */
 static int new_http_parser(lua_State* L) {
   static const char* const kinds[] = {"request", "response", NULL};
   int kind = luaL_checkoption(L, 1, NULL, kinds);
   loom_http_limits_t limits;
   lhttp_parser* p;
-  int raw = 0;
+  int raw = 0, lean = 0;
 
   lua_settop(L, 2);
   loom_http_limits_default(&limits);
@@ -74,7 +75,9 @@ static int new_http_parser(lua_State* L) {
                                        1u << 30);
     lua_getfield(L, 2, "raw_headers");
     raw = lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    lua_getfield(L, 2, "lean");
+    lean = lua_toboolean(L, -1);
+    lua_pop(L, 2);
   }
   p = lua_newuserdatauv(L, sizeof(*p) + limits.max_fields * sizeof(loom_http_field_t), 1);
   if (!lua_isnoneornil(L, 2)) {
@@ -86,6 +89,7 @@ static int new_http_parser(lua_State* L) {
   p->kind = kind == 0 ? LOOM_HTTP_REQUEST : LOOM_HTTP_RESPONSE;
   p->limits = limits;
   p->raw_headers = raw;
+  p->lean = lean;
   p->scanned = 0;
   loom_http_chunked_init(&p->chunked);
   luaL_setmetatable(L, PARSER_MT);
@@ -201,7 +205,11 @@ static void push_raw_fields(lua_State* L, const char* base,
 static const char* const body_names[] = {"none", "length", "chunked", "eof"};
 
 /* p:head(s, [pos], [msg], [request_method]): fills msg, or a new table
- * with room for the fields loom.http adds (returned after the length). */
+ * with room for the fields loom.http adds (returned after the length),
+ * then true when the message asks for more than a plain exchange
+ * (upgrade, CONNECT, Expect: 100-continue), then the framing: the body's
+ * kind, its Content-Length (0 unless "length"), keep-alive. Without the
+ * lean option the framing is also in msg (_body, _length, _keepAlive). */
 static int parser_head(lua_State* L) {
   lhttp_parser* p = check_parser(L);
   size_t len;
@@ -213,7 +221,8 @@ static int parser_head(lua_State* L) {
 
   if (lua_isnoneornil(L, 4)) {
     lua_settop(L, 5);
-    lua_createtable(L, 0, 16);
+    /* A lean message has its 4 fields and the few its user adds. */
+    lua_createtable(L, 0, p->lean ? 8 : 16);
     if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE)
       lua_setmetatable(L, -2);
     else
@@ -256,14 +265,16 @@ static int parser_head(lua_State* L) {
     push_raw_fields(L, s, p->fields, head.nfields);
     lua_setfield(L, 4, "rawHeaders");
   }
-  lua_pushstring(L, body_names[head.body]);
-  lua_setfield(L, 4, "_body");
-  if (head.body == LOOM_HTTP_BODY_LENGTH) {
-    lua_pushinteger(L, (lua_Integer) head.content_length);
-    lua_setfield(L, 4, "_length");
+  if (!p->lean) {
+    lua_pushstring(L, body_names[head.body]);
+    lua_setfield(L, 4, "_body");
+    if (head.body == LOOM_HTTP_BODY_LENGTH) {
+      lua_pushinteger(L, (lua_Integer) head.content_length);
+      lua_setfield(L, 4, "_length");
+    }
+    lua_pushboolean(L, head.keep_alive);
+    lua_setfield(L, 4, "_keepAlive");
   }
-  lua_pushboolean(L, head.keep_alive);
-  lua_setfield(L, 4, "_keepAlive");
   if (head.upgrade) {
     lua_pushboolean(L, 1);
     lua_setfield(L, 4, "upgrade");
@@ -280,7 +291,14 @@ static int parser_head(lua_State* L) {
     loom_http_chunked_init(&p->chunked);
   lua_pushinteger(L, n);
   lua_pushvalue(L, 4);
-  return 2;
+  /* The caller's common case needs no look at the fields above. */
+  lua_pushboolean(L, head.upgrade || head.connect || head.expect_continue);
+  /* The framing again, as results: a caller that keeps it elsewhere
+   * (lean) spares the message three fields. */
+  lua_pushstring(L, body_names[head.body]);
+  lua_pushinteger(L, head.body == LOOM_HTTP_BODY_LENGTH ? (lua_Integer) head.content_length : 0);
+  lua_pushboolean(L, head.keep_alive);
+  return 6;
 }
 
 

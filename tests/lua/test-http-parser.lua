@@ -10,8 +10,9 @@ test("head: a request into the table given, headers case-insensitive", function(
   local s = "xxGET /a?b=1 HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nx-a: 2\r\nSet-Cookie: a=1\r\n" ..
             "set-cookie: b=2, c\r\nContent-Length: 5\r\n\r\nhello"
   local req = {}
-  local n = p:head(s, 3, req)
+  local n, same, unusual = p:head(s, 3, req)
   assert(n == #s - 2 - 5, n)
+  assert(same == req and unusual == false)
   assert(req.method == "GET" and req.url == "/a?b=1" and req.httpVersion == "1.1")
   assert(req.headers.host == "h" and req.headers.Host == "h" and req.headers.HOST == "h")
   assert(req.headers["x-a"] == "1, 2")
@@ -20,6 +21,14 @@ test("head: a request into the table given, headers case-insensitive", function(
   assert(req._body == "length" and req._length == 5 and req._keepAlive == true)
   assert(#req.rawHeaders == 12 and req.rawHeaders[1] == "Host" and req.rawHeaders[4] == "1")
   assert(req.upgrade == nil and req._expectContinue == nil)
+  -- The third value says that the head asks for more than a plain
+  -- exchange: an upgrade, CONNECT, or Expect: 100-continue.
+  for _, head in ipairs{"GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: ws\r\n\r\n",
+                        "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n",
+                        "PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\n"} do
+    local m, t, more = p:head(head, 1)
+    assert(m == #head and type(t) == "table" and more == true, head)
+  end
 end)
 
 test("head: incomplete input is false; the search resumes where it stopped", function()

@@ -26,7 +26,8 @@ local common = require "loom.http.common"
 
 local M = {}
 local status_lines, check_header, http_date = common.status_lines, common.check_header, common.date
-local date_line, length_line = common.date_line, common.length_line
+local date_line, length_line, length_lines = common.date_line, common.length_line,
+                                             common.length_lines
 local wake, park = task.wake, task.park
 local concat = table.concat
 local now = uv.now
@@ -326,7 +327,8 @@ function ServerResponse:writeHead(status, msg, headers)
   return self
 end
 
--- The head to send: status line, fields, framing, Date, Connection.
+-- The head to send: status line, fields, framing, Date, Connection,
+-- then body (if given) in the same string.
 -- body_len: the whole body's length (finish), or nil: chunked if the
 -- caller did not give a length.
 local function head_text(res, body_len, body)
@@ -372,7 +374,7 @@ local function head_text(res, body_len, body)
   local framing = ""
   if not has_length and not has_te and code >= 200 and code ~= 204 and code ~= 304 then
     if body_len then
-      framing = length_line(body_len)
+      framing = length_lines[body_len] or length_line(body_len)
     elseif req.httpVersion == "1.1" then
       framing = "Transfer-Encoding: chunked\r\n"
       res.chunkedEncoding = true
@@ -383,7 +385,7 @@ local function head_text(res, body_len, body)
   end
   local date = (not has_date and res.sendDate) and date_line() or ""
   local connection = ""
-  if not req._keepAlive or c.closing or c.server._stopping then
+  if not c.keepAlive or c.closing or c.server._stopping then
     c.closing = true
     if not has_conn then connection = "Connection: close\r\n" end
   elseif req.httpVersion == "1.0" and not has_conn then
@@ -443,7 +445,8 @@ end
 --- the response. With nothing written before, head and body go out in
 --- one write with a Content-Length.
 function ServerResponse:finish(data, cb)
-  if type(data) == "function" then data, cb = nil, data end
+  local kind = data ~= nil and type(data)
+  if kind == "function" then data, cb, kind = nil, data, false end
   if self.finished then
     -- Finished already (or answered by the server for a request that
     -- failed): nothing to wait for.
@@ -451,17 +454,15 @@ function ServerResponse:finish(data, cb)
     if cb == nil and task.current() then return true end
     return self
   end
-  if not self.headersSent and not self._wending and not self.finished and
-     (data == nil or type(data) == "string") then
+  if not self.headersSent and not self._wending and (not kind or kind == "string") then
     local c = self._conn
-    local body = data or ""
     self._wending = true
-    local send_body = #body > 0 and not self._noBody
-    if send_body and #body > SMALL_BODY then
+    local len = data and #data or 0
+    if len > SMALL_BODY and not self._noBody then
       -- A large body is not copied behind the head: one writev of both.
-      conn_write(c, {head_text(self, #body, nil), body})
+      conn_write(c, {head_text(self, len, nil), data})
     else
-      local text = head_text(self, #body, send_body and body or nil)
+      local text = head_text(self, len, not self._noBody and data or nil)
       -- conn_write's common case, inline: the kernel takes it all.
       if not c.closed then
         local n = c.h:try_write(text)
@@ -506,6 +507,9 @@ local function flatten(class)
   end
 end
 ServerResponse._wending = false
+ServerResponse.statusMessage = false
+ServerResponse._ev = false
+ServerResponse._wwait = false
 ServerResponse._noBody = false
 ServerResponse._h = false
 ServerResponse._special = false
@@ -541,14 +545,15 @@ function response_done(c, res)
   local req = res._req
   res._wfinished = true
   res.writable = false
-  if rawget(res, "_ev") then res:emit("finish") end
-  if rawget(res, "_wwait") then stream.wake_writers(res, true) end
+  -- Both are in every response table (false until used).
+  if res._ev then res:emit("finish") end
+  if res._wwait then stream.wake_writers(res, true) end
   if c.closed then return end
   if c.closing or c.peerEnded then return close_after_writes(c) end
   -- A body the handler left unread is read and dropped, so that the
   -- next request can be found; a large one is not worth it.
   if c.state == "body" then
-    if req._body == "length" and c.left > c.server.maxDiscard then
+    if c.bodyKind == "length" and c.left > c.server.maxDiscard then
       -- Not worth reading: the connection ends, after the answer has
       -- gone (closing at once would cut the answer and reset the client).
       return close_after_writes(c)
@@ -647,7 +652,7 @@ local function hand_over(c, req, event)
   c.server:emit(event, req, sock, rest)
 end
 
-local function start_request(c, req)
+local function start_request(c, req, unusual, kind, length)
   local srv = c.server
   req._conn = c
   req.socket = c.peer
@@ -655,10 +660,10 @@ local function start_request(c, req)
   -- is made at its final size, never rehashed.
   local res = setmetatable({_conn = c, _req = req, _wending = false, headersSent = false,
                             finished = false, writableEnded = false, _h = false, _special = false,
-                            chunkedEncoding = false, _task = false}, ServerResponse)
-  if req.method == "HEAD" then res._noBody = true end
+                            chunkedEncoding = false, _task = false, _noBody = req.method == "HEAD",
+                            _ev = false, _wwait = false, _wfinished = false,
+                            writable = true}, ServerResponse)
   c.req, c.active = req, res
-  local kind = req._body
   if kind == "none" then
     req._rended = true
     req.complete = true
@@ -667,11 +672,11 @@ local function start_request(c, req)
   else
     if kind == "length" then
       local max = srv.maxBodySize
-      if max and req._length > max then
+      if max and length > max then
         c.active = false
         return fail_request(c, 413)
       end
-      c.left = req._length
+      c.left = length
     else
       c.got = 0
     end
@@ -679,20 +684,22 @@ local function start_request(c, req)
     c.discard = false
     next_deadline(c, "request", srv.requestTimeout)
   end
-  if (req.upgrade and srv:listenerCount("upgrade") > 0) then
-    c.active = false
-    return hand_over(c, req, "upgrade")
-  end
-  if req._connect then
-    c.active = false
-    if srv:listenerCount("connect") > 0 then return hand_over(c, req, "connect") end
-    return fail_request(c, 400, "CONNECT is not served here")
-  end
-  if req._expectContinue then
-    if srv:listenerCount("checkContinue") > 0 then
-      return srv:emit("checkContinue", req, res)
+  if unusual then
+    if (req.upgrade and srv:listenerCount("upgrade") > 0) then
+      c.active = false
+      return hand_over(c, req, "upgrade")
     end
-    res:writeContinue()
+    if req._connect then
+      c.active = false
+      if srv:listenerCount("connect") > 0 then return hand_over(c, req, "connect") end
+      return fail_request(c, 400, "CONNECT is not served here")
+    end
+    if req._expectContinue then
+      if srv:listenerCount("checkContinue") > 0 then
+        return srv:emit("checkContinue", req, res)
+      end
+      res:writeContinue()
+    end
   end
   if srv._task then
     dispatch(c, req, res)
@@ -708,7 +715,7 @@ end
 local function feed_body(c)
   local req, buf, pos = c.req, c.buf, c.pos
   local avail = #buf - pos + 1
-  if req._body == "length" then
+  if c.bodyKind == "length" then
     local take = avail < c.left and avail or c.left
     if take == 0 then return false end
     local chunk = (pos == 1 and take == #buf) and buf or buf:sub(pos, pos + take - 1)
@@ -759,14 +766,21 @@ function process(c)
         c.buf, c.pos = false, 1
         break
       end
-      if c.dkind ~= "head" then next_deadline(c, "head", c.server.headersTimeout) end
-      local n, req, _, status = c.head(c.parser, buf, c.pos)
+      local n, req, unusual, kind, length, keep_alive = c.head(c.parser, buf, c.pos)
       if not n then
-        if n == nil then fail_request(c, status, (req:gsub("^EPROTO: ", ""))) end
+        if n == nil then
+          -- nil, "EPROTO: why", "EPROTO", status
+          fail_request(c, kind, (req:gsub("^EPROTO: ", "")))
+        elseif c.dkind ~= "head" then
+          -- The head has begun and is not all here: from now on it has
+          -- headersTimeout to arrive (a whole head needs no deadline).
+          next_deadline(c, "head", c.server.headersTimeout)
+        end
         break
       end
       c.pos = c.pos + n
-      start_request(c, req)
+      c.bodyKind, c.keepAlive = kind, keep_alive
+      start_request(c, req, unusual, kind, length)
     elseif c.state == "body" then
       if not buf or c.pos > #buf then
         c.buf, c.pos = false, 1
@@ -801,19 +815,8 @@ function resume_body(c)
   if not c.paused and not c.closed and c.state ~= "dead" then c.h:read_start(c.onread) end
 end
 
-local function on_read(c, err, data)
-  if data then
-    local buf = c.buf
-    if buf then
-      c.buf = (c.pos > 1 and buf:sub(c.pos) or buf) .. data
-      c.pos = 1
-    else
-      c.buf, c.pos = data, 1
-    end
-    if not c.processing then process(c) end
-    return
-  end
-  -- The end of the input, or an error.
+-- The end of the input, or an error.
+local function on_end(c, err)
   c.peerEnded = true
   c.h:read_stop()
   if err or not c.active then
@@ -894,9 +897,22 @@ function Server:_acceptRaw(h)
                           paused = false, probing = false, waitDrain = false, peerEnded = false,
                           discard = false, deadline = false, dkind = false, waiter = false,
                           task = false, left = 0, got = 0, peer = false, onread = false,
-                          onflush = false, nextReq = false, nextRes = false}, Conn)
+                          onflush = false, nextReq = false, nextRes = false,
+                          bodyKind = false, keepAlive = false}, Conn)
   c.peer = setmetatable({_c = c}, Peer)
-  c.onread = function(err, data) on_read(c, err, data) end
+  -- The read callback does the common work itself (one call less per
+  -- read): keep the unparsed input, parse it.
+  c.onread = function(err, data)
+    if not data then return on_end(c, err) end
+    local buf = c.buf
+    if buf then
+      c.buf = (c.pos > 1 and buf:sub(c.pos) or buf) .. data
+      c.pos = 1
+    else
+      c.buf, c.pos = data, 1
+    end
+    if not c.processing then process(c) end
+  end
   c.onflush = function(err) on_flush(c, err) end
   self._live[c] = true
   next_deadline(c, "head", self.headersTimeout)
@@ -935,8 +951,9 @@ function M.createServer(opts, handler)
   -- The parser makes the request tables with IncomingMessage as their
   -- metatable (one Lua call less per request).
   srv._limits = {max_head = srv.maxHeaderSize, max_fields = srv.maxHeadersCount,
-                 max_target = srv.maxUrlLength, metatable = IncomingMessage}
+                 max_target = srv.maxUrlLength, metatable = IncomingMessage, lean = true}
   srv._live = {}
+  srv._stopping = false
   srv._task = opts.task and true or false
   srv._handler = handler
   return srv
