@@ -79,7 +79,8 @@ static int new_http_parser(lua_State* L) {
     lean = lua_toboolean(L, -1);
     lua_pop(L, 2);
   }
-  p = lua_newuserdatauv(L, sizeof(*p) + limits.max_fields * sizeof(loom_http_field_t), 1);
+  /* User values: 1 the messages' metatable, 2 the string cache. */
+  p = lua_newuserdatauv(L, sizeof(*p) + limits.max_fields * sizeof(loom_http_field_t), 2);
   if (!lua_isnoneornil(L, 2)) {
     if (lua_getfield(L, 2, "metatable") == LUA_TTABLE)
       lua_setiuservalue(L, -2, 1);
@@ -154,19 +155,72 @@ static void push_lower_name(lua_State* L, const char* base,
 }
 
 
+/* The first fields of a connection's messages repeat from one message
+ * to the next (the same client sends the same Host, User-Agent,
+ * Accept...): the parser keeps the strings of the last head's first
+ * CACHED_FIELDS fields, and one that matches is reused instead of made
+ * again (no hashing and interning; no copy of a long value). */
+#define CACHED_FIELDS 32
+#define CACHED_VALUE_MAX 512
+
+static int same_lower(const char* lower, const char* s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z')
+      c = (char) (c + 32);
+    if (c != lower[i])
+      return 0;
+  }
+  return 1;
+}
+
+
+/* Pushes field i's lower-case name (what == 0) or value (what == 1),
+ * from the cache at cache_idx (0: none) when it holds the same bytes. */
+static void push_field_part(lua_State* L, int cache_idx, const char* base,
+                            const loom_http_field_t* f, uint32_t i, int what) {
+  const char* s = base + (what ? f->value_off : f->name_off);
+  size_t n = what ? f->value_len : f->name_len;
+  int slot = (int) (2 * i + 1 + (uint32_t) what);
+
+  if (cache_idx == 0 || i >= CACHED_FIELDS || n > CACHED_VALUE_MAX) {
+    if (what)
+      lua_pushlstring(L, s, n);
+    else
+      push_lower_name(L, base, f);
+    return;
+  }
+  if (lua_rawgeti(L, cache_idx, slot) == LUA_TSTRING) {
+    size_t cn;
+    const char* c = lua_tolstring(L, -1, &cn);
+    if (cn == n && (what ? memcmp(c, s, n) == 0 : same_lower(c, s, n)))
+      return;
+  }
+  lua_pop(L, 1);
+  if (what)
+    lua_pushlstring(L, s, n);
+  else
+    push_lower_name(L, base, f);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, cache_idx, slot);
+}
+
+
 /* A table of fields: lower-case names; a repeated field's values joined
  * with ", " (RFC 9110 5.3), except set-cookie, whose values become an
- * array (they may hold commas). Keys are looked up case-insensitively. */
+ * array (they may hold commas). Keys are looked up case-insensitively
+ * (the metatable at mt_idx). cache_idx: the parser's string cache, or 0. */
 static void push_fields(lua_State* L, const char* base,
-                        const loom_http_field_t* fields, uint32_t n) {
+                        const loom_http_field_t* fields, uint32_t n,
+                        int mt_idx, int cache_idx) {
   lua_createtable(L, 0, (int) n);
   for (uint32_t i = 0; i < n; i++) {
     const loom_http_field_t* f = &fields[i];
-    push_lower_name(L, base, f);                       /* t name */
+    push_field_part(L, cache_idx, base, f, i, 0);      /* t name */
     lua_pushvalue(L, -1);
     if (lua_rawget(L, -3) == LUA_TNIL) {               /* t name old */
       lua_pop(L, 1);
-      lua_pushlstring(L, base + f->value_off, f->value_len);
+      push_field_part(L, cache_idx, base, f, i, 1);
       lua_rawset(L, -3);
       continue;
     }
@@ -185,7 +239,7 @@ static void push_fields(lua_State* L, const char* base,
     }
     lua_rawset(L, -3);
   }
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &headers_mt_key);
+  lua_pushvalue(L, mt_idx);
   lua_setmetatable(L, -2);
 }
 
@@ -204,6 +258,49 @@ static void push_raw_fields(lua_State* L, const char* base,
 
 static const char* const body_names[] = {"none", "length", "chunked", "eof"};
 
+/* head() is a closure: its upvalues are the parsers' metatable, the
+ * headers' metatable and the strings it stores, made once (lua_setfield
+ * would find each key's string again on every call). */
+enum {
+  UP_PARSER_MT = 1, UP_HEADERS_MT, UP_METHOD, UP_URL, UP_STATUS_CODE,
+  UP_STATUS_MESSAGE, UP_HTTP_VERSION, UP_HEADERS, UP_V10, UP_V11,
+  UP_BODY_NAMES, UP_COUNT = UP_BODY_NAMES + 3
+};
+
+/* msg[key] = the value on top (popped). */
+static void set_up(lua_State* L, int msg, int key) {
+  lua_pushvalue(L, lua_upvalueindex(key));
+  lua_insert(L, -2);
+  lua_rawset(L, msg);
+}
+
+
+/* The parser at 1, checked against the metatable in head()'s upvalue. */
+static lhttp_parser* head_parser(lua_State* L) {
+  lhttp_parser* p = lua_touserdata(L, 1);
+  int ok = p != NULL && lua_getmetatable(L, 1);
+  if (ok) {
+    ok = lua_rawequal(L, -1, lua_upvalueindex(UP_PARSER_MT));
+    lua_pop(L, 1);
+  }
+  if (!ok)
+    luaL_typeerror(L, 1, PARSER_MT);
+  return p;
+}
+
+
+/* The parser's string cache (user value 2), made for n fields when it
+ * has none; its stack index. */
+static int field_cache(lua_State* L, uint32_t n) {
+  if (lua_getiuservalue(L, 1, 2) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 2 * (int) (n < CACHED_FIELDS ? n : CACHED_FIELDS), 0);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, 1, 2);
+  }
+  return lua_gettop(L);
+}
+
 /* p:head(s, [pos], [msg], [request_method]): fills msg, or a new table
  * with room for the fields loom.http adds (returned after the length),
  * then true when the message asks for more than a plain exchange
@@ -211,7 +308,7 @@ static const char* const body_names[] = {"none", "length", "chunked", "eof"};
  * kind, its Content-Length (0 unless "length"), keep-alive. Without the
  * lean option the framing is also in msg (_body, _length, _keepAlive). */
 static int parser_head(lua_State* L) {
-  lhttp_parser* p = check_parser(L);
+  lhttp_parser* p = head_parser(L);
   size_t len;
   const char* s = input_at(L, 2, &len);
   const char* method = luaL_optstring(L, 5, NULL);
@@ -248,19 +345,21 @@ static int parser_head(lua_State* L) {
   lua_settop(L, 4);
   if (p->kind == LOOM_HTTP_REQUEST) {
     lua_pushlstring(L, s + head.method_off, head.method_len);
-    lua_setfield(L, 4, "method");
+    set_up(L, 4, UP_METHOD);
     lua_pushlstring(L, s + head.target_off, head.target_len);
-    lua_setfield(L, 4, "url");
+    set_up(L, 4, UP_URL);
   } else {
     lua_pushinteger(L, head.status);
-    lua_setfield(L, 4, "statusCode");
+    set_up(L, 4, UP_STATUS_CODE);
     lua_pushlstring(L, s + head.reason_off, head.reason_len);
-    lua_setfield(L, 4, "statusMessage");
+    set_up(L, 4, UP_STATUS_MESSAGE);
   }
-  lua_pushstring(L, head.version_minor == 1 ? "1.1" : "1.0");
-  lua_setfield(L, 4, "httpVersion");
-  push_fields(L, s, p->fields, head.nfields);
-  lua_setfield(L, 4, "headers");
+  lua_pushvalue(L, lua_upvalueindex(head.version_minor == 1 ? UP_V11 : UP_V10));
+  set_up(L, 4, UP_HTTP_VERSION);
+  push_fields(L, s, p->fields, head.nfields, lua_upvalueindex(UP_HEADERS_MT),
+              field_cache(L, head.nfields));
+  set_up(L, 4, UP_HEADERS);
+  lua_settop(L, 4);
   if (p->raw_headers) {
     push_raw_fields(L, s, p->fields, head.nfields);
     lua_setfield(L, 4, "rawHeaders");
@@ -295,7 +394,7 @@ static int parser_head(lua_State* L) {
   lua_pushboolean(L, head.upgrade || head.connect || head.expect_continue);
   /* The framing again, as results: a caller that keeps it elsewhere
    * (lean) spares the message three fields. */
-  lua_pushstring(L, body_names[head.body]);
+  lua_pushvalue(L, lua_upvalueindex(UP_BODY_NAMES + (int) head.body));
   lua_pushinteger(L, head.body == LOOM_HTTP_BODY_LENGTH ? (lua_Integer) head.content_length : 0);
   lua_pushboolean(L, head.keep_alive);
   return 6;
@@ -346,7 +445,9 @@ static int parser_chunked(lua_State* L) {
     lua_pushinteger(L, pos + (lua_Integer) at);
     if (r == LOOM_HTTP_CHUNK_DONE) {
       lua_pushboolean(L, 1);
-      push_fields(L, s + at - used, p->fields, ntrailers);
+      lua_rawgetp(L, LUA_REGISTRYINDEX, &headers_mt_key);
+      push_fields(L, s + at - used, p->fields, ntrailers, lua_gettop(L), 0);
+      lua_remove(L, -2);
       return 4;
     }
     lua_pushboolean(L, 0);
@@ -391,7 +492,6 @@ static int headers_index(lua_State* L) {
 
 
 static const luaL_Reg parser_methods[] = {
-  {"head", parser_head},
   {"chunked", parser_chunked},
   {"reset", parser_reset},
   {NULL, NULL}
@@ -399,16 +499,31 @@ static const luaL_Reg parser_methods[] = {
 
 
 void lhttp_register(lua_State* L) {
-  luaL_newmetatable(L, PARSER_MT);
-  luaL_newlib(L, parser_methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, parser_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
+  static const char* const keys[] = {"method", "url", "statusCode", "statusMessage",
+                                     "httpVersion", "headers", "1.0", "1.1"};
+  int mt, methods;
+
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, headers_index);
   lua_setfield(L, -2, "__index");
   lua_rawsetp(L, LUA_REGISTRYINDEX, &headers_mt_key);
+
+  luaL_newmetatable(L, PARSER_MT);
+  mt = lua_gettop(L);
+  luaL_newlib(L, parser_methods);
+  methods = lua_gettop(L);
+  lua_pushvalue(L, mt);                                 /* UP_PARSER_MT */
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &headers_mt_key);   /* UP_HEADERS_MT */
+  for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+    lua_pushstring(L, keys[i]);
+  for (size_t i = 0; i < 4; i++)
+    lua_pushstring(L, body_names[i]);
+  lua_pushcclosure(L, parser_head, UP_COUNT);
+  lua_setfield(L, methods, "head");
+  lua_setfield(L, mt, "__index");
+  lua_pushcfunction(L, parser_tostring);
+  lua_setfield(L, mt, "__tostring");
+  lua_pop(L, 1);
 }
 
 

@@ -94,6 +94,34 @@ test("chunked: data from every whole piece, the next position, trailers at the e
   assert(r == nil and name == "EPROTO" and code == 400 and err:match("invalid chunk size"))
 end)
 
+test("head: a parser reuses the strings of the last head only where the bytes match", function()
+  local p = uv.new_http_parser("request", {lean = true})
+  local long = ("v"):rep(600)
+  local heads = {
+    {"Host: a\r\nAccept: x\r\n", {host = "a", accept = "x"}},
+    {"Host: b\r\nAccept: x\r\n", {host = "b", accept = "x"}},
+    {"HOST: b\r\nACCEPT: X\r\n", {host = "b", accept = "X"}},
+    {"Host: bb\r\nX-Long: " .. long .. "\r\n", {host = "bb", ["x-long"] = long}},
+    {"Host: bb\r\nX-Long: " .. long .. "\r\n", {host = "bb", ["x-long"] = long}},
+    {"Host: bc\r\nX-Lonh: 1\r\nA: 2\r\n", {host = "bc", ["x-lonh"] = "1", a = "2"}},
+    {"Host: h\r\n", {host = "h"}},
+  }
+  for i, case in ipairs(heads) do
+    local s = "GET / HTTP/1.1\r\n" .. case[1] .. "\r\n"
+    local n, req, unusual, body, length, keep = p:head(s)
+    assert(n == #s and unusual == false and body == "none" and length == 0 and keep == true, i)
+    -- A lean parser keeps the framing out of the message.
+    assert(req._body == nil and req._keepAlive == nil, i)
+    local count = 0
+    for k, v in pairs(req.headers) do
+      count = count + 1
+      assert(case[2][k] == v, ("head %d: %s = %s"):format(i, k, v))
+    end
+    for _ in pairs(case[2]) do count = count - 1 end
+    assert(count == 0, i)
+  end
+end)
+
 test("bad arguments raise naming the argument", function()
   T.raises("bad argument #1 to 'loom.new_http_parser'", uv.new_http_parser, "both")
   T.raises("max_head must be an integer", uv.new_http_parser, "request", {max_head = 0})
