@@ -91,6 +91,9 @@ struct loom_write_s {
   unsigned int nbufs; /* buffers not yet fully written */
   int error;
   int send_fd;        /* write2: the fd passed with the first byte, or -1 */
+  int file_fd;        /* sendfile: the file sent after bufs, or -1 */
+  int64_t file_offset; /* sendfile: where the file's unsent part starts */
+  uint64_t file_left;  /* sendfile: bytes of the file not yet sent */
 };
 
 struct loom_connect_s {
@@ -222,6 +225,15 @@ int loom_write(loom_write_t* req, loom_stream_t* stream, loom_buf_t* bufs,
 int loom_write2(loom_write_t* req, loom_stream_t* stream, loom_buf_t* bufs,
                 unsigned int nbufs, loom_stream_t* send_handle,
                 loom_write_cb cb);
+/* Like loom_write, then sends length bytes of the file fd from offset
+ * with sendfile(2): the bytes go from the page cache to the socket
+ * without a copy through user space. fd is a regular file (or a block
+ * device) the caller keeps open until cb; a file shorter than asked ends
+ * the write with LOOM_EOF. The loop thread sends: bytes not in the page
+ * cache are read from the disk there. */
+int loom_sendfile(loom_write_t* req, loom_stream_t* stream, loom_buf_t* bufs,
+                  unsigned int nbufs, int fd, int64_t offset, uint64_t length,
+                  loom_write_cb cb);
 /* Writes what the kernel takes now: bytes written, or LOOM_EAGAIN if
  * writes are queued or the kernel took nothing. */
 int loom_try_write(loom_stream_t* stream, const loom_buf_t* bufs,

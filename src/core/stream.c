@@ -20,7 +20,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -219,6 +221,8 @@ static void finish_write(loom_write_t* req, int error) {
   req->error = error;
   req->nbufs = 0;
   req->send_fd = -1;
+  req->file_fd = -1;
+  req->file_left = 0;
 }
 
 
@@ -308,6 +312,30 @@ static ssize_t write_bufs(loom_stream_t* s, const loom_buf_t* bufs,
 }
 
 
+/* The most one sendfile call is asked for: a large file goes out over
+ * several loop iterations, so other connections are not kept waiting. */
+#define SENDFILE_MAX (1u << 20)
+
+/* One sendfile(2) of the request's file part. Returns bytes sent (the
+ * file part advanced) or an error; LOOM_EOF if the file ended early. */
+static ssize_t write_file(loom_stream_t* s, loom_write_t* req) {
+  off_t offset = (off_t) req->file_offset;
+  size_t want = req->file_left < SENDFILE_MAX ? (size_t) req->file_left : SENDFILE_MAX;
+  ssize_t n;
+
+  do
+    n = sendfile(stream_fd(s), req->file_fd, &offset, want);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return errno == EWOULDBLOCK ? LOOM_EAGAIN : LOOM__ERR(errno);
+  if (n == 0)
+    return LOOM_EOF;
+  req->file_offset = (int64_t) offset;
+  req->file_left -= (uint64_t) n;
+  return n;
+}
+
+
 /* Consumes n written bytes from the front of the request's buffers. */
 static void advance(loom_write_t* req, size_t n) {
   while (n > 0 && req->nbufs > 0) {
@@ -348,20 +376,24 @@ static int drain_write_queue(loom_stream_t* s, loom_write_t* req) {
     }
     err = 0;
     advance(req, 0); /* empty buffers need no system call */
-    while (req->nbufs > 0 || req->send_fd >= 0) {
-      n = write_bufs(s, req->bufs, req->nbufs, req->send_fd);
+    while (req->nbufs > 0 || req->send_fd >= 0 || req->file_left > 0) {
+      int file = req->nbufs == 0 && req->send_fd < 0;
+      n = file ? write_file(s, req) : write_bufs(s, req->bufs, req->nbufs, req->send_fd);
       if (n == LOOM_EAGAIN)
         return 0;
       if (n < 0) {
-        s->write_queue_size -= bufs_total(req->bufs, req->nbufs);
+        s->write_queue_size -= bufs_total(req->bufs, req->nbufs) + req->file_left;
         err = (int) n;
         break;
       }
       req->send_fd = -1; /* it went with the first byte */
       s->write_queue_size -= (size_t) n;
-      advance(req, (size_t) n);
-      /* A blocking fd wrote less only on a signal: go on. */
-      if (req->nbufs > 0 && !(s->flags & LOOM__STREAM_BLOCKING))
+      if (!file)
+        advance(req, (size_t) n);
+      /* A blocking fd wrote less only on a signal: go on. A file part
+       * goes on at the next writable event, one piece per event. */
+      if (!(s->flags & LOOM__STREAM_BLOCKING) &&
+          (req->nbufs > 0 || (file && req->file_left > 0)))
         return 0;
     }
     finish_write(req, err);
@@ -379,24 +411,21 @@ static void after_drain(loom_stream_t* s, int emptied) {
 }
 
 
-int loom_write2(loom_write_t* req, loom_stream_t* s, loom_buf_t* bufs,
-                unsigned int nbufs, loom_stream_t* send_handle,
-                loom_write_cb cb) {
-  int was_idle;
-  int send_fd = -1;
-
+static int writable(loom_stream_t* s) {
   if (stream_fd(s) < 0)
     return LOOM_EBADF;
   if (!(s->flags & LOOM__STREAM_WRITABLE))
     return LOOM_EPIPE;
   if (s->flags & LOOM__STREAM_SHUTTING)
     return LOOM_EPIPE;
-  if (send_handle != NULL) {
-    if (s->type != LOOM_NAMED_PIPE || !((loom_pipe_t*) s)->ipc)
-      return LOOM_EINVAL;
-    if (loom_fileno((loom_handle_t*) send_handle, &send_fd) != 0)
-      return LOOM_EBADF;
-  }
+  return 0;
+}
+
+
+/* Queues a checked write (req's file part already set) and starts it. */
+static int start_write(loom_write_t* req, loom_stream_t* s, loom_buf_t* bufs,
+                       unsigned int nbufs, int send_fd, loom_write_cb cb) {
+  int was_idle;
 
   req->type = LOOM_WRITE;
   req->cb = cb;
@@ -405,7 +434,7 @@ int loom_write2(loom_write_t* req, loom_stream_t* s, loom_buf_t* bufs,
   req->nbufs = nbufs;
   req->error = WRITE_UNFINISHED;
   req->send_fd = send_fd;
-  s->write_queue_size += bufs_total(bufs, nbufs);
+  s->write_queue_size += bufs_total(bufs, nbufs) + req->file_left;
   s->loop->active_reqs++;
 
   was_idle = !has_unfinished(s);
@@ -427,6 +456,50 @@ int loom_write2(loom_write_t* req, loom_stream_t* s, loom_buf_t* bufs,
   if (has_finished(s))
     loom__io_feed(s->loop, &s->io);
   return 0;
+}
+
+
+int loom_write2(loom_write_t* req, loom_stream_t* s, loom_buf_t* bufs,
+                unsigned int nbufs, loom_stream_t* send_handle,
+                loom_write_cb cb) {
+  int send_fd = -1;
+  int err = writable(s);
+
+  if (err != 0)
+    return err;
+  if (send_handle != NULL) {
+    if (s->type != LOOM_NAMED_PIPE || !((loom_pipe_t*) s)->ipc)
+      return LOOM_EINVAL;
+    if (loom_fileno((loom_handle_t*) send_handle, &send_fd) != 0)
+      return LOOM_EBADF;
+  }
+  req->file_fd = -1;
+  req->file_offset = 0;
+  req->file_left = 0;
+  return start_write(req, s, bufs, nbufs, send_fd, cb);
+}
+
+
+int loom_sendfile(loom_write_t* req, loom_stream_t* s, loom_buf_t* bufs,
+                  unsigned int nbufs, int fd, int64_t offset, uint64_t length,
+                  loom_write_cb cb) {
+  struct stat st;
+  int err = writable(s);
+
+  if (err != 0)
+    return err;
+  if (offset < 0 || length > (uint64_t) INT64_MAX - (uint64_t) offset)
+    return LOOM_EINVAL;
+  if (fstat(fd, &st) != 0)
+    return LOOM__ERR(errno);
+  /* sendfile(2) reads through the page cache: regular files and block
+   * devices only (a pipe or a socket as the source is EINVAL). */
+  if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+    return LOOM_EINVAL;
+  req->file_fd = length > 0 ? fd : -1;
+  req->file_offset = offset;
+  req->file_left = length;
+  return start_write(req, s, bufs, nbufs, -1, cb);
 }
 
 
@@ -518,6 +591,9 @@ int loom_shutdown(loom_shutdown_t* req, loom_stream_t* s,
   eof->nbufs = 0;
   eof->error = WRITE_UNFINISHED;
   eof->send_fd = -1;
+  eof->file_fd = -1;
+  eof->file_offset = 0;
+  eof->file_left = 0;
   was_idle = !has_unfinished(s);
   loom__queue_insert_tail(&s->write_queue, &eof->queue);
   s->flags |= LOOM__STREAM_SHUTTING;
@@ -869,7 +945,7 @@ void loom__stream_close(loom_stream_t* s) {
     req = write_at(q);
     if (write_finished(req))
       continue;
-    s->write_queue_size -= bufs_total(req->bufs, req->nbufs);
+    s->write_queue_size -= bufs_total(req->bufs, req->nbufs) + req->file_left;
     finish_write(req, LOOM_ECANCELED);
   }
   s->flags &= ~(LOOM__STREAM_READABLE | LOOM__STREAM_WRITABLE);

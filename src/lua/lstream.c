@@ -191,6 +191,37 @@ static int stream_try_write2(lua_State* L) {
 }
 
 
+/* stream:sendfile(fd, offset, length, [callback]) (beyond luv): after
+ * what is queued, sends length bytes of the open file fd from offset
+ * with sendfile(2), from the page cache to the socket without a copy
+ * through Lua. Returns a request as write does; the callback gets an
+ * error name or nil ("EOF" if the file is shorter than length). The
+ * caller keeps fd open until then. */
+static int stream_sendfile(lua_State* L) {
+  loom_stream_t* s = lstream_check(L, 1);
+  lua_Integer fd = luaL_checkinteger(L, 2);
+  lua_Integer offset = luaL_checkinteger(L, 3);
+  lua_Integer length = luaL_checkinteger(L, 4);
+  int has_cb = lopt_callback(L, 5) != 0;
+  lreq_t* r;
+  int ret;
+
+  luaL_argcheck(L, fd >= 0 && fd <= INT32_MAX, 2, "file descriptor out of range");
+  luaL_argcheck(L, offset >= 0, 3, "offset must not be negative");
+  luaL_argcheck(L, length >= 0, 4, "length must not be negative");
+  r = lreq_new(L, LOOM_WRITE, 0);
+  lreq_anchor(L, r, -1, has_cb ? 5 : 0, 0);
+  ret = loom_sendfile(&r->u.write, s, NULL, 0, (int) fd, (int64_t) offset,
+                      (uint64_t) length, has_cb ? on_write : NULL);
+  if (ret != 0) {
+    lreq_unanchor(L, r);
+    return ret < 0 ? lr_fail(L, ret) : 1;
+  }
+  r->u.write.cb = on_write;
+  return 1;
+}
+
+
 static void on_shutdown(loom_shutdown_t* req, int status) {
   lreq_status_callback(LREQ_OF(req), req->handle->loop, status);
 }
@@ -248,6 +279,7 @@ const luaL_Reg lstream_methods[] = {
   {"write2", stream_write2},
   {"try_write", stream_try_write},
   {"try_write2", stream_try_write2},
+  {"sendfile", stream_sendfile},
   {"is_readable", stream_is_readable},
   {"is_writable", stream_is_writable},
   {"set_blocking", stream_set_blocking},
@@ -269,5 +301,6 @@ const luaL_Reg lstream_functions[] = {
   {"is_writable", stream_is_writable},
   {"stream_set_blocking", stream_set_blocking},
   {"stream_get_write_queue_size", stream_get_write_queue_size},
+  {"stream_sendfile", stream_sendfile},
   {NULL, NULL}
 };
