@@ -1,7 +1,7 @@
 -- examples/static-server.lua: files from a directory over HTTP, with
 -- byte ranges (206), HEAD, conditional GET (304 on If-Modified-Since),
--- and bodies streamed from disk with backpressure (a slow client holds
--- 64 KiB of the file in memory, not the file).
+-- and bodies sent by the kernel with sendfile(2) (res:sendFile): no
+-- copy through Lua, and a slow client holds no file data in memory.
 --
 --   loom examples/static-server.lua [DIR] [PORT]   serve DIR (.) on PORT (7091)
 --   loom examples/static-server.lua --self-test
@@ -75,14 +75,16 @@ local function serve_file(root, req, res)
   end
   res:setHeader("Content-Length", last - first + 1)
   if req.method == "HEAD" or last < first then return res:finish() end
-  -- Streamed: pipe() writes as fast as the client reads.
-  local src = fs.createReadStream(file, {start = first, ["end"] = last})
-  src:pipe(res)
-  local done = task.event()
-  res:once("finish", function() done:set() end)
-  src:once("error", function() req.socket:destroy(); done:set() end)
-  res:once("close", function() src:destroy(); done:set() end)
-  done:wait()
+  -- The kernel sends the bytes from the page cache (sendfile): they never
+  -- enter Lua, and a slow client holds the connection's queue, not
+  -- memory. sendFile returns once they have gone; then the file closes.
+  local fd, err = fs.open(file)
+  if not fd then
+    res:writeHead(500, {["Content-Type"] = "text/plain"})
+    return res:finish(err .. "\n")
+  end
+  res:sendFile(fd, first, last - first + 1)
+  fs.close(fd)
 end
 
 local self_test = arg[1] == "--self-test"

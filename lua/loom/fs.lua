@@ -285,6 +285,18 @@ M.copyFile = simple("copyFile", uv.fs_copyfile, 2, is_true)
 M.symlink = simple("symlink", uv.fs_symlink, 2, is_true)
 M.chmod = simple("chmod", uv.fs_chmod, 1, is_true)
 
+M.close = simple("close", uv.fs_close, 0, is_true)
+M.fstat = simple("fstat", uv.fs_fstat, 0)
+
+--- open(path, [flags], [mode], [cb]) -> a file descriptor (flags "r" by
+--- default, as fs_open takes them; mode 0666 before the umask).
+function M.open(path, flags, mode, cb)
+  if type(flags) == "function" then flags, mode, cb = nil, nil, flags end
+  if type(mode) == "function" then mode, cb = nil, mode end
+  check_path(path, 1, "open")
+  return three(function() return call(uv.fs_open, path, flags or "r", mode or 438) end, cb)
+end
+
 --- mkdtemp(prefix, [cb]) -> the new directory's path (prefix .. 6 chars).
 function M.mkdtemp(prefix, cb)
   check_path(prefix, 1, "mkdtemp")

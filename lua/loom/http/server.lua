@@ -361,7 +361,16 @@ local function head_text(res, body_len, body)
     end
     if res._special then
       has_length = find_header(list, "content-length") ~= nil
-      has_te = find_header(list, "transfer-encoding") ~= nil
+      local ti = find_header(list, "transfer-encoding")
+      has_te = ti ~= nil
+      if ti then
+        -- The caller's own "Transfer-Encoding: chunked": the body is
+        -- framed in chunks as if we had chosen it.
+        local v = list[ti + 2]
+        if type(v) == "string" and v:lower():match("chunked%s*$") and req.httpVersion == "1.1" then
+          res.chunkedEncoding = true
+        end
+      end
       has_date = find_header(list, "date") ~= nil
       local ci = find_header(list, "connection")
       has_conn = ci ~= nil
@@ -454,7 +463,8 @@ function ServerResponse:finish(data, cb)
     if cb == nil and task.current() then return true end
     return self
   end
-  if not self.headersSent and not self._wending and (not kind or kind == "string") then
+  if not self.headersSent and not self._wending and (not kind or kind == "string") and
+     not (self._special and find_header(self._h, "transfer-encoding")) then
     local c = self._conn
     self._wending = true
     local len = data and #data or 0
@@ -480,6 +490,74 @@ function ServerResponse:finish(data, cb)
   return stream.Writable.finish(self, data, cb)
 end
 ServerResponse["end"] = ServerResponse.finish
+
+--- sendFile(fd, offset, length, [cb]): ends the response with length
+--- bytes of the open file fd from offset, sent by the kernel from the
+--- page cache (sendfile(2): the bytes never pass through Lua). Sets
+--- Content-Length when the head has not gone and has none. The file
+--- must stay open until the bytes have gone: cb(err) says when; in a
+--- task without cb, sendFile waits for that and returns true, or nil and
+--- an error. A slow client holds the connection's queue, not memory.
+function ServerResponse:sendFile(fd, offset, length, cb)
+  if math.type(fd) ~= "integer" or fd < 0 then
+    error("bad argument #1 to 'sendFile' (file descriptor expected, got " .. tostring(fd) .. ")", 2)
+  end
+  if math.type(offset) ~= "integer" or offset < 0 then
+    error("bad argument #2 to 'sendFile' (non-negative integer expected, got " .. tostring(offset) .. ")", 2)
+  end
+  if math.type(length) ~= "integer" or length < 0 then
+    error("bad argument #3 to 'sendFile' (non-negative integer expected, got " .. tostring(length) .. ")", 2)
+  end
+  if cb ~= nil and type(cb) ~= "function" then
+    error("bad argument #4 to 'sendFile' (function expected, got " .. type(cb) .. ")", 2)
+  end
+  if self.finished or self._wending then
+    local _, err, name = stream.write_error(self, cb, "EPIPE")
+    return nil, err, name
+  end
+  local c = self._conn
+  self._wending = true
+  local out = {}
+  if not self.headersSent then
+    if not self._special or not find_header(self._h, "content-length") then
+      out[1] = head_text(self, length, nil)
+    else
+      out[1] = head_text(self, nil, nil)
+    end
+  end
+  local send = length > 0 and not self._noBody
+  if send and self.chunkedEncoding then out[#out + 1] = ("%x\r\n"):format(length) end
+  local me = cb == nil and task.current() or nil
+  local done = false
+  local function sent(err)
+    if done then return end
+    done = true
+    if err then c:destroy() end
+    local e = err and task.message(err) or nil
+    if cb then cb(e) elseif me then wake(me, not err or nil, e, err) end
+  end
+  if #out > 0 and not conn_write(c, out) and c.closed then
+    sent("EPIPE")
+  elseif send and not c.closed then
+    local ok, err, name = c.h:sendfile(fd, offset, length, function(e) sent(e) end)
+    if not ok then
+      sent(name or err)
+    else
+      if self.chunkedEncoding then c.h:write("\r\n") end
+      if not c.probing then
+        c.probing = true
+        c.h:write("", c.onflush)
+      end
+    end
+  else
+    timer.setImmediate(sent, c.closed and "EPIPE" or nil)
+  end
+  if self.chunkedEncoding and not self._noBody then conn_write(c, "0\r\n\r\n") end
+  response_done(c, self)
+  -- A cancelled wait leaves the connection to finish on its own.
+  if me then return park(me, function() done = true end) end
+  return self
+end
 
 --- Sends "100 Continue" (for a request with Expect: 100-continue that a
 --- "checkContinue" listener accepts).
