@@ -257,6 +257,25 @@ task_test("errors in handlers: 500, the loop's error policy, the connection clos
   srv:close()
 end)
 
+task_test("rawHeaders: the fields as received, on request", function()
+  local seen
+  local srv, port = serve({rawHeaders = true}, function(req, res)
+    seen = req.rawHeaders
+    res:finish("ok")
+  end)
+  local plain, pport = serve(nil, function(req, res)
+    res:finish(tostring(req.rawHeaders))
+  end)
+  local out = raw(port, "GET / HTTP/1.1\r\nHost: h\r\nX-CamelCase: A\r\nx-camelcase: b\r\nConnection: close\r\n\r\n")
+  assert(out:match("ok$"), out)
+  assert(#seen == 8 and seen[1] == "Host" and seen[3] == "X-CamelCase" and seen[4] == "A" and
+         seen[5] == "x-camelcase" and seen[6] == "b", table.concat(seen, "|"))
+  out = raw(pport, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+  assert(out:match("nil$"), out)
+  srv:close()
+  plain:close()
+end)
+
 task_test("sendFile: bytes from a file by sendfile(2), ranges, HEAD, chunked, both styles", function()
   local fs = require "loom.fs"
   local dir = T.tmpdir()

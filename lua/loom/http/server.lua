@@ -1004,7 +1004,10 @@ function Server:_acceptRaw(h)
 end
 
 --- createServer([options], [handler]): options as `defaults` above, plus
---- task = true (the handler runs in a task of its own per request).
+--- task = true (the handler runs in a task of its own per connection)
+--- and rawHeaders = true (req.rawHeaders: the fields as received, names
+--- in their own case, {name, value, name, value, ...}; a table more per
+--- request, so off by default).
 function M.createServer(opts, handler)
   if type(opts) == "function" then opts, handler = nil, opts end
   if opts ~= nil and type(opts) ~= "table" then
@@ -1029,7 +1032,8 @@ function M.createServer(opts, handler)
   -- The parser makes the request tables with IncomingMessage as their
   -- metatable (one Lua call less per request).
   srv._limits = {max_head = srv.maxHeaderSize, max_fields = srv.maxHeadersCount,
-                 max_target = srv.maxUrlLength, metatable = IncomingMessage, lean = true}
+                 max_target = srv.maxUrlLength, metatable = IncomingMessage, lean = true,
+                 raw_headers = opts.rawHeaders and true or false}
   srv._live = {}
   srv._stopping = false
   srv._task = opts.task and true or false
