@@ -16,10 +16,15 @@
  */
 #include "dns_internal.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 struct loom__dns_sock_s {
   loom__io_t io;
@@ -112,6 +117,77 @@ static void sock_state(void* data, ares_socket_t fd, int readable,
   loom__io_stop(dns->loop, &w->io, POLLIN | POLLOUT);
   loom__io_start(dns->loop, &w->io,
                  (readable ? POLLIN : 0) | (writable ? POLLOUT : 0));
+}
+
+
+/* c-ares opens and uses its sockets through these. With descriptors
+ * exhausted, c-ares itself reports only ECONNREFUSED ("could not contact
+ * DNS servers"); seeing socket() fail keeps the real cause, EMFILE, for
+ * the caller. Sends use MSG_NOSIGNAL: a DNS server that drops a TCP
+ * connection must not raise SIGPIPE in the program. c-ares leaves a
+ * socket it did not open itself as it is, so this sets what c-ares
+ * would: non-blocking, close-on-exec, the buffer sizes, no Nagle. */
+static ares_socket_t dns_socket(int af, int type, int protocol, void* data) {
+  loom__dns_t* dns = data;
+  int one = 1;
+  int fd = socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+
+  if (fd < 0) {
+    dns->socket_errno = errno;
+    return ARES_SOCKET_BAD;
+  }
+  dns->socket_errno = 0;
+  if (dns->sndbuf > 0)
+    (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &dns->sndbuf, sizeof(dns->sndbuf));
+  if (dns->rcvbuf > 0)
+    (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &dns->rcvbuf, sizeof(dns->rcvbuf));
+  if (type == SOCK_STREAM)
+    (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+
+static int dns_close(ares_socket_t fd, void* data) {
+  (void) data;
+  return close(fd);
+}
+
+
+static int dns_connect(ares_socket_t fd, const struct sockaddr* addr,
+                       ares_socklen_t len, void* data) {
+  (void) data;
+  return connect(fd, addr, len);
+}
+
+
+static ares_ssize_t dns_recvfrom(ares_socket_t fd, void* buf, size_t len,
+                                 int flags, struct sockaddr* from,
+                                 ares_socklen_t* from_len, void* data) {
+  (void) data;
+  return recvfrom(fd, buf, len, flags, from, from_len);
+}
+
+
+static ares_ssize_t dns_sendv(ares_socket_t fd, const struct iovec* iov,
+                              int n, void* data) {
+  struct msghdr msg;
+  (void) data;
+  memset(&msg, 0, sizeof(msg));
+  msg.msg_iov = (struct iovec*) iov;
+  msg.msg_iovlen = (size_t) n;
+  return sendmsg(fd, &msg, MSG_NOSIGNAL);
+}
+
+
+static const struct ares_socket_functions dns_socket_functions = {
+  dns_socket, dns_close, dns_connect, dns_recvfrom, dns_sendv
+};
+
+
+int loom__dns_cause(const loom__dns_t* dns, int status, int mapped) {
+  if (status == ARES_ECONNREFUSED && dns->socket_errno != 0)
+    return LOOM__ERR(dns->socket_errno);
+  return mapped;
 }
 
 
@@ -209,6 +285,11 @@ int loom__dns_channel_new(loom_loop_t* loop, struct ares_options* opts,
     return status == ARES_ENOMEM ? LOOM_ENOMEM : LOOM_EINVAL;
   }
   dns->loop = loop;
+  if (optmask & ARES_OPT_SOCK_SNDBUF)
+    dns->sndbuf = opts->socket_send_buffer_size;
+  if (optmask & ARES_OPT_SOCK_RCVBUF)
+    dns->rcvbuf = opts->socket_receive_buffer_size;
+  ares_set_socket_functions(dns->channel, &dns_socket_functions, dns);
   loom__queue_init(&dns->ready);
   loom__queue_init(&dns->queries);
   loom__queue_init(&dns->link);

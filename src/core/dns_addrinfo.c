@@ -15,6 +15,7 @@
 #include "dns_internal.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -46,8 +47,13 @@ static int map_ares_status(int status) {
 }
 
 
-/* getaddrinfo(3)'s codes as loom's. */
+/* getaddrinfo(3)'s codes as loom's. The caller zeroes errno before the
+ * call: glibc answers a lookup it could not make for want of descriptors
+ * (no /etc/hosts, no socket) with EAI_NONAME or EAI_AGAIN, and errno
+ * tells the real cause. */
 static int map_gai_status(int status) {
+  if (status != 0 && (errno == EMFILE || errno == ENFILE))
+    return LOOM__ERR(errno);
   switch (status) {
     case 0: return 0;
 #ifdef EAI_ADDRFAMILY
@@ -346,7 +352,7 @@ static void on_addrinfo(void* arg, int status, int timeouts,
   (void) timeouts;
 
   if (loom__dns_query_wanted(q)) {
-    q->status = map_ares_status(status);
+    q->status = loom__dns_cause(q->dns, status, map_ares_status(status));
     if (q->status == 0)
       q->status = copy_ares_result(result, q->want_canon, q->port,
                                    &q->res);
@@ -364,7 +370,7 @@ static void on_nameinfo(void* arg, int status, int timeouts, char* node,
   if (loom__dns_query_wanted(q)) {
     char port[8];
     char* scope;
-    q->status = map_ares_status(status);
+    q->status = loom__dns_cause(q->dns, status, map_ares_status(status));
     /* Answer as getnameinfo(3) does (and the synchronous form): c-ares
      * gives "" for a port no service is named for, where libc gives the
      * number, and appends a zero scope ("::1%0") libc leaves out. */
@@ -434,6 +440,7 @@ int loom_getaddrinfo(loom_loop_t* loop, loom_getaddrinfo_t* req,
   req->res = NULL;
   req->query = NULL;
   if (cb == NULL) {
+    errno = 0;
     err = map_gai_status(getaddrinfo(node, service, hints, &res));
     if (err != 0)
       return err;
@@ -525,10 +532,12 @@ int loom_getnameinfo(loom_loop_t* loop, loom_getnameinfo_t* req,
   req->query = NULL;
   req->host[0] = '\0';
   req->service[0] = '\0';
-  if (cb == NULL)
+  if (cb == NULL) {
+    errno = 0;
     return map_gai_status(getnameinfo(addr, len, req->host, sizeof(req->host),
                                       req->service, sizeof(req->service),
                                       flags));
+  }
   if (loom__dns_default(loop, &dns) != 0)
     return LOOM_EAI_MEMORY;
   q = loom__dns_query_new(dns, (loom_req_t*) req, deliver_nameinfo);

@@ -28,6 +28,8 @@ typedef struct loom__dns_s {
   int submitting;           /* inside a call that starts a lookup */
   int destroying;           /* ares_destroy is calling every query back */
   int close_pending;        /* ares_destroy waits for depth 0 */
+  int socket_errno;         /* why the last socket() failed; 0 after one worked */
+  int sndbuf, rcvbuf;       /* SO_SNDBUF, SO_RCVBUF for its sockets, or 0 */
 } loom__dns_t;
 
 struct loom__dns_query_s {
@@ -96,5 +98,9 @@ int loom__hosts_find(loom_loop_t* loop, const char* name,
 
 /* c-ares statuses as loom's errors, for resolver queries. */
 int loom__dns_map_ares(int status);
+/* The status to report for a lookup c-ares ended with status, mapped to
+ * mapped: when c-ares could reach no server because socket() failed
+ * (descriptors exhausted), that failure (EMFILE, ENFILE, ...) instead. */
+int loom__dns_cause(const loom__dns_t* dns, int status, int mapped);
 
 #endif /* LOOM_DNS_INTERNAL_H */

@@ -31,7 +31,7 @@ static void on_reply(void* arg, int status, int timeouts,
   (void) timeouts;
 
   if (loom__dns_query_wanted(q)) {
-    q->status = loom__dns_map_ares(status);
+    q->status = loom__dns_cause(q->dns, status, loom__dns_map_ares(status));
     if (q->status == 0) {
       q->answer = malloc(len > 0 ? (size_t) len : 1);
       if (q->answer == NULL) {

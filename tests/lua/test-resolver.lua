@@ -483,4 +483,74 @@ test("argument errors", function()
   r:close()
 end)
 
+test("the resolver's sockets are non-blocking and close-on-exec", function(expect)
+  -- loom opens c-ares's sockets itself (to see socket() fail); it must
+  -- set what c-ares would have.
+  local silent = uv.new_udp()
+  assert(silent:bind("127.0.0.1", 0))
+  local port = silent:getsockname().port
+  local r = uv.new_resolver({servers = {"127.0.0.1:" .. port}, tries = 1, timeout = 300})
+  r:query("example.com", "A", expect(function(err)
+    assert(err == "ETIMEDOUT", tostring(err))
+    r:close()
+    silent:close()
+  end))
+  local own = {}
+  uv.walk(function(h) local fd = h.fileno and h:fileno() if fd then own[fd] = true end end)
+  local checked = 0
+  local dir = assert(uv.fs_scandir("/proc/self/fd"))
+  for name in function() return uv.fs_scandir_next(dir) end do
+    local fd = tonumber(name)
+    local link = fd and uv.fs_readlink("/proc/self/fd/" .. fd)
+    if link and link:match("^socket:") and not own[fd] then
+      local info = T.read_file("/proc/self/fdinfo/" .. fd)
+      local flags = tonumber(info:match("flags:%s*(%d+)"), 8)
+      if flags then
+        assert(flags & 0x800 ~= 0, "O_NONBLOCK missing on fd " .. fd)      -- 04000
+        assert(flags & 0x80000 ~= 0, "O_CLOEXEC missing on fd " .. fd)    -- 02000000
+        checked = checked + 1
+      end
+    end
+  end
+  assert(checked >= 1, "no resolver socket found")
+end)
+
+test("descriptors exhausted: lookups say EMFILE, not a refused server or an unknown name", function()
+  -- In a child with 30 descriptors, all taken: c-ares on its own would say
+  -- ECONNREFUSED and getaddrinfo EAI_AGAIN or EAI_NONAME. Once descriptors
+  -- are free again, a refused server is reported as such.
+  local script = [[
+    local uv = require "loom"
+    local fds = {}
+    while true do
+      local fd = uv.fs_open("/dev/null", "r", 0)
+      if not fd then break end
+      fds[#fds + 1] = fd
+    end
+    print("sync", select(3, uv.getaddrinfo("localhost", nil, {socktype = "stream"})))
+    print("name", select(3, uv.getnameinfo({ip = "127.0.0.1", port = 80})))
+    uv.getaddrinfo("example.invalid", nil, {socktype = "stream"}, function(err)
+      print("async", err)
+    end)
+    local r = uv.new_resolver({servers = {"127.0.0.1:9"}, tries = 1, timeout = 500})
+    r:query("example.com", "A", function(err)
+      print("resolver", err)
+      for _, fd in ipairs(fds) do uv.fs_close(fd) end
+      r:query("example.com", "A", function(err2)
+        print("after", err2)
+        r:close()
+      end)
+    end)
+  ]]
+  local out = T.sh("ulimit -n 30; " .. T.q(T.runner) .. " -e " .. T.q(script) .. " 2>&1")
+  assert(out:match("sync%s+EMFILE"), out)
+  assert(out:match("async%s+EMFILE"), out)
+  assert(out:match("resolver%s+EMFILE"), out)
+  -- getnameinfo of a numeric address needs no descriptor: it answers.
+  assert(out:match("name%s+nil") or out:match("name%s+EMFILE"), out)
+  -- Port 9 on loopback is closed: refused (or no answer), no longer EMFILE.
+  local after = out:match("after%s+(%S+)")
+  assert(after == "ECONNREFUSED" or after == "ETIMEDOUT", out)
+end)
+
 T.run()
