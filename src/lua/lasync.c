@@ -123,8 +123,7 @@ static int new_async(lua_State* L) {
   lh_check_callable(L, 1);
   la = lh_new(L, &lasync_type, sizeof(*la));           /* cb ud */
   /* Everything that may raise comes before the C memory and the core. */
-  pin = lh_pin(L, -1);
-  cb_pin = lh_pin(L, 1);
+  lh_pin2(L, -1, 1, &pin, &cb_pin);
   s = calloc(1, sizeof(*s));
   if (s == NULL) {
     lh_unpin(L, cb_pin);

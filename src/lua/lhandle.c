@@ -54,6 +54,43 @@ void lh_unpin(lua_State* L, int pin) {
 }
 
 
+typedef struct {
+  int first, second;
+} pin_pair_t;
+
+/* Takes both pins inside a protected call: the second luaL_ref may raise
+ * a memory error, and the first pin must not be left behind then. */
+static int pin_pair(lua_State* L) {
+  pin_pair_t* p = lua_touserdata(L, 1);
+  p->first = lh_pin(L, 2);
+  if (!lua_isnil(L, 3))
+    p->second = lh_pin(L, 3);
+  return 0;
+}
+
+
+void lh_pin2(lua_State* L, int idx, int cb_idx, int* pin, int* cb_pin) {
+  pin_pair_t p = {LUA_NOREF, LUA_NOREF};
+  int status;
+
+  idx = lua_absindex(L, idx);
+  cb_idx = lua_absindex(L, cb_idx);
+  luaL_checkstack(L, 4, NULL);
+  lua_pushcfunction(L, pin_pair);
+  lua_pushlightuserdata(L, &p);
+  lua_pushvalue(L, idx);
+  lua_pushvalue(L, cb_idx);
+  status = lua_pcall(L, 3, 0, 0);
+  if (status != LUA_OK) {
+    /* luaL_unref only writes into slots that exist: it cannot fail. */
+    lh_unpin(L, p.first);
+    lua_error(L);
+  }
+  *pin = p.first;
+  *cb_pin = p.second;
+}
+
+
 void lh_anchor(loom_handle_t* h, int pin, int cb_pin) {
   set_refs(h, pin, cb_pin);
 }

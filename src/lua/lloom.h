@@ -150,6 +150,9 @@ typedef struct {
 void* lh_new(lua_State* L, const lh_type* type, size_t size);
 int lh_pin(lua_State* L, int idx);
 void lh_unpin(lua_State* L, int pin);
+/* Pins the values at idx and cb_idx (LUA_NOREF for a nil there) both or
+ * neither: a memory error raised by the second releases the first. */
+void lh_pin2(lua_State* L, int idx, int cb_idx, int* pin, int* cb_pin);
 void lh_anchor(loom_handle_t* h, int pin, int cb_pin);
 /* The handle at idx (open, closing or closed), or NULL if it is none. */
 loom_handle_t* lh_test(lua_State* L, int idx);

@@ -200,8 +200,7 @@ static int spawn(lua_State* L) {
   p = lh_new(L, &lprocess_type, sizeof(*p));
   /* Both pinned before the child exists: a memory error after the spawn
    * would leave a child whose exit no one hears of. */
-  pin = lh_pin(L, -1);
-  cb_pin = lua_isnil(L, 3) ? LUA_NOREF : lh_pin(L, 3);
+  lh_pin2(L, -1, 3, &pin, &cb_pin);
   err = loom_spawn(lctx_loop(L, ctx), p, &o);
   if (err != 0) {
     /* The handle exists but no child does: close it quietly, as luv. */
