@@ -253,22 +253,19 @@ static int buffer_rw(lua_State* L, int fd, lbuffer* buffer, int to_fill) {
 }
 
 
-/* The memory an async read fills. A large one asks for transparent huge
- * pages before the worker touches it: a first touch costs a page fault
- * per 4 KiB page otherwise, most of the time of a 1 GiB read on a
- * virtual machine. (The runner's allocator does the same for large
- * Lua objects.) */
-static void* read_buffer(size_t size) {
-  void* p = malloc(size);
+/* A large read buffer asks for transparent huge pages before the worker
+ * touches it: a first touch costs a page fault per 4 KiB page otherwise,
+ * most of the time of a 1 GiB read on a virtual machine. (The runner's
+ * allocator does the same for large Lua objects.) */
+static void advise_huge(void* p, size_t size) {
   const uintptr_t huge = (uintptr_t) 2 << 20;
 
-  if (p != NULL && size >= ((size_t) 8 << 20)) {
+  if (size >= ((size_t) 8 << 20)) {
     uintptr_t start = ((uintptr_t) p + huge - 1) & ~(huge - 1);
     uintptr_t end = ((uintptr_t) p + size) & ~(huge - 1);
     if (end > start)
       madvise((void*) start, end - start, MADV_HUGEPAGE);
   }
-  return p;
 }
 
 
@@ -296,7 +293,10 @@ static int fs_read(lua_State* L) {
   off = offset_arg(L, 3, has_off);
   luaL_argcheck(L, size >= 0 && (uint64_t) size <= SIZE_MAX / 2, 2,
                 "size out of range");
-  req = lfs_begin(L, &c, cb, 1, 0);
+  /* An async read's buffer is the request block's extra bytes: the
+   * state's allocator gives it, so a memory limit counts it, and it goes
+   * with the request the moment the callback has its string. */
+  req = lfs_begin(L, &c, cb, 1, cb == 0 ? 0 : (size_t) (size > 0 ? size : 1));
   bufs = lfs_bufs(&c, small);
   bufs[0].len = (size_t) size;
   if (cb == 0) {
@@ -308,22 +308,10 @@ static int fs_read(lua_State* L) {
     luaL_pushresultsize(&b, (size_t) req->result);
     return 1;
   }
-  /* The worker's buffer is C memory, freed as soon as the callback has
-   * its string: in the request userdata it would wait for the collector,
-   * and a stream of large reads would double the heap it churns. */
   done_cb = lfs_cb(&c);
-  bufs[0].base = read_buffer(size > 0 ? (size_t) size : 1);
-  if (bufs[0].base == NULL) {
-    lfs_abandon(&c);
-    return luaL_error(L, "not enough memory");
-  }
+  bufs[0].base = c.extra;
+  advise_huge(c.extra, (size_t) size);
   ret = loom_fs_read(c.loop, req, fd, bufs, 1, off, done_cb);
-  if (ret < 0) {
-    free(bufs[0].base);
-    return lfs_end(&c, ret);
-  }
-  /* Safe after queueing: only the loop thread reads mem (cleanup). */
-  req->mem = bufs[0].base;
   return lfs_end(&c, ret);
 }
 

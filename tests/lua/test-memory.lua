@@ -93,6 +93,33 @@ test("fs requests and work jobs in flight count against the limit, and give it b
   end
 end)
 
+test("an async fs_read's buffer counts against the limit, and is given back", function(expect)
+  -- The buffer the worker fills is memory the script asked for: a read of
+  -- 64 MiB under a 4 MiB headroom is refused at the call, not allocated
+  -- behind the limit's back.
+  local fd = assert(uv.fs_open("/dev/zero", "r", 0))
+  with_headroom(4 * 1024 * 1024, function()
+    local ok, err = pcall(uv.fs_read, fd, 64 * 1024 * 1024, 0, function() end)
+    assert(not ok and tostring(err):match("not enough memory"), tostring(err))
+    -- Within the headroom it reads.
+    assert(uv.fs_read(fd, 1024 * 1024, 0, expect(function(rerr, data)
+      assert(rerr == nil and #data == 1024 * 1024, tostring(rerr))
+    end)))
+  end)
+  uv.run()
+  -- Given back: the same headroom takes the same read again, twice.
+  with_headroom(2 * 1024 * 1024 + 65536, function()
+    for _ = 1, 2 do
+      assert(uv.fs_read(fd, 1024 * 1024, 0, expect(function(rerr, data)
+        assert(rerr == nil and #data == 1024 * 1024, tostring(rerr))
+      end)))
+      uv.run()
+      collectgarbage()
+    end
+  end)
+  uv.fs_close(fd)
+end)
+
 test("LOOM_MEMORY_LIMIT sets the limit when loom is loaded", function()
   local code = [[
     local uv = require "loom"
