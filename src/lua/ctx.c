@@ -170,8 +170,11 @@ static void report(lua_State* L, int status) {
 }
 
 
-void lctx_call(lctx* ctx, int nargs) {
+/* Calls the callback below nargs arguments; with want_result, returns
+ * whether its first result is true (false if it raised). */
+static int call(lctx* ctx, int nargs, int want_result) {
   lua_State* L = ctx->L;
+  int result = 0;
   int fn_idx = lua_gettop(L) - nargs;
   int msgh_idx = ctx->msgh_idx;
   int exempt;
@@ -193,13 +196,26 @@ void lctx_call(lctx* ctx, int nargs) {
    * and whatever it left exempt ends with it. */
   exempt = ctx->exempt;
   ctx->exempt = 0;
-  status = lua_pcall(L, nargs, 0, msgh_idx);           /* [msgh] [err] */
+  status = lua_pcall(L, nargs, want_result, msgh_idx); /* [msgh] [err|res] */
   ctx->exempt = exempt;
   if (status != LUA_OK)
     report(L, status);
+  else if (want_result)
+    result = lua_toboolean(L, -1);
   lua_settop(L, fn_idx - 1);                            /* (empty) */
   /* Every callback leaves the main thread's stack as it found it. */
   assert(lua_gettop(L) == top_before);
+  return result;
+}
+
+
+void lctx_call(lctx* ctx, int nargs) {
+  call(ctx, nargs, 0);
+}
+
+
+int lctx_call_bool(lctx* ctx, int nargs) {
+  return call(ctx, nargs, 1);
 }
 
 

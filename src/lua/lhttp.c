@@ -25,6 +25,7 @@ typedef struct {
   loom_http_limits_t limits;
   int raw_headers;         /* also fill req.rawHeaders */
   int lean;                /* framing only as results, not fields */
+  int armed;               /* read_start: the next read may be parsed in C */
   size_t scanned;          /* how far the head's end was searched */
   loom_http_chunked_t chunked;
   loom_http_field_t fields[]; /* limits.max_fields */
@@ -79,8 +80,9 @@ static int new_http_parser(lua_State* L) {
     lean = lua_toboolean(L, -1);
     lua_pop(L, 2);
   }
-  /* User values: 1 the messages' metatable, 2 the string cache. */
-  p = lua_newuserdatauv(L, sizeof(*p) + limits.max_fields * sizeof(loom_http_field_t), 2);
+  /* User values: 1 the messages' metatable, 2 the string cache, 3 the
+   * read callback (read_start). */
+  p = lua_newuserdatauv(L, sizeof(*p) + limits.max_fields * sizeof(loom_http_field_t), 3);
   if (!lua_isnoneornil(L, 2)) {
     if (lua_getfield(L, 2, "metatable") == LUA_TTABLE)
       lua_setiuservalue(L, -2, 1);
@@ -91,6 +93,7 @@ static int new_http_parser(lua_State* L) {
   p->limits = limits;
   p->raw_headers = raw;
   p->lean = lean;
+  p->armed = 0;
   p->scanned = 0;
   loom_http_chunked_init(&p->chunked);
   luaL_setmetatable(L, PARSER_MT);
@@ -258,48 +261,134 @@ static void push_raw_fields(lua_State* L, const char* base,
 
 static const char* const body_names[] = {"none", "length", "chunked", "eof"};
 
-/* head() is a closure: its upvalues are the parsers' metatable, the
- * headers' metatable and the strings it stores, made once (lua_setfield
- * would find each key's string again on every call). */
+/* What head() stores and checks against, made once and kept in one array
+ * (head()'s upvalue, and the registry for reads parsed in C): lua_setfield
+ * would find each key's string again on every call. */
 enum {
-  UP_PARSER_MT = 1, UP_HEADERS_MT, UP_METHOD, UP_URL, UP_STATUS_CODE,
-  UP_STATUS_MESSAGE, UP_HTTP_VERSION, UP_HEADERS, UP_V10, UP_V11,
-  UP_BODY_NAMES, UP_COUNT = UP_BODY_NAMES + 3
+  K_PARSER_MT = 1, K_HEADERS_MT, K_METHOD, K_URL, K_STATUS_CODE,
+  K_STATUS_MESSAGE, K_HTTP_VERSION, K_HEADERS, K_V10, K_V11,
+  K_BODY_NAMES, K_COUNT = K_BODY_NAMES + 3
 };
 
-/* msg[key] = the value on top (popped). */
-static void set_up(lua_State* L, int msg, int key) {
-  lua_pushvalue(L, lua_upvalueindex(key));
+static char keys_key;
+
+/* msg[keys[key]] = the value on top (popped). */
+static void set_key(lua_State* L, int msg, int keys, int key) {
+  lua_rawgeti(L, keys, key);
   lua_insert(L, -2);
   lua_rawset(L, msg);
 }
 
 
-/* The parser at 1, checked against the metatable in head()'s upvalue. */
-static lhttp_parser* head_parser(lua_State* L) {
-  lhttp_parser* p = lua_touserdata(L, 1);
-  int ok = p != NULL && lua_getmetatable(L, 1);
+/* The parser at idx, checked against the metatable in keys. */
+static lhttp_parser* keyed_parser(lua_State* L, int idx, int keys) {
+  lhttp_parser* p = lua_touserdata(L, idx);
+  int ok = p != NULL && lua_getmetatable(L, idx);
   if (ok) {
-    ok = lua_rawequal(L, -1, lua_upvalueindex(UP_PARSER_MT));
-    lua_pop(L, 1);
+    lua_rawgeti(L, keys, K_PARSER_MT);
+    ok = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
   }
   if (!ok)
-    luaL_typeerror(L, 1, PARSER_MT);
+    luaL_typeerror(L, idx, PARSER_MT);
   return p;
 }
 
 
 /* The parser's string cache (user value 2), made for n fields when it
  * has none; its stack index. */
-static int field_cache(lua_State* L, uint32_t n) {
-  if (lua_getiuservalue(L, 1, 2) != LUA_TTABLE) {
+static int field_cache(lua_State* L, int parser, uint32_t n) {
+  if (lua_getiuservalue(L, parser, 2) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_createtable(L, 2 * (int) (n < CACHED_FIELDS ? n : CACHED_FIELDS), 0);
     lua_pushvalue(L, -1);
-    lua_setiuservalue(L, 1, 2);
+    lua_setiuservalue(L, parser, 2);
   }
   return lua_gettop(L);
 }
+
+
+/* A new message table, with the metatable the parser was given. */
+static void new_message(lua_State* L, lhttp_parser* p, int parser) {
+  /* A lean message has its 4 fields and the few its user adds. */
+  lua_createtable(L, 0, p->lean ? 8 : 16);
+  if (lua_getiuservalue(L, parser, 1) == LUA_TTABLE)
+    lua_setmetatable(L, -2);
+  else
+    lua_pop(L, 1);
+}
+
+
+/* Parses the whole head (n bytes at s) into the table at msg and pushes
+ * what head() returns after the table: n, msg, unusual, body kind,
+ * length, keep-alive (6 values), or the protocol error (4 values). */
+static int push_head(lua_State* L, lhttp_parser* p, int parser, int keys,
+                     const char* s, int64_t n, const char* method, int msg) {
+  loom_http_head_t head;
+  int mt, cache;
+  int err = loom_http_parse_head(p->kind, s, (size_t) n, &p->limits, method, &head,
+                                 p->fields);
+  if (err < 0)
+    return protocol_error(L, err);
+  if (p->kind == LOOM_HTTP_REQUEST) {
+    lua_pushlstring(L, s + head.method_off, head.method_len);
+    set_key(L, msg, keys, K_METHOD);
+    lua_pushlstring(L, s + head.target_off, head.target_len);
+    set_key(L, msg, keys, K_URL);
+  } else {
+    lua_pushinteger(L, head.status);
+    set_key(L, msg, keys, K_STATUS_CODE);
+    lua_pushlstring(L, s + head.reason_off, head.reason_len);
+    set_key(L, msg, keys, K_STATUS_MESSAGE);
+  }
+  lua_rawgeti(L, keys, head.version_minor == 1 ? K_V11 : K_V10);
+  set_key(L, msg, keys, K_HTTP_VERSION);
+  lua_rawgeti(L, keys, K_HEADERS_MT);
+  mt = lua_gettop(L);
+  cache = field_cache(L, parser, head.nfields);
+  push_fields(L, s, p->fields, head.nfields, mt, cache);
+  set_key(L, msg, keys, K_HEADERS);
+  lua_pop(L, 2);                                        /* the mt, the cache */
+  if (p->raw_headers) {
+    push_raw_fields(L, s, p->fields, head.nfields);
+    lua_setfield(L, msg, "rawHeaders");
+  }
+  if (!p->lean) {
+    lua_rawgeti(L, keys, K_BODY_NAMES + (int) head.body);
+    lua_setfield(L, msg, "_body");
+    if (head.body == LOOM_HTTP_BODY_LENGTH) {
+      lua_pushinteger(L, (lua_Integer) head.content_length);
+      lua_setfield(L, msg, "_length");
+    }
+    lua_pushboolean(L, head.keep_alive);
+    lua_setfield(L, msg, "_keepAlive");
+  }
+  if (head.upgrade) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, msg, "upgrade");
+  }
+  if (head.connect) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, msg, "_connect");
+  }
+  if (head.expect_continue) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, msg, "_expectContinue");
+  }
+  if (head.body == LOOM_HTTP_BODY_CHUNKED)
+    loom_http_chunked_init(&p->chunked);
+  lua_pushinteger(L, n);
+  lua_pushvalue(L, msg);
+  /* The caller's common case needs no look at the fields above. */
+  lua_pushboolean(L, head.upgrade || head.connect || head.expect_continue);
+  /* The framing again, as results: a caller that keeps it elsewhere
+   * (lean) spares the message three fields. */
+  lua_rawgeti(L, keys, K_BODY_NAMES + (int) head.body);
+  lua_pushinteger(L, head.body == LOOM_HTTP_BODY_LENGTH ? (lua_Integer) head.content_length : 0);
+  lua_pushboolean(L, head.keep_alive);
+  return 6;
+}
+
 
 /* p:head(s, [pos], [msg], [request_method]): fills msg, or a new table
  * with room for the fields loom.http adds (returned after the length),
@@ -308,26 +397,21 @@ static int field_cache(lua_State* L, uint32_t n) {
  * kind, its Content-Length (0 unless "length"), keep-alive. Without the
  * lean option the framing is also in msg (_body, _length, _keepAlive). */
 static int parser_head(lua_State* L) {
-  lhttp_parser* p = head_parser(L);
+  int keys = lua_upvalueindex(1);
+  lhttp_parser* p = keyed_parser(L, 1, keys);
   size_t len;
   const char* s = input_at(L, 2, &len);
   const char* method = luaL_optstring(L, 5, NULL);
-  loom_http_head_t head;
   int64_t n;
-  int err;
 
   if (lua_isnoneornil(L, 4)) {
     lua_settop(L, 5);
-    /* A lean message has its 4 fields and the few its user adds. */
-    lua_createtable(L, 0, p->lean ? 8 : 16);
-    if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE)
-      lua_setmetatable(L, -2);
-    else
-      lua_pop(L, 1);
+    new_message(L, p, 1);
     lua_replace(L, 4);
   } else {
     luaL_checktype(L, 4, LUA_TTABLE);
   }
+  lua_settop(L, 4);
   if (p->scanned > len)
     p->scanned = 0; /* not the string the last call saw grow */
   n = loom_http_head_end(s, len, &p->scanned, &p->limits);
@@ -338,66 +422,97 @@ static int parser_head(lua_State* L) {
   p->scanned = 0;
   if (n < 0)
     return protocol_error(L, (int) n);
-  err = loom_http_parse_head(p->kind, s, (size_t) n, &p->limits, method, &head,
-                             p->fields);
-  if (err < 0)
-    return protocol_error(L, err);
-  lua_settop(L, 4);
-  if (p->kind == LOOM_HTTP_REQUEST) {
-    lua_pushlstring(L, s + head.method_off, head.method_len);
-    set_up(L, 4, UP_METHOD);
-    lua_pushlstring(L, s + head.target_off, head.target_len);
-    set_up(L, 4, UP_URL);
-  } else {
-    lua_pushinteger(L, head.status);
-    set_up(L, 4, UP_STATUS_CODE);
-    lua_pushlstring(L, s + head.reason_off, head.reason_len);
-    set_up(L, 4, UP_STATUS_MESSAGE);
-  }
-  lua_pushvalue(L, lua_upvalueindex(head.version_minor == 1 ? UP_V11 : UP_V10));
-  set_up(L, 4, UP_HTTP_VERSION);
-  push_fields(L, s, p->fields, head.nfields, lua_upvalueindex(UP_HEADERS_MT),
-              field_cache(L, head.nfields));
-  set_up(L, 4, UP_HEADERS);
-  lua_settop(L, 4);
-  if (p->raw_headers) {
-    push_raw_fields(L, s, p->fields, head.nfields);
-    lua_setfield(L, 4, "rawHeaders");
-  }
-  if (!p->lean) {
-    lua_pushstring(L, body_names[head.body]);
-    lua_setfield(L, 4, "_body");
-    if (head.body == LOOM_HTTP_BODY_LENGTH) {
-      lua_pushinteger(L, (lua_Integer) head.content_length);
-      lua_setfield(L, 4, "_length");
+  return push_head(L, p, 1, keys, s, n, method, 4);
+}
+
+
+/* Reads parsed in C (p:read_start). The stream's callback slot holds the
+ * parser, and the parser's user value 3 the Lua callback. While the
+ * parser is armed (its owner has no unparsed bytes), a read that is
+ * exactly one whole head is parsed here, before any Lua string of it is
+ * made: cb(nil, false, msg, unusual, body kind, length, keep-alive), and
+ * the callback's answer says whether to arm again (it is idle, with
+ * nothing buffered). Anything else disarms and goes as read_start's
+ * cb(err, data) would. */
+static void on_read_http(loom_stream_t* s, ssize_t nread, const loom_buf_t* buf) {
+  lctx* ctx = loom_loop_get_data(s->loop);
+  lua_State* L = ctx->L;
+  lhttp_parser* p;
+  int parser, keys;
+
+  lh_push_callback(L, (loom_handle_t*) s);              /* parser */
+  parser = lua_gettop(L);
+  p = lua_touserdata(L, parser);
+  lua_getiuservalue(L, parser, 3);                      /* parser cb */
+  if (nread > 0 && p->armed && p->scanned == 0) {
+    size_t scanned = 0;
+    int64_t n = loom_http_head_end(buf->base, (size_t) nread, &scanned, &p->limits);
+    if (n == nread) {
+      int results;
+      lua_rawgetp(L, LUA_REGISTRYINDEX, &keys_key);     /* parser cb keys */
+      keys = lua_gettop(L);
+      lua_pushnil(L);
+      lua_pushboolean(L, 0);
+      new_message(L, p, parser);                        /* ... nil false msg */
+      results = push_head(L, p, parser, keys, buf->base, n, NULL, keys + 3);
+      if (results == 6) {
+        /* n, msg, unusual, kind, length, keep: the callback gets the last
+         * four after nil, false, msg. */
+        lua_remove(L, -6);
+        lua_remove(L, -5);                              /* the second msg */
+        lua_remove(L, keys);
+        p->armed = 0;
+        p->armed = lctx_call_bool(ctx, 7);
+        lua_pop(L, 1);                                  /* parser */
+        return;
+      }
+      /* A head the parser refuses: the Lua side parses it again and
+       * answers the error. */
+      lua_settop(L, parser + 1);
     }
-    lua_pushboolean(L, head.keep_alive);
-    lua_setfield(L, 4, "_keepAlive");
   }
-  if (head.upgrade) {
-    lua_pushboolean(L, 1);
-    lua_setfield(L, 4, "upgrade");
+  p->armed = 0;
+  if (nread >= 0) {
+    lua_pushnil(L);
+    lua_pushlstring(L, buf->base, (size_t) nread);
+  } else if (nread == LOOM_EOF) {
+    lua_pushnil(L);
+    lua_pushnil(L);
+  } else {
+    lua_pushstring(L, loom_err_name((int) nread));
+    lua_pushnil(L);
   }
-  if (head.connect) {
-    lua_pushboolean(L, 1);
-    lua_setfield(L, 4, "_connect");
+  lctx_call(ctx, 2);
+  lua_pop(L, 1);                                        /* parser */
+}
+
+
+/* p:read_start(stream, cb): reads stream as stream:read_start(cb) would,
+ * with whole heads parsed in C while the parser is armed (above). */
+static int parser_read_start(lua_State* L) {
+  int keys = lua_upvalueindex(1);
+  lhttp_parser* p = keyed_parser(L, 1, keys);
+  loom_stream_t* s = lstream_check(L, 2);
+  int ret;
+
+  lh_check_callback(L, 2, 3);
+  ret = loom_read_start(s, on_read_http);
+  if (ret == 0) {
+    lua_pushvalue(L, 3);
+    lua_setiuservalue(L, 1, 3);
+    lh_set_callback(L, 2, 1);
+    p->scanned = 0;
   }
-  if (head.expect_continue) {
-    lua_pushboolean(L, 1);
-    lua_setfield(L, 4, "_expectContinue");
-  }
-  if (head.body == LOOM_HTTP_BODY_CHUNKED)
-    loom_http_chunked_init(&p->chunked);
-  lua_pushinteger(L, n);
-  lua_pushvalue(L, 4);
-  /* The caller's common case needs no look at the fields above. */
-  lua_pushboolean(L, head.upgrade || head.connect || head.expect_continue);
-  /* The framing again, as results: a caller that keeps it elsewhere
-   * (lean) spares the message three fields. */
-  lua_pushvalue(L, lua_upvalueindex(UP_BODY_NAMES + (int) head.body));
-  lua_pushinteger(L, head.body == LOOM_HTTP_BODY_LENGTH ? (lua_Integer) head.content_length : 0);
-  lua_pushboolean(L, head.keep_alive);
-  return 6;
+  return lr_result(L, ret);
+}
+
+
+/* p:arm(): the owner has no unparsed bytes: the next read may be parsed
+ * in C. */
+static int parser_arm(lua_State* L) {
+  lhttp_parser* p = keyed_parser(L, 1, lua_upvalueindex(1));
+  p->armed = lua_isnone(L, 2) || lua_toboolean(L, 2);
+  return 0;
 }
 
 
@@ -499,9 +614,11 @@ static const luaL_Reg parser_methods[] = {
 
 
 void lhttp_register(lua_State* L) {
-  static const char* const keys[] = {"method", "url", "statusCode", "statusMessage",
-                                     "httpVersion", "headers", "1.0", "1.1"};
-  int mt, methods;
+  static const char* const names[] = {"method", "url", "statusCode", "statusMessage",
+                                      "httpVersion", "headers", "1.0", "1.1"};
+  static const struct { const char* name; lua_CFunction fn; } keyed[] = {
+    {"head", parser_head}, {"read_start", parser_read_start}, {"arm", parser_arm}};
+  int mt, methods, keys;
 
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, headers_index);
@@ -512,14 +629,28 @@ void lhttp_register(lua_State* L) {
   mt = lua_gettop(L);
   luaL_newlib(L, parser_methods);
   methods = lua_gettop(L);
-  lua_pushvalue(L, mt);                                 /* UP_PARSER_MT */
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &headers_mt_key);   /* UP_HEADERS_MT */
-  for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-    lua_pushstring(L, keys[i]);
-  for (size_t i = 0; i < 4; i++)
+  lua_createtable(L, K_COUNT, 0);
+  keys = lua_gettop(L);
+  lua_pushvalue(L, mt);
+  lua_rawseti(L, keys, K_PARSER_MT);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &headers_mt_key);
+  lua_rawseti(L, keys, K_HEADERS_MT);
+  for (int i = 0; i < (int) (sizeof(names) / sizeof(names[0])); i++) {
+    lua_pushstring(L, names[i]);
+    lua_rawseti(L, keys, K_METHOD + i);
+  }
+  for (int i = 0; i < 4; i++) {
     lua_pushstring(L, body_names[i]);
-  lua_pushcclosure(L, parser_head, UP_COUNT);
-  lua_setfield(L, methods, "head");
+    lua_rawseti(L, keys, K_BODY_NAMES + i);
+  }
+  lua_pushvalue(L, keys);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &keys_key);
+  for (size_t i = 0; i < sizeof(keyed) / sizeof(keyed[0]); i++) {
+    lua_pushvalue(L, keys);
+    lua_pushcclosure(L, keyed[i].fn, 1);
+    lua_setfield(L, methods, keyed[i].name);
+  }
+  lua_pop(L, 1);                                        /* keys */
   lua_setfield(L, mt, "__index");
   lua_pushcfunction(L, parser_tostring);
   lua_setfield(L, mt, "__tostring");

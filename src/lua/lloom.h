@@ -78,6 +78,9 @@ loom_loop_t* lctx_loop(lua_State* L, lctx* ctx);
  * policy: on an uncaught error, uv.on_error's handler or exit(1). The stack
  * is left as it was before the callable was pushed. */
 void lctx_call(lctx* ctx, int nargs);
+/* lctx_call for a callback whose answer matters: whether it returned a
+ * true value (false if it raised). */
+int lctx_call_bool(lctx* ctx, int nargs);
 /* Runs the loop in `mode` with the message handler in place. */
 int lctx_run(lctx* ctx, loom_run_mode mode);
 int lctx_on_error(lua_State* L);

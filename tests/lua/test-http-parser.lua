@@ -122,6 +122,73 @@ test("head: a parser reuses the strings of the last head only where the bytes ma
   end
 end)
 
+test("read_start: while armed, a read that is one whole head arrives parsed; the rest as data", function(expect)
+  local p = uv.new_http_parser("request", {lean = true})
+  local server = uv.new_tcp()
+  assert(server:bind("127.0.0.1", 0))
+  local head = "GET /x HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\r\n"
+  local client = uv.new_tcp()
+  local events = {}
+  -- Each step: what the client sends, once the last read has been seen.
+  local steps = {
+    head,                                  -- armed: parsed, answer true
+    head,                                  -- parsed again, answer false
+    head,                                  -- disarmed: data
+    "ARM",                                 -- (re-armed by p:arm())
+    head .. head,                          -- two heads: data
+    "ARM",
+    "GET / HTTP/1.1\r\nHost: h\r\n",        -- half a head: data
+    "\r\n",                                -- disarmed: data
+    "ARM",
+    "GET / HTTP/1.1\r\nHost h\r\n\r\n",     -- a head the parser refuses: data
+  }
+  local step = 0
+  local conn
+  local function next_step()
+    step = step + 1
+    local what = steps[step]
+    if what == "ARM" then
+      p:arm()
+      return next_step()
+    end
+    if what then client:write(what) else client:shutdown() end
+  end
+  assert(server:listen(4, expect(function()
+    conn = uv.new_tcp()
+    assert(server:accept(conn))
+    server:close()
+    p:arm()
+    assert(p:read_start(conn, function(err, data, msg, unusual, kind, length, keep)
+      if msg then
+        assert(err == nil and data == false and msg.method == "GET" and msg.url == "/x")
+        assert(msg.headers["x-a"] == "1" and unusual == false and kind == "none" and
+               length == 0 and keep == true)
+        events[#events + 1] = "head"
+        next_step()
+        return #events == 1
+      end
+      if data then
+        events[#events + 1] = #data
+        next_step()
+        return true -- the answer counts only for parsed heads
+      end
+      events[#events + 1] = "eof"
+      conn:close()
+      client:close()
+    end))
+  end)))
+  client:connect("127.0.0.1", server:getsockname().port, expect(function(err)
+    assert(not err, err)
+    next_step()
+  end))
+  uv.run()
+  local want = {"head", "head", #head, #head * 2, #steps[7], #steps[8], #steps[10], "eof"}
+  assert(#events == #want, table.concat(events, " "))
+  for i = 1, #want do assert(events[i] == want[i], table.concat(events, " ")) end
+  T.raises("bad argument #1 to '.-' %(loom_http_parser expected", p.read_start, {}, conn, print)
+  T.raises("bad argument #1 to '.-' %(loom_http_parser expected", p.arm, {})
+end)
+
 test("bad arguments raise naming the argument", function()
   T.raises("bad argument #1 to 'loom.new_http_parser'", uv.new_http_parser, "both")
   T.raises("max_head must be an integer", uv.new_http_parser, "request", {max_head = 0})

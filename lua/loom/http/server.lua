@@ -842,6 +842,9 @@ function process(c)
       if c.active or c.waitDrain then break end
       if not buf or c.pos > #buf then
         c.buf, c.pos = false, 1
+        -- Idle with nothing buffered: the parser may take the next head
+        -- straight from the socket.
+        c.parser:arm()
         break
       end
       local n, req, unusual, kind, length, keep_alive = c.head(c.parser, buf, c.pos)
@@ -890,7 +893,7 @@ function resume_body(c)
   if c.closed then return end
   c.paused = false
   if c.buf and not c.processing then process(c) end
-  if not c.paused and not c.closed and c.state ~= "dead" then c.h:read_start(c.onread) end
+  if not c.paused and not c.closed and c.state ~= "dead" then c.parser:read_start(c.h, c.onread) end
 end
 
 -- The end of the input, or an error.
@@ -979,8 +982,22 @@ function Server:_acceptRaw(h)
                           bodyKind = false, keepAlive = false}, Conn)
   c.peer = setmetatable({_c = c}, Peer)
   -- The read callback does the common work itself (one call less per
-  -- read): keep the unparsed input, parse it.
-  c.onread = function(err, data)
+  -- read). Either the parser has read a whole head (data false, req
+  -- set: the answer says whether it may do so again), or data is input
+  -- to keep and parse here.
+  c.onread = function(err, data, req, unusual, kind, length, keep_alive)
+    if req then
+      c.processing = true
+      c.bodyKind, c.keepAlive = kind, keep_alive
+      start_request(c, req, unusual, kind, length)
+      c.processing = false
+      if c.buf then
+        -- Only a handler that pushed input back could leave some.
+        process(c)
+        return false
+      end
+      return c.state == "head" and not c.active and not c.waitDrain and not c.closed
+    end
     if not data then return on_end(c, err) end
     local buf = c.buf
     if buf then
@@ -1000,7 +1017,11 @@ function Server:_acceptRaw(h)
                       function() check_timeouts(self) end)
     self._sweep:unref()
   end
-  h:read_start(c.onread)
+  -- The parser reads the socket: while the connection has nothing
+  -- buffered, a read that is one whole head is parsed in C and arrives
+  -- as a request (no Lua string of it, no pass through process()).
+  parser:read_start(h, c.onread)
+  parser:arm()
 end
 
 --- createServer([options], [handler]): options as `defaults` above, plus
