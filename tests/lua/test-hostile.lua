@@ -87,6 +87,46 @@ test("wrong types for every function: a Lua error, never a crash", function()
   assert(checked > 1000)
 end)
 
+test("hostile values for every function: never a crash; errors name the function", function()
+  -- Values that a C binding cuts or wraps when it is careless: a string
+  -- with a zero byte (cut at it by C), 2^32 (0 once cut to 32 bits), -1
+  -- (every bit), the integer extremes, NaN. Each in each of the first
+  -- four positions of every function, the others nil.
+  local values = {
+    {"NUL string", "/tmp\0x"}, {"2^32", 1 << 32}, {"-1", -1},
+    {"2^63-1", math.maxinteger}, {"-2^63", math.mininteger}, {"NaN", 0 / 0},
+  }
+  -- sleep(2^32) would sleep for 49 days; a memory limit would be the
+  -- harness's problem (it is reset after each call instead).
+  local not_here = {sleep = 1}
+  local checked = 0
+  for _, name in ipairs(names) do
+    if not not_here[name] then
+      local fn = uv[name]
+      for _, hv in ipairs(values) do
+        for pos = 1, 4 do
+          local args = {}
+          args[pos] = hv[2]
+          local ok, err = pcall(fn, table.unpack(args, 1, 4))
+          uv.set_memory_limit(nil)
+          if not ok then
+            local who = tostring(err):match("bad argument #%d+ to '([^']*)'")
+            if who == "?" then
+              T.fail(("%s(%s at #%d): the error does not name the function: %s"):format(
+                name, hv[1], pos, tostring(err)))
+            end
+          end
+          checked = checked + 1
+        end
+      end
+      uv.walk(function(h) if not h:is_closing() then h:close() end end)
+      uv.run("nowait")
+    end
+  end
+  uv.run()
+  assert(checked > 1000, checked)
+end)
+
 test("every handle method refuses handles of other types", function()
   local handles = {uv.new_timer(), uv.new_idle(), uv.new_prepare(), uv.new_check(),
                    uv.new_async(function() end), uv.new_signal()}
