@@ -5,6 +5,7 @@
 # the ceiling near the top, so the table gives requests per server
 # CPU-second beside requests per second, and p50/p99 latency. Then the
 # client: 100,000 keep-alive GETs through loom.http and Node's http.
+# STATIC=no skips the file rows, CLIENT=no the client rows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-5}
@@ -50,6 +51,41 @@ awk -v raw="${per_cpu[raw]}" -v cb="${per_cpu[loom-cb]}" -v co="${per_cpu[loom-c
     -v node="${per_cpu[node]}" 'BEGIN {
   printf "per server CPU-second: loom-cb/raw %.2f  loom-cb/node %.2f  loom-co/node %.2f  loom-co/loom-cb %.2f\n",
     cb / raw, cb / node, co / node, co / cb }'
+
+# A 1 MiB file at every URL, wrk -t1 -c10: loom's sendFile (the kernel
+# sends from the page cache), loom streaming the file through Lua, and
+# Node streaming it (Node's http has no sendfile).
+if [ "${STATIC:-yes}" = yes ]; then
+  STATIC_FILE=$(mktemp /tmp/loom-static-XXXXXX)
+  head -c $((1 << 20)) /dev/urandom >"$STATIC_FILE"
+  server_cmd[loom-sendfile]="build-release/loom bench/http_static.lua sendfile $PORT $STATIC_FILE"
+  server_cmd[loom-stream]="build-release/loom bench/http_static.lua stream $PORT $STATIC_FILE"
+  server_cmd[node-stream]="node bench/http_static.js $PORT $STATIC_FILE"
+  STATIC_SERVERS="loom-sendfile loom-stream node-stream"
+  unset rps cpu p50 p99 per_cpu
+  declare -A rps cpu p50 p99 per_cpu
+  for _ in $(seq "$ROUNDS"); do
+    for s in $STATIC_SERVERS; do
+      start_server "$s" || continue
+      t0=$(date +%s.%N); c0=$(cpu_ticks "$SERVER_PID")
+      out=$(taskset -c 1 wrk -t1 -c10 -d"${SECS}s" --latency "http://127.0.0.1:$PORT/")
+      c1=$(cpu_ticks "$SERVER_PID"); t1=$(date +%s.%N)
+      stop_server
+      rps[$s]+="$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' <<<"$out") "
+      p50[$s]+="$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_us) "
+      p99[$s]+="$(awk '$1 == "99%" { print $2 }' <<<"$out" | to_us) "
+      cpu[$s]+="$(cpu_share "$c0" "$c1" "$t0" "$t1") "
+    done
+  done
+  rm -f "$STATIC_FILE"
+  echo
+  echo "A 1 MiB file, wrk -t1 -c10: ${SECS}s per run, median of $ROUNDS rounds (1 request = 1 MiB)"
+  # shellcheck disable=SC2086
+  print_rows $STATIC_SERVERS
+  awk -v sf="${per_cpu[loom-sendfile]}" -v st="${per_cpu[loom-stream]}" -v node="${per_cpu[node-stream]}" 'BEGIN {
+    printf "per server CPU-second: loom sendFile / Node %.2f  loom stream / Node %.2f  sendFile / stream %.2f\n",
+      sf / node, st / node, sf / st }'
+fi
 
 [ "$CLIENT" = yes ] || exit 0
 echo
