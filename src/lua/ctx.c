@@ -219,6 +219,48 @@ int lctx_call_bool(lctx* ctx, int nargs) {
 }
 
 
+typedef struct {
+  lctx* ctx;
+  lctx_push_fn push;
+  lctx_done_fn done;
+  void* ud;
+  int done_called;
+} pushed_call;
+
+/* Runs inside the protected call: the push (exempt from the memory
+ * limit, as the loop's own work is), the release of what the values were
+ * made from, then the callback. */
+static int call_pushed(lua_State* L) {
+  pushed_call* c = lua_touserdata(L, 1);
+  int n;
+
+  c->ctx->exempt++;
+  n = c->push(L, c->ud);
+  c->ctx->exempt--;
+  c->done_called = 1;
+  c->done(c->ud);
+  lua_call(L, n, 0);
+  return 0;
+}
+
+
+void lctx_call_with(lctx* ctx, lctx_push_fn push, lctx_done_fn done, void* ud) {
+  lua_State* L = ctx->L;
+  pushed_call c = {ctx, push, done, ud, 0};
+  int exempt = ctx->exempt;
+
+  luaL_checkstack(L, 2, NULL);
+  lua_pushcfunction(L, call_pushed);
+  lua_pushlightuserdata(L, &c);
+  call(ctx, 1, 0);
+  /* A push that failed (out of memory) still releases its sources: the
+   * error has gone to the policy like a callback's. */
+  ctx->exempt = exempt;
+  if (!c.done_called)
+    done(ud);
+}
+
+
 int lctx_run(lctx* ctx, loom_run_mode mode) {
   lua_State* L = ctx->L;
   int saved = ctx->msgh_idx;

@@ -303,15 +303,20 @@ static int push_result(lua_State* L, loom_fs_t* req) {
  * The request is freed before the callback runs; the {callback, data}
  * pair of a request with data stays on the stack below the callback
  * until it returns, since a buffer read's bytes live in that data. */
-static void on_done(loom_fs_t* req) {
-  lfs_req* r = req->data;
-  lctx* ctx = loom_loop_get_data(req->loop);
-  lua_State* L = ctx->L;
-  int with_data = r->with_data;
-  int n;
+typedef struct {
+  loom_fs_t* req;
+  int taken; /* the anchor has been taken back */
+} completion;
 
-  lanchor_take(ctx, L, r->slot);                        /* cb | pair */
-  if (with_data) {
+/* lctx_call_with's push: the callback and its arguments. */
+static int push_completion(lua_State* L, void* ud) {
+  completion* c = ud;
+  loom_fs_t* req = c->req;
+  lfs_req* r = req->data;
+
+  lanchor_take(loom_loop_get_data(req->loop), L, r->slot); /* cb | pair */
+  c->taken = 1;
+  if (r->with_data) {
     lua_rawgeti(L, -1, 1);                              /* pair cb */
     /* The pair anchors the buffer, and it is on the stack. */
     if ((req->fs_type == LOOM_FS_READ || req->fs_type == LOOM_FS_WRITE) &&
@@ -320,16 +325,31 @@ static void on_done(loom_fs_t* req) {
   }
   if (req->result < 0) {
     push_error_message(L, req, (int) req->result);
-    n = 1;
-  } else {
-    lua_pushnil(L);
-    n = 1 + push_result(L, req);
-  }                                                     /* [pair] cb args */
-  loom_fs_req_cleanup(req);
+    return 1;
+  }
+  lua_pushnil(L);
+  return 1 + push_result(L, req);                       /* [pair] cb args */
+}
+
+
+/* lctx_call_with's done: the request goes, pushed or not. */
+static void free_completion(void* ud) {
+  completion* c = ud;
+  lfs_req* r = c->req->data;
+
+  if (!c->taken) {
+    lctx* ctx = loom_loop_get_data(c->req->loop);
+    lanchor_take(ctx, ctx->L, r->slot);
+    lua_pop(ctx->L, 1);
+  }
+  loom_fs_req_cleanup(c->req);
   free_request(r);
-  lctx_call(ctx, n);                                    /* [pair] */
-  if (with_data)
-    lua_pop(L, 1);
+}
+
+
+static void on_done(loom_fs_t* req) {
+  completion c = {req, 0};
+  lctx_call_with(loom_loop_get_data(req->loop), push_completion, free_completion, &c);
 }
 
 

@@ -81,6 +81,15 @@ void lctx_call(lctx* ctx, int nargs);
 /* lctx_call for a callback whose answer matters: whether it returned a
  * true value (false if it raised). */
 int lctx_call_bool(lctx* ctx, int nargs);
+/* A completion whose values are made from C memory: push(L, ud) pushes
+ * the callback and its arguments and returns how many arguments; then
+ * done(ud) frees what they were made from, and the callback runs. All of
+ * it under the error policy: a push that runs out of memory is reported
+ * like an error in the callback, and done still runs (nothing leaks, and
+ * no error unwinds through the loop's C code). */
+typedef int (*lctx_push_fn)(lua_State* L, void* ud);
+typedef void (*lctx_done_fn)(void* ud);
+void lctx_call_with(lctx* ctx, lctx_push_fn push, lctx_done_fn done, void* ud);
 /* Runs the loop in `mode` with the message handler in place. */
 int lctx_run(lctx* ctx, loom_run_mode mode);
 int lctx_on_error(lua_State* L);

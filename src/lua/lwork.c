@@ -195,12 +195,51 @@ static int raise_work_error(lua_State* L) {
 }
 
 
+typedef struct {
+  ljob* job;
+  int taken; /* the anchor has been taken back */
+} after_call;
+
+/* lctx_call_with's push: the after-work function (or the raiser of the
+ * job's error) and the job's results. */
+static int push_after(lua_State* L, void* ud) {
+  after_call* c = ud;
+  ljob* j = c->job;
+  int base, n;
+
+  lanchor_take(loom_loop_get_data(j->work.loop), L, j->ref); /* wctx */
+  c->taken = 1;
+  base = lua_gettop(L);
+  if (j->failed) {
+    lua_pushcfunction(L, raise_work_error);
+    n = xfer_decode(L, &j->results);
+  } else {
+    lua_getiuservalue(L, base, 2);                      /* wctx after */
+    n = xfer_decode(L, &j->results);
+  }                                                     /* wctx fn args */
+  lua_remove(L, base);                                  /* fn args */
+  return n;
+}
+
+
+/* lctx_call_with's done: the job's memory goes, decoded or not. */
+static void free_after(void* ud) {
+  after_call* c = ud;
+  ljob* j = c->job;
+
+  if (!c->taken) {
+    lctx* ctx = loom_loop_get_data(j->work.loop);
+    lanchor_take(ctx, ctx->L, j->ref);
+    lua_pop(ctx->L, 1);
+  }
+  xfer_free(&j->results);
+  lblock_free(&j->mem, j);
+}
+
+
 static void after_cb(loom_work_t* w, int status) {
   ljob* j = (ljob*) w;
-  lctx* ctx;
-  lua_State* L;
-  int base;
-  int n;
+  after_call c;
 
   (void) status;
   xfer_free(&j->args); /* still held if the job was cancelled */
@@ -211,21 +250,9 @@ static void after_cb(loom_work_t* w, int status) {
     lblock_free(&j->mem, j);
     return;
   }
-  ctx = loom_loop_get_data(w->loop);
-  L = ctx->L;
-  lanchor_take(ctx, L, j->ref);                         /* wctx */
-  base = lua_gettop(L);
-  if (j->failed) {
-    lua_pushcfunction(L, raise_work_error);
-    n = xfer_decode(L, &j->results);
-  } else {
-    lua_getiuservalue(L, base, 2);                      /* wctx after */
-    n = xfer_decode(L, &j->results);
-  }                                                     /* wctx fn args */
-  xfer_free(&j->results);
-  lblock_free(&j->mem, j);
-  lua_remove(L, base);                                  /* fn args */
-  lctx_call(ctx, n);
+  c.job = j;
+  c.taken = 0;
+  lctx_call_with(loom_loop_get_data(w->loop), push_after, free_after, &c);
 }
 
 
