@@ -28,20 +28,29 @@ SERVERS="raw loom-cb loom-co node"
 to_us() { awk '{ v = $1; u = $1; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
                  m = (u == "s") ? 1e6 : (u == "ms") ? 1e3 : 1; printf "%.0f", v * m }'; }
 
-declare -A rps cpu p50 p99
-for _ in $(seq "$ROUNDS"); do
-  for s in $SERVERS; do
-    start_server "$s" || continue
-    t0=$(date +%s.%N); c0=$(cpu_ticks "$SERVER_PID")
-    out=$(taskset -c 1 wrk -t1 -c100 -d"${SECS}s" --latency "http://127.0.0.1:$PORT/")
-    c1=$(cpu_ticks "$SERVER_PID"); t1=$(date +%s.%N)
-    stop_server
-    rps[$s]+="$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' <<<"$out") "
-    p50[$s]+="$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_us) "
-    p99[$s]+="$(awk '$1 == "99%" { print $2 }' <<<"$out" | to_us) "
-    cpu[$s]+="$(cpu_share "$c0" "$c1" "$t0" "$t1") "
+# wrk_rounds CONNECTIONS SERVER...: ROUNDS rounds of wrk against each
+# server, samples appended to the rps, cpu, p50 and p99 arrays.
+wrk_rounds() {
+  local conns=$1 s t0 c0 c1 t1 out
+  shift
+  for _ in $(seq "$ROUNDS"); do
+    for s in "$@"; do
+      start_server "$s" || continue
+      t0=$(date +%s.%N); c0=$(cpu_ticks "$SERVER_PID")
+      out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${SECS}s" --latency "http://127.0.0.1:$PORT/")
+      c1=$(cpu_ticks "$SERVER_PID"); t1=$(date +%s.%N)
+      stop_server
+      rps[$s]+="$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' <<<"$out") "
+      p50[$s]+="$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_us) "
+      p99[$s]+="$(awk '$1 == "99%" { print $2 }' <<<"$out" | to_us) "
+      cpu[$s]+="$(cpu_share "$c0" "$c1" "$t0" "$t1") "
+    done
   done
-done
+}
+
+declare -A rps cpu p50 p99
+# shellcheck disable=SC2086
+wrk_rounds 100 $SERVERS
 
 echo "HTTP hello world, wrk -t1 -c100: ${SECS}s per run, median of $ROUNDS rounds"
 declare -A per_cpu
@@ -64,19 +73,8 @@ if [ "${STATIC:-yes}" = yes ]; then
   STATIC_SERVERS="loom-sendfile loom-stream node-stream"
   unset rps cpu p50 p99 per_cpu
   declare -A rps cpu p50 p99 per_cpu
-  for _ in $(seq "$ROUNDS"); do
-    for s in $STATIC_SERVERS; do
-      start_server "$s" || continue
-      t0=$(date +%s.%N); c0=$(cpu_ticks "$SERVER_PID")
-      out=$(taskset -c 1 wrk -t1 -c10 -d"${SECS}s" --latency "http://127.0.0.1:$PORT/")
-      c1=$(cpu_ticks "$SERVER_PID"); t1=$(date +%s.%N)
-      stop_server
-      rps[$s]+="$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' <<<"$out") "
-      p50[$s]+="$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_us) "
-      p99[$s]+="$(awk '$1 == "99%" { print $2 }' <<<"$out" | to_us) "
-      cpu[$s]+="$(cpu_share "$c0" "$c1" "$t0" "$t1") "
-    done
-  done
+  # shellcheck disable=SC2086
+  wrk_rounds 10 $STATIC_SERVERS
   rm -f "$STATIC_FILE"
   echo
   echo "A 1 MiB file, wrk -t1 -c10: ${SECS}s per run, median of $ROUNDS rounds (1 request = 1 MiB)"

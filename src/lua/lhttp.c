@@ -472,16 +472,7 @@ static void on_read_http(loom_stream_t* s, ssize_t nread, const loom_buf_t* buf)
     }
   }
   p->armed = 0;
-  if (nread >= 0) {
-    lua_pushnil(L);
-    lua_pushlstring(L, buf->base, (size_t) nread);
-  } else if (nread == LOOM_EOF) {
-    lua_pushnil(L);
-    lua_pushnil(L);
-  } else {
-    lua_pushstring(L, loom_err_name((int) nread));
-    lua_pushnil(L);
-  }
+  lstream_push_read(L, nread, buf);
   lctx_call(ctx, 2);
   lua_pop(L, 1);                                        /* parser */
 }

@@ -306,6 +306,9 @@ const char* lopt_cstring(lua_State* L, int idx, const char* def);
 
 /* ---- streams (lstream.c) ---- */
 loom_stream_t* lstream_check(lua_State* L, int idx);
+/* Pushes a read callback's arguments: nil and the bytes, nil and nil at
+ * the end of the stream, or the error's name and nil. */
+void lstream_push_read(lua_State* L, ssize_t nread, const loom_buf_t* buf);
 /* The stream at idx (open, closing or closed), or NULL if it is none. */
 loom_stream_t* lstream_test(lua_State* L, int idx);
 extern const luaL_Reg lstream_methods[];

@@ -55,14 +55,10 @@ static int stream_accept(lua_State* L) {
 
 
 /* callback(err, data): data is a string, nil at the end of the stream. */
-static void on_read(loom_stream_t* s, ssize_t nread, const loom_buf_t* buf) {
-  lctx* ctx = loom_loop_get_data(s->loop);
-  lua_State* L = ctx->L;
-
-  lh_push_callback(L, (loom_handle_t*) s);
+void lstream_push_read(lua_State* L, ssize_t nread, const loom_buf_t* buf) {
   if (nread >= 0) {
     lua_pushnil(L);
-    lua_pushlstring(L, buf->base, buf->len);
+    lua_pushlstring(L, buf->base, (size_t) nread);
   } else if (nread == LOOM_EOF) {
     lua_pushnil(L);
     lua_pushnil(L);
@@ -70,6 +66,15 @@ static void on_read(loom_stream_t* s, ssize_t nread, const loom_buf_t* buf) {
     lua_pushstring(L, loom_err_name((int) nread));
     lua_pushnil(L);
   }
+}
+
+
+static void on_read(loom_stream_t* s, ssize_t nread, const loom_buf_t* buf) {
+  lctx* ctx = loom_loop_get_data(s->loop);
+  lua_State* L = ctx->L;
+
+  lh_push_callback(L, (loom_handle_t*) s);
+  lstream_push_read(L, nread, buf);
   lctx_call(ctx, 2);
 }
 

@@ -15,16 +15,37 @@ local function make_file(n)
   return path, data
 end
 
-test("a file range goes out between the writes around it, in order", function(expect)
-  local path, data = make_file(200000) -- 1.6 MB: several sendfile calls
-  local fd = assert(uv.fs_open(path, "r", 0))
+-- A TCP connection to 127.0.0.1: serve(conn) gets the server's side of
+-- it; the client's side reads everything into got, which done(got_text)
+-- gets once the server closes. read = false: a client that only
+-- connects (and closes at once).
+local function tcp_pair(expect, serve, done, read)
   local server = uv.new_tcp()
   assert(server:bind("127.0.0.1", 0))
-  local queued
   assert(server:listen(4, expect(function()
     local conn = uv.new_tcp()
     assert(server:accept(conn))
     server:close()
+    serve(conn)
+  end)))
+  local client = uv.new_tcp()
+  local got = {}
+  client:connect("127.0.0.1", server:getsockname().port, expect(function(err)
+    assert(not err, err)
+    if read == false then return client:close() end
+    client:read_start(function(_, chunk)
+      if chunk then got[#got + 1] = chunk return end
+      client:close()
+      if done then done(table.concat(got)) end
+    end)
+  end))
+end
+
+test("a file range goes out between the writes around it, in order", function(expect)
+  local path, data = make_file(200000) -- 1.6 MB: several sendfile calls
+  local fd = assert(uv.fs_open(path, "r", 0))
+  local queued, all
+  tcp_pair(expect, function(conn)
     assert(conn:write("<head>"))
     local req = assert(conn:sendfile(fd, 8, #data - 16, expect(function(err)
       assert(err == nil, err)
@@ -34,50 +55,28 @@ test("a file range goes out between the writes around it, in order", function(ex
     assert(conn:write("<tail>"))
     queued = conn:get_write_queue_size()
     conn:shutdown(expect(function() conn:close() end))
-  end)))
-  local client = uv.new_tcp()
-  local got = {}
-  client:connect("127.0.0.1", server:getsockname().port, expect(function(err)
-    assert(not err, err)
-    client:read_start(function(_, chunk)
-      if chunk then got[#got + 1] = chunk return end
-      client:close()
-    end)
-  end))
+  end, function(text) all = text end)
   uv.run()
   uv.fs_close(fd)
   -- The socket buffer cannot hold 1.6 MB: most of it waited in the queue.
   assert(queued > 100000, queued)
-  local all = table.concat(got)
   assert(all == "<head>" .. data:sub(9, #data - 8) .. "<tail>", #all)
 end)
 
 test("a file shorter than the length ends the write with EOF after what it had", function(expect)
   local path, data = make_file(100)
   local fd = assert(uv.fs_open(path, "r", 0))
-  local server = uv.new_tcp()
-  assert(server:bind("127.0.0.1", 0))
-  assert(server:listen(4, expect(function()
-    local conn = uv.new_tcp()
-    assert(server:accept(conn))
-    server:close()
+  local got
+  tcp_pair(expect, function(conn)
     assert(conn:sendfile(fd, 0, #data + 50, expect(function(err)
       assert(err == "EOF", tostring(err))
       assert(conn:get_write_queue_size() == 0)
       conn:close()
     end)))
-  end)))
-  local client = uv.new_tcp()
-  local got = {}
-  client:connect("127.0.0.1", server:getsockname().port, expect(function()
-    client:read_start(function(_, chunk)
-      if chunk then got[#got + 1] = chunk return end
-      client:close()
-    end)
-  end))
+  end, function(text) got = text end)
   uv.run()
   uv.fs_close(fd)
-  assert(table.concat(got) == data)
+  assert(got == data)
 end)
 
 test("zero bytes, over a Unix socket; closing the stream cancels a queued file", function(expect)
@@ -123,12 +122,7 @@ test("what cannot be sent is refused at once; bad arguments raise", function(exp
   -- Not connected yet.
   local r, err, name = tcp:sendfile(fd, 0, 10)
   assert(r == nil and name and err:match("^" .. name .. ": "), tostring(err))
-  local server = uv.new_tcp()
-  assert(server:bind("127.0.0.1", 0))
-  assert(server:listen(4, expect(function()
-    local conn = uv.new_tcp()
-    assert(server:accept(conn))
-    server:close()
+  tcp_pair(expect, function(conn)
     -- A pipe is no file for sendfile(2).
     local fds = assert(uv.pipe())
     local r2, err2, name2 = conn:sendfile(fds.read, 0, 10)
@@ -144,11 +138,7 @@ test("what cannot be sent is refused at once; bad arguments raise", function(exp
     T.raises("bad argument #2 to '.-' %(number expected", conn.sendfile, conn, "x", 0, 1)
     T.raises("bad argument #1 to '.-' %(uv_handle expected", uv.stream_sendfile, {}, fd, 0, 1)
     conn:close()
-  end)))
-  local client = uv.new_tcp()
-  client:connect("127.0.0.1", server:getsockname().port, expect(function()
-    client:close()
-  end))
+  end, nil, false)
   uv.run()
   tcp:close()
   uv.fs_close(fd)
