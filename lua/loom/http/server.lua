@@ -539,7 +539,7 @@ function ServerResponse:sendFile(fd, offset, length, cb)
   if #out > 0 and not conn_write(c, out) and c.closed then
     sent("EPIPE")
   elseif send and not c.closed then
-    local ok, err, name = c.h:sendfile(fd, offset, length, function(e) sent(e) end)
+    local ok, err, name = c.h:sendfile(fd, offset, length, sent)
     if not ok then
       sent(name or err)
     else
