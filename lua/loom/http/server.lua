@@ -31,6 +31,7 @@ local date_line, length_line, length_lines = common.date_line, common.length_lin
 local wake, park = task.wake, task.park
 local concat = table.concat
 local now = uv.now
+local respond = uv.http_respond
 
 -- IncomingMessage: a request, readable for its body -------------------------
 
@@ -468,7 +469,24 @@ function ServerResponse:finish(data, cb)
     local c = self._conn
     self._wending = true
     local len = data and #data or 0
-    if len > SMALL_BODY and not self._noBody then
+    if not self._special and not self.statusMessage and len <= SMALL_BODY then
+      -- The common answer: the binding makes the text and writes it in
+      -- one call (no Lua string of it unless the kernel leaves a rest).
+      local connection = ""
+      if not c.keepAlive or c.closing or c.server._stopping then
+        c.closing = true
+        connection = "Connection: close\r\n"
+      elseif self._req.httpVersion == "1.0" then
+        connection = "Connection: keep-alive\r\n"
+      end
+      self.headersSent = true
+      if not c.closed then
+        local _, rest = respond(c.h, status_lines[self.statusCode], self._h, self.statusCode, len,
+                                not self._noBody and data or nil,
+                                self.sendDate and date_line() or "", connection)
+        if rest then queue_write(c, rest) end
+      end
+    elseif len > SMALL_BODY and not self._noBody then
       -- A large body is not copied behind the head: one writev of both.
       conn_write(c, {head_text(self, len, nil), data})
     else
