@@ -445,6 +445,8 @@ extern const luaL_Reg lsem_functions[];
 /* lhttp.c: the HTTP/1.x parser (beyond luv). */
 extern const luaL_Reg lhttp_functions[];
 void lhttp_register(lua_State* L);
+/* lhttp_respond.c: loom.http's common answer written in one call. */
+extern const luaL_Reg lhttp_respond_functions[];
 extern const luaL_Reg ldns_functions[];
 
 /* ---- resolvers (lresolver.c) ---- */

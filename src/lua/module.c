@@ -19,7 +19,7 @@ static const luaL_Reg* const function_tables[] = {
   ludp_functions, lpoll_functions, lprocess_functions, lfs_functions,
   lfs_dir_functions, lwork_functions, lfswatch_functions,
   lthread_functions, lsem_functions, ldns_functions, lresolver_functions,
-  lbuffer_functions, lwtf8_functions, lhttp_functions,
+  lbuffer_functions, lwtf8_functions, lhttp_functions, lhttp_respond_functions,
 };
 
 
