@@ -97,11 +97,6 @@ local function drain()
   ready_head, ready_tail = 1, 0
 end
 
-local function step_and_drain(t, ...)
-  step(t, ...)
-  drain()
-end
-
 -- Resumes t with the given values now, or after the running task parks.
 local function run_soon(t, ...)
   if draining then
@@ -110,8 +105,10 @@ local function run_soon(t, ...)
   end
   draining = true
   -- A raise here would be a bug in this file; still leave the scheduler
-  -- usable for the next callback.
-  local ok, err = pcall(step_and_drain, t, ...)
+  -- usable for the next callback. Most wakes make nothing else ready:
+  -- the queue is drained only when the step filled it.
+  local ok, err = pcall(step, t, ...)
+  if ok and ready_head <= ready_tail then ok, err = pcall(drain) end
   draining = false
   if not ok then
     ready_head, ready_tail = 1, 0
