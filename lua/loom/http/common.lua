@@ -88,10 +88,8 @@ function M.date_line()
   return date_line
 end
 
--- "Content-Length: N\r\n", kept for the small lengths most answers have
--- (length_lines[n] or length_line(n)).
+-- "Content-Length: N\r\n", kept for the small lengths most answers have.
 local length_lines = {}
-M.length_lines = length_lines
 function M.length_line(n)
   local line = length_lines[n]
   if not line then

@@ -26,8 +26,7 @@ local common = require "loom.http.common"
 
 local M = {}
 local status_lines, check_header, http_date = common.status_lines, common.check_header, common.date
-local date_line, length_line, length_lines = common.date_line, common.length_line,
-                                             common.length_lines
+local date_line, length_line = common.date_line, common.length_line
 local wake, park = task.wake, task.park
 local concat = table.concat
 local now = uv.now
@@ -328,6 +327,19 @@ function ServerResponse:writeHead(status, msg, headers)
   return self
 end
 
+-- The Connection line a response's head needs (has_conn: the handler set
+-- one itself); marks the connection closing when it ends after this
+-- response.
+local function connection_line(res, c, has_conn)
+  if not c.keepAlive or c.closing or c.server._stopping then
+    c.closing = true
+    return has_conn and "" or "Connection: close\r\n"
+  elseif res._req.httpVersion == "1.0" and not has_conn then
+    return "Connection: keep-alive\r\n"
+  end
+  return ""
+end
+
 -- The head to send: status line, fields, framing, Date, Connection,
 -- then body (if given) in the same string.
 -- body_len: the whole body's length (finish), or nil: chunked if the
@@ -384,7 +396,7 @@ local function head_text(res, body_len, body)
   local framing = ""
   if not has_length and not has_te and code >= 200 and code ~= 204 and code ~= 304 then
     if body_len then
-      framing = length_lines[body_len] or length_line(body_len)
+      framing = length_line(body_len)
     elseif req.httpVersion == "1.1" then
       framing = "Transfer-Encoding: chunked\r\n"
       res.chunkedEncoding = true
@@ -394,13 +406,7 @@ local function head_text(res, body_len, body)
     end
   end
   local date = (not has_date and res.sendDate) and date_line() or ""
-  local connection = ""
-  if not c.keepAlive or c.closing or c.server._stopping then
-    c.closing = true
-    if not has_conn then connection = "Connection: close\r\n" end
-  elseif req.httpVersion == "1.0" and not has_conn then
-    connection = "Connection: keep-alive\r\n"
-  end
+  local connection = connection_line(res, c, has_conn)
   res.headersSent = true
   -- One concatenation: one string, no table of parts.
   return status .. fields .. framing .. date .. connection .. "\r\n" .. (body or "")
@@ -472,13 +478,7 @@ function ServerResponse:finish(data, cb)
     if not self._special and not self.statusMessage and len <= SMALL_BODY then
       -- The common answer: the binding makes the text and writes it in
       -- one call (no Lua string of it unless the kernel leaves a rest).
-      local connection = ""
-      if not c.keepAlive or c.closing or c.server._stopping then
-        c.closing = true
-        connection = "Connection: close\r\n"
-      elseif self._req.httpVersion == "1.0" then
-        connection = "Connection: keep-alive\r\n"
-      end
+      local connection = connection_line(self, c, false)
       self.headersSent = true
       if not c.closed then
         local _, rest = respond(c.h, status_lines[self.statusCode], self._h, self.statusCode, len,
