@@ -32,6 +32,23 @@ local raisers = {
                      end)]],
   resolver = [[uv.new_resolver({servers = {"127.0.0.1:1"}, tries = 1, timeout = 50})
                :query("x.test", "A", function() error("boom-resolver") end)]],
+  work = [[local w = uv.new_work(function(n) return n + 1 end, function() error("boom-work") end)
+           uv.queue_work(w, 1)]],
+  sendfile = [[local fds = uv.socketpair()
+               local a, b = uv.new_pipe(), uv.new_pipe()
+               a:open(fds[1]); b:open(fds[2])
+               local fd = uv.fs_open("/etc/passwd", "r", 0)
+               a:sendfile(fd, 0, 1, function() a:close(); b:close(); uv.fs_close(fd); error("boom-sendfile") end)]],
+  http_parser_read = [[local fds = uv.socketpair()
+               local a, b = uv.new_pipe(), uv.new_pipe()
+               a:open(fds[1]); b:open(fds[2])
+               local p = uv.new_http_parser("request", {lean = true})
+               p:arm()
+               p:read_start(a, function(err, data, msg)
+                 a:close(); b:close()
+                 error(msg and "boom-http_parser_read" or "no head")
+               end)
+               b:write("GET / HTTP/1.1\r\nHost: h\r\n\r\n")]],
 }
 
 for kind, code in pairs(raisers) do
