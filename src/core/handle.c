@@ -158,6 +158,7 @@ void loom_close(loom_handle_t* h, loom_close_cb close_cb) {
    * then the handle waits in the closing queue (walk still sees it). */
   loom__queue_remove(&h->handle_queue);
   loom__queue_insert_tail(&h->loop->closing_queue, &h->handle_queue);
+  h->loop->nclosing++;
 }
 
 
@@ -187,17 +188,23 @@ static void finish_by_type(loom_handle_t* h) {
 int loom__run_closing_handles(loom_loop_t* loop) {
   loom_queue_t* q;
   loom_handle_t* h;
-  size_t batch = loom__queue_count(&loop->closing_queue);
+  size_t batch = loop->nclosing;
 
   if (batch == 0)
     return 0;
   /* Close callbacks may free the handles: none may stay in the pending
    * list. Handles closed from here on are freed a phase later. */
   loom__io_purge_closed(loop);
-  while (batch-- > 0) {
+  while (batch-- > 0 && !loom__queue_empty(&loop->closing_queue)) {
     q = loom__queue_head(&loop->closing_queue);
     h = loom__queue_data(q, loom_handle_t, handle_queue);
+    /* The next handle's memory is fetched while this one's close
+     * callback runs: a batch of a million closes is otherwise one
+     * stalled cache miss per handle. */
+    LOOM__PREFETCH(q->next);
+    LOOM__PREFETCH(loom__queue_data(q->next, loom_handle_t, handle_queue));
     loom__queue_remove(q);
+    loop->nclosing--;
     assert(h->flags & LOOM__HANDLE_CLOSING);
     assert(!(h->flags & LOOM__HANDLE_ACTIVE));
     finish_by_type(h);
@@ -215,6 +222,8 @@ void loom__handle_detach(loom_handle_t* h) {
   if (!loom__is_closing(h)) {
     h->flags |= LOOM__HANDLE_CLOSING;
     stop_by_type(h);
+  } else if (!(h->flags & LOOM__HANDLE_CLOSED)) {
+    h->loop->nclosing--; /* it leaves the closing queue */
   }
   if (h->type == LOOM_UDP)
     loom__udp_detach((loom_udp_t*) h);
@@ -240,7 +249,7 @@ void loom_walk(loom_loop_t* loop, loom_walk_cb cb, void* arg) {
   walk_t walk;
   loom_queue_t* q;
   loom_handle_t* h;
-  size_t closing = loom__queue_count(&loop->closing_queue);
+  size_t closing = loop->nclosing;
 
   loom__queue_move(&loop->handle_queue, &walk.unvisited);
   loom__queue_insert_tail(&loop->walks, &walk.node);

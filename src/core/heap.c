@@ -71,6 +71,24 @@ static loom_heap_node_t** find_link(loom__heap_t* heap, unsigned long n,
 }
 
 
+/* Moves node down while a child must come out before it. */
+static void sift_down(loom__heap_t* heap, loom_heap_node_t* node,
+                      loom__heap_less less) {
+  loom_heap_node_t* smallest;
+
+  for (;;) {
+    smallest = node;
+    if (node->left != NULL && less(node->left, smallest))
+      smallest = node->left;
+    if (node->right != NULL && less(node->right, smallest))
+      smallest = node->right;
+    if (smallest == node)
+      return;
+    swap_with_parent(heap, node, smallest);
+  }
+}
+
+
 void loom__heap_insert(loom__heap_t* heap, loom_heap_node_t* node,
                        loom__heap_less less) {
   loom_heap_node_t* parent;
@@ -92,7 +110,6 @@ void loom__heap_remove(loom__heap_t* heap, loom_heap_node_t* node,
                        loom__heap_less less) {
   loom_heap_node_t* parent;
   loom_heap_node_t* last;
-  loom_heap_node_t* smallest;
   loom_heap_node_t** link;
 
   if (heap->nelts == 0)
@@ -120,16 +137,7 @@ void loom__heap_remove(loom__heap_t* heap, loom_heap_node_t* node,
       node->parent->right = last;
 
     /* The moved node may belong lower or higher than the hole. */
-    for (;;) {
-      smallest = last;
-      if (last->left != NULL && less(last->left, smallest))
-        smallest = last->left;
-      if (last->right != NULL && less(last->right, smallest))
-        smallest = last->right;
-      if (smallest == last)
-        break;
-      swap_with_parent(heap, last, smallest);
-    }
+    sift_down(heap, last, less);
     while (last->parent != NULL && less(last, last->parent))
       swap_with_parent(heap, last->parent, last);
   }
@@ -137,4 +145,13 @@ void loom__heap_remove(loom__heap_t* heap, loom_heap_node_t* node,
   node->left = NULL;
   node->right = NULL;
   node->parent = NULL;
+}
+
+
+/* A node whose key grew only has to move down: its parent still comes
+ * out first. Costs two comparisons when it stays, where a removal and a
+ * new insertion cost a walk to the last leaf and back. */
+void loom__heap_key_increased(loom__heap_t* heap, loom_heap_node_t* node,
+                              loom__heap_less less) {
+  sift_down(heap, node, less);
 }

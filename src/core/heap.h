@@ -26,6 +26,9 @@ void loom__heap_insert(loom__heap_t* heap, loom_heap_node_t* node,
 void loom__heap_remove(loom__heap_t* heap, loom_heap_node_t* node,
                        loom__heap_less less);
 
+void loom__heap_key_increased(loom__heap_t* heap, loom_heap_node_t* node,
+                              loom__heap_less less);
+
 static inline loom_heap_node_t* loom__heap_min(const loom__heap_t* heap) {
   return heap->min;
 }

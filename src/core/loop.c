@@ -31,6 +31,7 @@ int loom_loop_new(loom_loop_t** out) {
     return LOOM_ENOMEM;
   loom__queue_init(&loop->handle_queue);
   loom__queue_init(&loop->closing_queue);
+  loop->nclosing = 0;
   loom__queue_init(&loop->walks);
   loom__queue_init(&loop->idle_handles);
   loom__queue_init(&loop->prepare_handles);
@@ -122,6 +123,7 @@ void loom_loop_teardown(loom_loop_t* loop) {
     q = loom__queue_head(&loop->closing_queue);
     loom__handle_detach(loom__queue_data(q, loom_handle_t, handle_queue));
   }
+  assert(loop->nclosing == 0);
   loom__walk_teardown(loop);
   loom__work_loop_teardown(loop);
   release(loop);

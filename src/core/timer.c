@@ -176,14 +176,16 @@ static void unlink_timer(loom_loop_t* loop, loom_timer_t* t) {
   }
   list = loom__queue_data(t->node.prev, timer_list_t, timers);
   t->flags &= ~TIMER_HEAD;
-  loom__heap_remove(&loop->timer_heap, &list->heap_node, list_less);
   loom__queue_remove(&t->node);
   if (loom__queue_empty(&list->timers)) {
+    loom__heap_remove(&loop->timer_heap, &list->heap_node, list_less);
     drop_list(loop, list);
     return;
   }
+  /* The next timer of a list is due no earlier and was started later (and
+   * the overflow list is sorted): the list's key only grows. */
   first_timer(list)->flags |= TIMER_HEAD;
-  loom__heap_insert(&loop->timer_heap, &list->heap_node, list_less);
+  loom__heap_key_increased(&loop->timer_heap, &list->heap_node, list_less);
 }
 
 
@@ -344,6 +346,11 @@ void loom__run_timers(loom_loop_t* loop) {
     t = first_timer((timer_list_t*) node);
     if (t->timeout > loop->time || t->start_id >= snapshot)
       break;
+    /* The list's next timer is most often the next to fire: its memory
+     * is fetched while this callback runs (a million scattered timers
+     * otherwise cost one stalled cache miss each). */
+    LOOM__PREFETCH(t->node.next);
+    LOOM__PREFETCH(loom__queue_data(t->node.next, loom_timer_t, node));
     unlink_timer(loop, t);
     loom__handle_stop((loom_handle_t*) t);
     if (t->repeat != 0)
