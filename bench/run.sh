@@ -25,20 +25,31 @@ measure() { # name cmd... -> "seconds kib" (median of RUNS by time)
 declare -A secs kib
 run() {
   local name=$1; shift
-  if ! "$@" 1000 >/dev/null 2>&1; then echo "$name: not available, skipped"; return; fi
+  if ! "$@" 1000 >/dev/null 2>&1; then echo "$name: not available, skipped"; return 1; fi
   read -r s k < <(measure "$name" "$@" "$N")
   secs[$name]=$s; kib[$name]=$k
   printf '%-6s %8.2f s %10d KiB\n' "$name" "$s" "$k"
 }
 
-echo "million timers: N=$N, median of $RUNS runs, $(nproc) CPUs"
-run loom build-release/loom bench/timers.lua loom
-run luv lua5.4 bench/timers.lua luv
-run node node bench/timers.js
+ratios() {
+  for peer in luv node; do
+    if [ -n "${secs[$peer]:-}" ]; then
+      awk -v a="${secs[loom]}" -v b="${secs[$peer]}" -v c="${kib[loom]}" -v d="${kib[$peer]}" -v p="$peer" \
+        'BEGIN { printf "loom / %-4s  time %.2fx  peak RSS %.2fx\n", p, a / b, c / d }'
+    fi
+  done
+  secs=(); kib=()
+}
 
-for peer in luv node; do
-  if [ -n "${secs[$peer]:-}" ]; then
-    awk -v a="${secs[loom]}" -v b="${secs[$peer]}" -v c="${kib[loom]}" -v d="${kib[$peer]}" -v p="$peer" \
-      'BEGIN { printf "loom / %-4s  time %.2fx  peak RSS %.2fx\n", p, a / b, c / d }'
-  fi
-done
+echo "million timers: N=$N, median of $RUNS runs, $(nproc) CPUs"
+echo "-- shared callback, handles kept in a table (timers.lua, timers.js)"
+run loom build-release/loom bench/timers.lua loom || true
+run luv lua5.4 bench/timers.lua luv || true
+run node node bench/timers.js || true
+ratios
+
+echo "-- a closure per timer, closed in its callback (timers_closure.lua, timers_closure.js)"
+run loom build-release/loom bench/timers_closure.lua loom || true
+run luv lua5.4 bench/timers_closure.lua luv || true
+run node node bench/timers_closure.js || true
+ratios
