@@ -284,7 +284,11 @@ static ssize_t write_bufs(loom_stream_t* s, const loom_buf_t* bufs,
   if (nbufs > MAX_IOV)
     nbufs = MAX_IOV;
   do {
-    if (s->flags & LOOM__STREAM_SOCKET) {
+    if ((s->flags & LOOM__STREAM_SOCKET) && nbufs == 1 && send_fd < 0) {
+      /* One buffer: send(2) spares the kernel importing a message
+       * header and an iovec (the common write: a reply, an echo). */
+      n = send(stream_fd(s), bufs[0].base, bufs[0].len, MSG_NOSIGNAL);
+    } else if (s->flags & LOOM__STREAM_SOCKET) {
       memset(&msg, 0, sizeof(msg));
       msg.msg_iov = (struct iovec*) bufs;
       msg.msg_iovlen = nbufs;
