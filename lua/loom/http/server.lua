@@ -609,6 +609,7 @@ ServerResponse._wwait = false
 ServerResponse._noBody = false
 ServerResponse._h = false
 ServerResponse._special = false
+ServerResponse._task = false
 -- A client that goes away must not take the server with it: errors of
 -- responses (EPIPE), as of requests (common.IncomingMessage), reach only
 -- their "error" listeners.
@@ -752,12 +753,13 @@ local function start_request(c, req, unusual, kind, length)
   local srv = c.server
   req._conn = c
   req.socket = c.peer
-  -- Every field a response gets later is in the constructor: the table
-  -- is made at its final size, never rehashed.
+  -- The fields every response writes are in the constructor (made at
+  -- its final size, never rehashed); those a plain exchange only reads
+  -- (_special, _task, chunkedEncoding, _ev, _wwait) are the class's
+  -- defaults: each key set here costs a table insertion per request.
   local res = setmetatable({_conn = c, _req = req, _wending = false, headersSent = false,
-                            finished = false, writableEnded = false, _h = false, _special = false,
-                            chunkedEncoding = false, _task = false, _noBody = req.method == "HEAD",
-                            _ev = false, _wwait = false, _wfinished = false,
+                            finished = false, writableEnded = false, _h = false,
+                            _noBody = req.method == "HEAD", _wfinished = false,
                             writable = true}, ServerResponse)
   c.req, c.active = req, res
   if kind == "none" then
