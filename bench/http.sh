@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/http.sh [seconds] [rounds]: loom.http against Node's http and a
 # raw C epoll responder (the ceiling), side by side: wrk -t1 -c100 on a
-# hello world. The server is pinned to CPU 0 and wrk to CPU 1; wrk is
-# the ceiling near the top, so the table gives requests per server
+# hello world, and a binding-only responder (bench/http_min.lua: the best
+# any Lua layer on loom's binding can do). The server is pinned to CPU 0
+# and wrk to CPU 1; wrk is the ceiling near the top, so the table gives requests per server
 # CPU-second beside requests per second, and p50/p99 latency. Then the
 # client: 100,000 keep-alive GETs through loom.http and Node's http.
 # STATIC=no skips the file rows, CLIENT=no the client rows.
@@ -19,9 +20,10 @@ declare -A server_cmd=(
   [raw]="build-release/bench/http_raw $PORT"
   [loom-cb]="build-release/loom bench/http_hello.lua cb $PORT"
   [loom-co]="build-release/loom bench/http_hello.lua co $PORT"
+  [loom-min]="build-release/loom bench/http_min.lua $PORT"
   [node]="node bench/http_hello.js $PORT"
 )
-SERVERS="raw loom-cb loom-co node"
+SERVERS="raw loom-min loom-cb loom-co node"
 
 
 # wrk's latency ("612.00us", "2.05ms", "1.10s") in microseconds.
@@ -57,9 +59,11 @@ declare -A per_cpu
 # shellcheck disable=SC2086
 print_rows $SERVERS
 awk -v raw="${per_cpu[raw]}" -v cb="${per_cpu[loom-cb]}" -v co="${per_cpu[loom-co]}" \
-    -v node="${per_cpu[node]}" 'BEGIN {
+    -v node="${per_cpu[node]}" -v min="${per_cpu[loom-min]}" 'BEGIN {
   printf "per server CPU-second: loom-cb/raw %.2f  loom-cb/node %.2f  loom-co/node %.2f  loom-co/loom-cb %.2f\n",
-    cb / raw, cb / node, co / node, co / cb }'
+    cb / raw, cb / node, co / node, co / cb
+  printf "reference: binding-only responder (http_min.lua) / raw %.2f; loom-cb / binding-only %.2f\n",
+    min / raw, cb / min }'
 
 # A 1 MiB file at every URL, wrk -t1 -c10: loom's sendFile (the kernel
 # sends from the page cache), loom streaming the file through Lua, and

@@ -189,6 +189,43 @@ test("read_start: while armed, a read that is one whole head arrives parsed; the
   T.raises("bad argument #1 to '.-' %(loom_http_parser expected", p.arm, {})
 end)
 
+test("http_respond: the Content-Length line for every width of length; none for 204/304", function()
+  local server = uv.new_tcp()
+  assert(server:bind("127.0.0.1", 0))
+  local port = server:getsockname().port
+  local lengths = {0, 7, 10, 99, 12345, 4294967296, math.maxinteger}
+  local got = {}
+  assert(server:listen(1, function()
+    local conn = uv.new_tcp()
+    server:accept(conn)
+    for _, n in ipairs(lengths) do
+      uv.http_respond(conn, "HTTP/1.1 200 OK\r\n", false, 200, n, nil, "", "")
+    end
+    uv.http_respond(conn, "HTTP/1.1 204 No Content\r\n", false, 204, 0, nil, "", "")
+    uv.http_respond(conn, "HTTP/1.1 304 Not Modified\r\n", false, 304, 5, nil, "", "")
+    conn:shutdown(function() conn:close() end)
+  end))
+  local client = uv.new_tcp()
+  client:connect("127.0.0.1", port, function(err)
+    assert(not err, err)
+    client:read_start(function(rerr, data)
+      assert(not rerr, rerr)
+      if data then got[#got + 1] = data else client:close() server:close() end
+    end)
+  end)
+  uv.run()
+  local want = {}
+  for _, n in ipairs(lengths) do
+    want[#want + 1] = ("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n"):format(n)
+  end
+  want[#want + 1] = "HTTP/1.1 204 No Content\r\n\r\n"
+  want[#want + 1] = "HTTP/1.1 304 Not Modified\r\n\r\n"
+  local text, expected = table.concat(got), table.concat(want)
+  assert(text == expected, ("%q"):format(text))
+  T.raises("length must not be negative", uv.http_respond, client, "HTTP/1.1 200 OK\r\n",
+           false, 200, -1, nil, "", "")
+end)
+
 test("bad arguments raise naming the argument", function()
   T.raises("bad argument #1 to 'loom.new_http_parser'", uv.new_http_parser, "both")
   T.raises("max_head must be an integer", uv.new_http_parser, "request", {max_head = 0})
