@@ -54,7 +54,7 @@ row() { # label mode inflight-args mmsgs
       stop_server
       runs[$s]+="${out#rps } "
       cpus[$s]+="$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
-        'BEGIN { printf "%.0f", 100 * (b - a) / hz / (t1 - t0) }') "
+        'BEGIN { printf "%.1f", 100 * (b - a) / hz / (t1 - t0) }') "
     done
   done
   for s in $SERVERS; do
@@ -62,7 +62,8 @@ row() { # label mode inflight-args mmsgs
     rps=$(tr ' ' '\n' <<<"${runs[$s]:-0}" | grep . | median)
     cpu=$(tr ' ' '\n' <<<"${cpus[$s]:-0}" | grep . | median)
     result[$label,$s]=$rps
-    printf '%14s (%3s%%)' "$rps" "$cpu"
+    result[$label,$s,cpu]=$cpu
+    printf '%14s (%5s%%)' "$rps" "$cpu"
   done
   printf '\n'
 }
@@ -81,8 +82,10 @@ for label in "tcp 64B, 100 conns" "tcp 64B, 1 conn" "tcp 64B, 50 conns x 32" \
              "udp 64B, 50 socks x 8" "udp 64B mmsgs=32, 50 x 8"; do
   awk -v l="$label" -v a="${result[$label,loom]:-0}" -v raw="${result[$label,raw]:-0}" \
       -v luv="${result[$label,luv]:-0}" -v node="${result[$label,node]:-0}" \
-    'BEGIN { printf "%-28s vs luv %.2fx  vs node %.2fx  of raw C %.2f\n", l,
-             luv ? a / luv : 0, node ? a / node : 0, raw ? a / raw : 0 }'
+      -v ac="${result[$label,loom,cpu]:-0}" -v rawc="${result[$label,raw,cpu]:-0}" \
+    'BEGIN { printf "%-28s vs luv %.2fx  vs node %.2fx  of raw C %.2f  of raw C per server CPU-second %.2f\n", l,
+             luv ? a / luv : 0, node ? a / node : 0, raw ? a / raw : 0,
+             (raw && ac > 0) ? (a / ac) / (raw / rawc) : 0 }'
 done
 
 echo

@@ -53,6 +53,40 @@ TEST(close_order_fifo) {
   return 0;
 }
 
+/* A handle closed from a close callback has its own callback on the next
+ * pass, not in the batch that is running; the loop counts both. */
+static loom_timer_t chained[2];
+static int chained_closed[2];
+static void second_closed(loom_handle_t* h) {
+  (void) h;
+  chained_closed[1]++;
+}
+static void first_closed(loom_handle_t* h) {
+  (void) h;
+  chained_closed[0]++;
+  loom_close((loom_handle_t*) &chained[1], second_closed);
+  ASSERT_EQ(chained_closed[1], 0);
+}
+
+TEST(close_from_close_callback) {
+  loom_loop_t* loop = new_loop();
+  ASSERT_OK(loom_timer_init(loop, &chained[0]));
+  ASSERT_OK(loom_timer_init(loop, &chained[1]));
+  loom_close((loom_handle_t*) &chained[0], first_closed);
+  ASSERT(loom_loop_alive(loop));
+  loom_run(loop, LOOM_RUN_NOWAIT);
+  ASSERT_EQ(chained_closed[0], 1);
+  ASSERT_EQ(chained_closed[1], 0);
+  ASSERT(loom_loop_alive(loop));
+  ASSERT_EQ(loom_loop_close(loop), LOOM_EBUSY);
+  loom_run(loop, LOOM_RUN_NOWAIT);
+  ASSERT_EQ(chained_closed[1], 1);
+  ASSERT(loom_is_closed((loom_handle_t*) &chained[1]));
+  ASSERT(!loom_loop_alive(loop));
+  CLOSE_LOOP_OR_FAIL(loop);
+  return 0;
+}
+
 static int unref_fired;
 static void unref_cb(loom_timer_t* t) { (void) t; unref_fired++; }
 

@@ -9,6 +9,7 @@
   X(http_limits)                                                              \
   X(http_every_split_point)                                                   \
   X(heap_order)                                                               \
+  X(heap_key_increased)                                                       \
   X(loop_empty_run)                                                           \
   X(loop_close_busy)                                                          \
   X(loop_phase_order)                                                         \
@@ -28,6 +29,7 @@
   X(timer_start_without_memory)                                               \
   X(close_in_own_callback)                                                    \
   X(close_order_fifo)                                                         \
+  X(close_from_close_callback)                                                \
   X(ref_unref)                                                                \
   X(idle_keeps_polling_nonblocking)                                           \
   X(watcher_stop_others_in_callback)                                          \

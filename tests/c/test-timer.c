@@ -166,10 +166,13 @@ TEST(timer_due_in) {
 enum { NRANDOM = 20000 };
 static loom_timer_t random_timers[NRANDOM];
 static uint64_t last_due;
+static uint64_t last_start_id;
 static int random_fired;
 static void random_cb(loom_timer_t* t) {
-  ASSERT(t->timeout >= last_due);
+  ASSERT(t->timeout > last_due ||
+         (t->timeout == last_due && (random_fired == 0 || t->start_id > last_start_id)));
   last_due = t->timeout;
+  last_start_id = t->start_id;
   random_fired++;
 }
 
