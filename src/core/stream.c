@@ -463,20 +463,31 @@ static int start_write(loom_write_t* req, loom_stream_t* s, loom_buf_t* bufs,
 }
 
 
+/* The descriptor a write passes along (send_handle's), or -1 without
+ * one; only an IPC pipe can pass descriptors. */
+static int send_fd_of(loom_stream_t* s, loom_stream_t* send_handle,
+                      int* send_fd) {
+  *send_fd = -1;
+  if (send_handle == NULL)
+    return 0;
+  if (s->type != LOOM_NAMED_PIPE || !((loom_pipe_t*) s)->ipc)
+    return LOOM_EINVAL;
+  if (loom_fileno((loom_handle_t*) send_handle, send_fd) != 0)
+    return LOOM_EBADF;
+  return 0;
+}
+
+
 int loom_write2(loom_write_t* req, loom_stream_t* s, loom_buf_t* bufs,
                 unsigned int nbufs, loom_stream_t* send_handle,
                 loom_write_cb cb) {
-  int send_fd = -1;
+  int send_fd;
   int err = writable(s);
 
+  if (err == 0)
+    err = send_fd_of(s, send_handle, &send_fd);
   if (err != 0)
     return err;
-  if (send_handle != NULL) {
-    if (s->type != LOOM_NAMED_PIPE || !((loom_pipe_t*) s)->ipc)
-      return LOOM_EINVAL;
-    if (loom_fileno((loom_handle_t*) send_handle, &send_fd) != 0)
-      return LOOM_EBADF;
-  }
   req->file_fd = -1;
   req->file_offset = 0;
   req->file_left = 0;
@@ -515,7 +526,8 @@ int loom_write(loom_write_t* req, loom_stream_t* s, loom_buf_t* bufs,
 
 int loom_try_write2(loom_stream_t* s, const loom_buf_t* bufs,
                     unsigned int nbufs, loom_stream_t* send_handle) {
-  int send_fd = -1;
+  int send_fd;
+  int err;
   ssize_t n;
 
   if (stream_fd(s) < 0)
@@ -526,12 +538,9 @@ int loom_try_write2(loom_stream_t* s, const loom_buf_t* bufs,
   /* Writing now would overtake what is queued. */
   if (has_unfinished(s) || s->connect_req != NULL)
     return LOOM_EAGAIN;
-  if (send_handle != NULL) {
-    if (s->type != LOOM_NAMED_PIPE || !((loom_pipe_t*) s)->ipc)
-      return LOOM_EINVAL;
-    if (loom_fileno((loom_handle_t*) send_handle, &send_fd) != 0)
-      return LOOM_EBADF;
-  }
+  err = send_fd_of(s, send_handle, &send_fd);
+  if (err != 0)
+    return err;
   if (bufs_total(bufs, nbufs) == 0 && send_fd < 0)
     return 0;
   n = write_bufs(s, bufs, nbufs, send_fd);

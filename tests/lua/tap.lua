@@ -211,11 +211,16 @@ function T.block_pool(expect, dir)
   return release, blockers, running
 end
 
+--- Closes every handle still open (a test's or a failed test's leftovers).
+function T.close_all()
+  uv.walk(function(h) if not h:is_closing() then h:close() end end)
+end
+
 uv.on_error(function(err, tb)
   fail("uncaught error in a callback: " .. tostring(err) .. "\n" .. tostring(tb))
   -- The test has failed: close its servers so that its loop ends instead
   -- of waiting for steps that will never come.
-  uv.walk(function(h) if not h:is_closing() then h:close() end end)
+  T.close_all()
 end)
 
 function T.run()
@@ -228,7 +233,7 @@ function T.run()
       fail(tostring(err))
       -- A test that died half way may leave servers listening: close
       -- everything so that the loop below ends.
-      uv.walk(function(h) if not h:is_closing() then h:close() end end)
+      T.close_all()
     end
     local rok, rerr = pcall(uv.run)
     if not rok then fail("uv.run raised: " .. tostring(rerr)) end

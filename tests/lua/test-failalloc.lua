@@ -30,7 +30,7 @@ if policy == "continue" then
   uv.on_error(function(err)
     errors = errors + 1
     io.stderr:write("error: ", tostring(err), "\n")
-    uv.walk(function(h) if not h:is_closing() then h:close() end end)
+    T.close_all()
     collectgarbage()
   end)
 end

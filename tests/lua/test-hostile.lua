@@ -81,7 +81,7 @@ test("wrong types for every function: a Lua error, never a crash", function()
         checked = checked + 1
       end
     end
-    uv.walk(function(h) if not h:is_closing() then h:close() end end)
+    T.close_all()
     uv.run()
   end
   assert(checked > 1000)
@@ -119,7 +119,7 @@ test("hostile values for every function: never a crash; errors name the function
           checked = checked + 1
         end
       end
-      uv.walk(function(h) if not h:is_closing() then h:close() end end)
+      T.close_all()
       uv.run("nowait")
     end
   end

@@ -71,7 +71,7 @@ test("immediates survive their handles being closed by uv.walk", function(expect
   local order = {}
   timer.setImmediate(expect(function() order[#order + 1] = "first" end))
   -- A shutdown that closes every handle leaves the immediate waiting...
-  uv.walk(function(h) if not h:is_closing() then h:close() end end)
+  T.close_all()
   uv.run()
   assert(#order == 0)
   -- ... until the next setImmediate brings the handles back.

@@ -142,7 +142,7 @@ test("pipe arguments are checked", function()
   assert(p:pending_count() == 0 and p:pending_type() == "unknown")
   assert(p:pending_instances(4) == nil)
   p:close()
-  uv.walk(function(h) if not h:is_closing() then h:close() end end)
+  T.close_all()
 end)
 
 T.run()
