@@ -7,7 +7,6 @@
 -- is what loom.http's Lua layer costs.
 local uv = require "loom"
 local http = require "loom.http"
-local common = require "loom.http.common"
 local port = assert(tonumber(arg[1]), "usage: http_min.lua PORT")
 
 local server = uv.new_tcp()
@@ -20,8 +19,7 @@ assert(server:listen(1024, function(err)
   local parser = uv.new_http_parser("request", {lean = true, metatable = http.IncomingMessage})
   parser:read_start(c, function(_, data, req)
     if req then
-      uv.http_respond(c, "HTTP/1.1 200 OK\r\n", fields, 200, 12, "hello world\n",
-                      common.date_line(), "")
+      uv.http_respond(c, "HTTP/1.1 200 OK\r\n", fields, 200, 12, "hello world\n", true, "")
       return true
     end
     -- Anything but a whole head (a partial one, a body, the end): this

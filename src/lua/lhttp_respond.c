@@ -9,8 +9,8 @@
  * loom.http's setHeader. */
 #include "lloom.h"
 
-#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 
 /* Copies n bytes to out at *pos, or only counts them when out is NULL. */
@@ -81,16 +81,6 @@ static size_t put_response(lua_State* L, char* out, const char* status,
 }
 
 
-/* uv.http_respond(stream, status_line, fields, code, body_len, body,
- * date_line, connection_line) (beyond luv; loom.http's common answer):
- * writes a whole response, head and body, as loom.http's server makes it
- * (fields: the flat {lower, Name, value, ...} list of setHeader, or
- * false; values already checked; Content-Length from body_len unless the
- * code has no body; body nil for HEAD). The text is made in C memory and
- * written at once when the stream has nothing queued: the common answer
- * makes no Lua string. Returns the bytes written, and the rest of the
- * text as a string when the kernel did not take it all (or the write
- * failed: then 0 and the whole text), for the caller to queue. */
 /* "Content-Length: N\r\n" into out (room for any 64-bit N); returns its
  * length. Written by hand: snprintf's format machinery was 1 % of a
  * hello-world server's CPU. */
@@ -112,6 +102,79 @@ static size_t length_line(char* out, uint64_t n) {
 }
 
 
+/* The Date field's value for now, IMF-fixdate ("Sun, 06 Nov 1994
+ * 08:49:37 GMT", RFC 9110 5.6.7), remade when the second changes. The
+ * names are written here, not by strftime, whose %a and %b follow the
+ * locale. The coarse real-time clock is read through the vDSO in a few
+ * nanoseconds, so every answer carries the current second. One cache per
+ * thread: each thread's Lua state answers on its own loop. */
+#define DATE_LEN 29
+
+static const char* date_now(void) {
+  static _Thread_local time_t cached = -1;
+  static _Thread_local char text[DATE_LEN + 1];
+  static const char days[] = "SunMonTueWedThuFriSat";
+  static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  struct timespec now;
+  struct tm tm;
+  char* p = text;
+
+  clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  if (now.tv_sec == cached)
+    return text;
+  gmtime_r(&now.tv_sec, &tm);
+  memcpy(p, days + 3 * tm.tm_wday, 3);
+  p += 3;
+  *p++ = ',';
+  *p++ = ' ';
+  *p++ = (char) ('0' + tm.tm_mday / 10);
+  *p++ = (char) ('0' + tm.tm_mday % 10);
+  *p++ = ' ';
+  memcpy(p, months + 3 * tm.tm_mon, 3);
+  p += 3;
+  *p++ = ' ';
+  /* Four digits: IMF-fixdate has no room for other years, and this
+   * clock will not see them. */
+  int year = (tm.tm_year + 1900) % 10000;
+  *p++ = (char) ('0' + year / 1000);
+  *p++ = (char) ('0' + year / 100 % 10);
+  *p++ = (char) ('0' + year / 10 % 10);
+  *p++ = (char) ('0' + year % 10);
+  *p++ = ' ';
+  *p++ = (char) ('0' + tm.tm_hour / 10);
+  *p++ = (char) ('0' + tm.tm_hour % 10);
+  *p++ = ':';
+  *p++ = (char) ('0' + tm.tm_min / 10);
+  *p++ = (char) ('0' + tm.tm_min % 10);
+  *p++ = ':';
+  *p++ = (char) ('0' + tm.tm_sec / 10);
+  *p++ = (char) ('0' + tm.tm_sec % 10);
+  memcpy(p, " GMT", 4);
+  text[DATE_LEN] = '\0';
+  cached = now.tv_sec;
+  return text;
+}
+
+
+/* uv.http_date() (beyond luv): the Date field's value for now, as
+ * http_respond writes it. */
+static int http_date(lua_State* L) {
+  lua_pushlstring(L, date_now(), DATE_LEN);
+  return 1;
+}
+
+
+/* uv.http_respond(stream, status_line, fields, code, body_len, body,
+ * date_line, connection_line) (beyond luv; loom.http's common answer):
+ * writes a whole response, head and body, as loom.http's server makes it
+ * (fields: the flat {lower, Name, value, ...} list of setHeader, or
+ * false; values already checked; Content-Length from body_len unless the
+ * code has no body; body nil for HEAD; date_line a string, or else
+ * true for the current Date line and false or nil for none). The text is made in C memory and
+ * written at once when the stream has nothing queued: the common answer
+ * makes no Lua string. Returns the bytes written, and the rest of the
+ * text as a string when the kernel did not take it all (or the write
+ * failed: then 0 and the whole text), for the caller to queue. */
 static int http_respond(lua_State* L) {
   loom_stream_t* s = lstream_check(L, 1);
   size_t status_len, date_len, conn_len, body_len = 0, size, length_len = 0;
@@ -119,15 +182,28 @@ static int http_respond(lua_State* L) {
   lua_Integer code = luaL_checkinteger(L, 4);
   lua_Integer content_length = luaL_checkinteger(L, 5);
   const char* body = luaL_optlstring(L, 6, NULL, &body_len);
-  const char* date = luaL_checklstring(L, 7, &date_len);
+  const char* date;
   const char* conn = luaL_checklstring(L, 8, &conn_len);
   int has_fields = lua_toboolean(L, 3);
   char length[48];
+  char date_buf[sizeof("Date: \r\n") + DATE_LEN];
   char small[4096];
   char* text;
   loom_buf_t out;
   int n;
 
+  if (lua_type(L, 7) != LUA_TSTRING) {
+    date_len = 0;
+    if (lua_toboolean(L, 7)) {
+      memcpy(date_buf, "Date: ", 6);
+      memcpy(date_buf + 6, date_now(), DATE_LEN);
+      memcpy(date_buf + 6 + DATE_LEN, "\r\n", 2);
+      date_len = 6 + DATE_LEN + 2;
+    }
+    date = date_buf;
+  } else {
+    date = lua_tolstring(L, 7, &date_len);
+  }
   if (has_fields)
     luaL_checktype(L, 3, LUA_TTABLE);
   luaL_argcheck(L, content_length >= 0, 5, "length must not be negative");
@@ -155,5 +231,6 @@ static int http_respond(lua_State* L) {
 
 const luaL_Reg lhttp_respond_functions[] = {
   {"http_respond", http_respond},
+  {"http_date", http_date},
   {NULL, NULL}
 };

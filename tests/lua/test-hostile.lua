@@ -24,7 +24,7 @@ local no_required = {
   new_tcp = 1, new_pipe = 1, new_udp = 1, pipe = 1, socketpair = 1,
   disable_stdio_inheritance = 1, tty_reset_mode = 1, tty_get_vterm_state = 1,
   new_fs_event = 1, new_fs_poll = 1, thread_self = 1, thread_getcpu = 1,
-  new_resolver = 1,
+  new_resolver = 1, http_date = 1,
 }
 -- Functions where nil is a valid first argument (an optional one).
 local nil_ok = {run = 1, on_error = 1}

@@ -226,6 +226,43 @@ test("http_respond: the Content-Length line for every width of length; none for 
            false, 200, -1, nil, "", "")
 end)
 
+test("http_date: the IMF-fixdate of now; http_respond writes it for a date of true", function()
+  local IMF = "^%u%l%l, %d%d %u%l%l %d%d%d%d %d%d:%d%d:%d%d GMT$"
+  local before = os.date("!%a, %d %b %Y %H:%M:%S GMT")
+  local value = uv.http_date()
+  local after = os.date("!%a, %d %b %Y %H:%M:%S GMT")
+  assert(value:match(IMF), value)
+  -- The names are English whatever the locale; the second is the clock's.
+  assert(value == before or value == after, value .. " not " .. before)
+  local server = uv.new_tcp()
+  assert(server:bind("127.0.0.1", 0))
+  local port = server:getsockname().port
+  local got = {}
+  assert(server:listen(1, function()
+    local conn = uv.new_tcp()
+    server:accept(conn)
+    uv.http_respond(conn, "HTTP/1.1 200 OK\r\n", false, 200, 1, "a", true, "")
+    uv.http_respond(conn, "HTTP/1.1 200 OK\r\n", false, 200, 1, "b", false, "")
+    uv.http_respond(conn, "HTTP/1.1 200 OK\r\n", false, 200, 1, "c", nil, "X: y\r\n")
+    conn:shutdown(function() conn:close() end)
+  end))
+  local client = uv.new_tcp()
+  client:connect("127.0.0.1", port, function(err)
+    assert(not err, err)
+    client:read_start(function(rerr, data)
+      assert(not rerr, rerr)
+      if data then got[#got + 1] = data else client:close() server:close() end
+    end)
+  end)
+  uv.run()
+  local text = table.concat(got)
+  local date = text:match("^HTTP/1%.1 200 OK\r\nContent%-Length: 1\r\nDate: ([^\r]+)\r\n\r\na")
+  assert(date and date:match(IMF), ("%q"):format(text))
+  local rest = text:sub(#"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nDate: \r\n\r\na" + #date + 1)
+  assert(rest == "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb" ..
+                 "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nX: y\r\n\r\nc", ("%q"):format(rest))
+end)
+
 test("bad arguments raise naming the argument", function()
   T.raises("bad argument #1 to 'loom.new_http_parser'", uv.new_http_parser, "both")
   T.raises("max_head must be an integer", uv.new_http_parser, "request", {max_head = 0})

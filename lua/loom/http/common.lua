@@ -68,23 +68,16 @@ function M.check_header(name, value, level)
   end
 end
 
--- The Date field's value and its whole line, made again at most once a
--- second.
-local date_value, date_line, date_at = nil, nil, -1000
-local function refresh_date()
-  local now = uv.now()
-  if now - date_at >= 1000 then
-    date_at = now
-    date_value = os.date("!%a, %d %b %Y %H:%M:%S GMT")
-    date_line = "Date: " .. date_value .. "\r\n"
-  end
-end
-function M.date()
-  refresh_date()
-  return date_value
-end
+-- The Date field's value (the binding's, made again when the second
+-- changes) and its whole line, remade when the value changes.
+local http_date = uv.http_date
+local date_value, date_line = nil, nil
+M.date = http_date
 function M.date_line()
-  refresh_date()
+  local value = http_date()
+  if value ~= date_value then
+    date_value, date_line = value, "Date: " .. value .. "\r\n"
+  end
   return date_line
 end
 
