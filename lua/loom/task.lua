@@ -79,7 +79,7 @@ local function need_task(what, level)
 end
 M.need = need_task
 
-local step -- forward
+local step, resumed -- forward
 
 local function enqueue(t, vals)
   ready_tail = ready_tail + 1
@@ -98,22 +98,19 @@ local function drain()
 end
 
 -- Resumes t with the given values now, or after the running task parks.
+-- No pcall around the step: a resume catches the task's own errors, and
+-- the one step that runs other code (finish: ondone, joiners) protects
+-- itself and leaves the scheduler usable. Most wakes make nothing else
+-- ready: the queue is drained only when the step filled it.
 local function run_soon(t, ...)
   if draining then
     enqueue(t, pack(...))
     return
   end
   draining = true
-  -- A raise here would be a bug in this file; still leave the scheduler
-  -- usable for the next callback. Most wakes make nothing else ready:
-  -- the queue is drained only when the step filled it.
-  local ok, err = pcall(step, t, ...)
-  if ok and ready_head <= ready_tail then ok, err = pcall(drain) end
+  step(t, ...)
+  if ready_head <= ready_tail then drain() end
   draining = false
-  if not ok then
-    ready_head, ready_tail = 1, 0
-    error(err, 0)
-  end
 end
 
 local function stop_timer(t)
@@ -133,7 +130,22 @@ local function wake(t, ...)
   t.parked = false
   t.carg = nil
   if t.tmode then stop_timer(t) end
-  run_soon(t, ...)
+  if draining then
+    enqueue(t, pack(...))
+    return true
+  end
+  -- run_soon and step, inline for the common wake (a parked task has run
+  -- before and is not done): every wake of every connection's task
+  -- passes here, and each vararg call costs a frame copy.
+  local co = t.co
+  if co then
+    draining = true
+    local prev = current
+    current = t
+    resumed(t, co, prev, co_resume(co, ...))
+    if ready_head <= ready_tail then drain() end
+    draining = false
+  end
   return true
 end
 M.wake = wake
@@ -263,11 +275,22 @@ local function finish(t, ok, ...)
   end
 end
 
-local function resumed(t, co, prev, ok, first, ...)
+-- finish, and if it raises (an ondone or a joiner's code), the scheduler
+-- is left usable for the next callback before the error goes on.
+local function finish_protected(t, ok, ...)
+  local fine, err = pcall(finish, t, ok, ...)
+  if not fine then
+    draining = false
+    ready_head, ready_tail = 1, 0
+    error(err, 0)
+  end
+end
+
+function resumed(t, co, prev, ok, first, ...)
   current = prev
   if first == PARK and ok then return end
   if co_status(co) == "dead" then
-    return finish(t, ok, first, ...)
+    return finish_protected(t, ok, first, ...)
   end
   -- A bare coroutine.yield() in the task body: resume it on the next
   -- pass of the loop, like task.yield().
@@ -285,7 +308,7 @@ function step(t, ...)
     t.fresh = nil
     if t.cancelled then
       -- Cancelled before it ever ran: the function is not called.
-      return finish(t, true, fail("ECANCELED"))
+      return finish_protected(t, true, fail("ECANCELED"))
     end
     current = t
     local argc, args = t.argc, t.args

@@ -253,7 +253,41 @@ task_test("errors in handlers: 500, the loop's error policy, the connection clos
   assert(out:match("^HTTP/1.1 500 ") and out:match("Connection: close"), out)
   task.sleep(10)
   assert(#reported == 1 and reported[1]:match("handler failed"), table.concat(reported, "\n"))
+  -- The report carries the handler's own traceback (this file's line).
+  assert(reported[1]:match("test%-lib%-http%.lua:%d+"), reported[1])
   assert(curl("http://127.0.0.1:" .. port .. "/") == "ok")
+  srv:close()
+end)
+
+task_test("errors in handlers of later requests: after a wait, after the head went out", function()
+  local reported = {}
+  local old = uv.on_error(function(err) reported[#reported + 1] = tostring(err) end)
+  T.after(function() uv.on_error(old) end)
+  local srv, port = serve({task = true}, function(req, res)
+    if req.url == "/late" then
+      task.sleep(5)
+      error("late failure")
+    elseif req.url == "/midway" then
+      res:writeHead(200, {["Content-Type"] = "text/plain"})
+      res:write("partial")
+      task.sleep(5)
+      error("midway failure")
+    end
+    res:finish("ok")
+  end)
+  -- A keep-alive connection's second request, its handler raising after
+  -- a wait: 500 and close, the first answer untouched.
+  local out = raw(port, "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /late HTTP/1.1\r\nHost: a\r\n\r\n")
+  local first, second = out:match("^(HTTP/1.1 200 .-\r\n\r\nok)(.*)$")
+  assert(first and second:match("^HTTP/1.1 500 ") and second:match("Connection: close"), out)
+  -- The head and part of the body sent: the connection is cut, nothing
+  -- more is written (the client sees a body without its end).
+  out = raw(port, "GET /midway HTTP/1.1\r\nHost: a\r\n\r\n")
+  assert(out:match("^HTTP/1.1 200 ") and out:match("partial") and not out:match("500"), out)
+  assert(out:match("\r\n0\r\n\r\n$") == nil, out)
+  task.sleep(10)
+  assert(#reported == 2 and reported[1]:match("late failure") and
+         reported[2]:match("midway failure"), table.concat(reported, "\n"))
   srv:close()
 end)
 

@@ -94,6 +94,22 @@ test("a task joined right after it failed is not reported", function(expect, uv)
   end))
 end)
 
+test("a raise from a task's ondone reaches the loop's policy; the scheduler goes on", function(expect, uv)
+  local reported = {}
+  local old = uv.on_error(function(err) reported[#reported + 1] = tostring(err) end)
+  local t = task.spawn(function() task.sleep(1) end)
+  t.ondone = function() error("ondone failed", 0) end
+  -- Queued behind t's wake: runs only if the scheduler was left usable.
+  local after = task.spawn(expect(function()
+    task.sleep(5)
+    assert(#reported == 1 and reported[1] == "ondone failed", table.concat(reported, "\n"))
+    local inner = task.spawn(function() task.sleep(1) return "fine" end)
+    assert(inner:join() == "fine")
+    uv.on_error(old)
+  end))
+  assert(after:status() == "parked")
+end)
+
 test("suspending calls outside a task raise a clear error", function()
   T.raises("task.sleep must be called inside a task", task.sleep, 1)
   T.raises("task.yield must be called inside a task", task.yield)

@@ -110,10 +110,25 @@ function Conn:destroy()
   end
 end
 
+-- A handler raised with its response unfinished: a 500 if the head has
+-- not gone, else the connection is cut; either way it closes.
+local function answer_failure(c)
+  local res = c.active
+  if not res or res.finished then return end
+  if res.headersSent then return c:destroy() end
+  res.statusCode = 500
+  res._h, res._special = false, false
+  c.closing = true
+  res:finish("Internal Server Error\n")
+end
+
 -- The connection's task has ended (t.ondone): the connection ends too,
--- after what it has queued.
+-- after what it has queued. A task that failed (its handler raised) has
+-- its error reported by the task scheduler after this.
 function Conn:close()
+  local t = self.task
   self.task = nil
+  if t and t.failed and not self.closed then answer_failure(self) end
   if not self.closed and self.state ~= "dead" then
     self.h:read_stop()
     self.state = "dead"
@@ -508,7 +523,7 @@ function ServerResponse:finish(data, cb)
     if cb then self:once("finish", function() cb() end) end
     response_done(c, self)
     -- The coroutine style gets true, the callback style the response.
-    if cb == nil and self._task then return true end
+    if cb == nil and c.server._task then return true end
     return self
   end
   return stream.Writable.finish(self, data, cb)
@@ -615,7 +630,6 @@ ServerResponse._wwait = false
 ServerResponse._noBody = false
 ServerResponse._h = false
 ServerResponse._special = false
-ServerResponse._task = false
 -- A client that goes away must not take the server with it: errors of
 -- responses (EPIPE), as of requests (common.IncomingMessage), reach only
 -- their "error" listeners.
@@ -696,21 +710,9 @@ local function conn_loop(c, req, res)
   local handler = c.server._handler
   local me = task.current()
   while req do
-    res._task = me
-    local ok, err = xpcall(handler, debug.traceback, req, res)
-    if not ok then
-      if not res.finished then
-        if not res.headersSent then
-          res.statusCode = 500
-          res._h, res._special = false, false
-          c.closing = true
-          res:finish("Internal Server Error\n")
-        else
-          c:destroy()
-        end
-      end
-      error(err, 0)
-    end
+    -- Not protected: a handler's error ends the task, and Conn:close
+    -- (the task's ondone) answers for it.
+    handler(req, res)
     if not res.finished and not res._wending then res:finish() end
     req, res = c.nextReq, c.nextRes
     if req then
@@ -742,8 +744,8 @@ local function dispatch(c, req, res)
     -- there already.
     c.task = true
     local t = task.spawn(conn_loop, c, req, res)
+    c.task = t
     if t:status() ~= "done" then
-      c.task = t
       t.ondone = c
     else
       c:close()
@@ -770,7 +772,7 @@ local function start_request(c, req, unusual, kind, length)
   -- The fields every response writes are in the constructor, eight: a
   -- table of up to eight fields is half the size of one of nine to
   -- sixteen, and costs a third less to make. Those a plain exchange only
-  -- reads (_special, _task, chunkedEncoding, _ev, _wwait, _noBody,
+  -- reads (_special, chunkedEncoding, _ev, _wwait, _noBody,
   -- _wending) are the class's defaults.
   local res = setmetatable({_conn = c, _req = req, headersSent = false, finished = false,
                             writableEnded = false, _h = false, _wfinished = false,
