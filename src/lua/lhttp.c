@@ -209,6 +209,39 @@ static void push_field_part(lua_State* L, int cache_idx, const char* base,
 }
 
 
+/* Whether n bytes at a and b are equal but for ASCII case (names are
+ * tokens; strncasecmp would follow the locale). */
+static int same_ascii_nocase(const char* a, const char* b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    char x = a[i], y = b[i];
+    if (x != y) {
+      if (x >= 'A' && x <= 'Z')
+        x = (char) (x + 32);
+      if (y >= 'A' && y <= 'Z')
+        y = (char) (y + 32);
+      if (x != y)
+        return 0;
+    }
+  }
+  return 1;
+}
+
+
+/* Whether a field before field i has its name (case-insensitive). A
+ * look at the lengths settles most pairs; comparing here spares a table
+ * lookup per field, and heads have few fields (max_fields bounds them). */
+static int repeats_name(const char* base, const loom_http_field_t* fields, uint32_t i) {
+  const loom_http_field_t* f = &fields[i];
+  for (uint32_t j = 0; j < i; j++) {
+    const loom_http_field_t* g = &fields[j];
+    if (g->name_len == f->name_len &&
+        same_ascii_nocase(base + g->name_off, base + f->name_off, f->name_len))
+      return 1;
+  }
+  return 0;
+}
+
+
 /* A table of fields: lower-case names; a repeated field's values joined
  * with ", " (RFC 9110 5.3), except set-cookie, whose values become an
  * array (they may hold commas). Keys are looked up case-insensitively
@@ -220,13 +253,13 @@ static void push_fields(lua_State* L, const char* base,
   for (uint32_t i = 0; i < n; i++) {
     const loom_http_field_t* f = &fields[i];
     push_field_part(L, cache_idx, base, f, i, 0);      /* t name */
-    lua_pushvalue(L, -1);
-    if (lua_rawget(L, -3) == LUA_TNIL) {               /* t name old */
-      lua_pop(L, 1);
+    if (!repeats_name(base, fields, i)) {
       push_field_part(L, cache_idx, base, f, i, 1);
       lua_rawset(L, -3);
       continue;
     }
+    lua_pushvalue(L, -1);
+    lua_rawget(L, -3);                                 /* t name old */
     if (f->name_len == 10 && strcmp(lua_tostring(L, -2), "set-cookie") == 0) {
       if (lua_type(L, -1) == LUA_TSTRING) {
         lua_createtable(L, 2, 0);
@@ -272,10 +305,20 @@ enum {
 
 static char keys_key;
 
-/* msg[keys[key]] = the value on top (popped). */
-static void set_key(lua_State* L, int msg, int keys, int key) {
+/* msg[keys[key]] = the n bytes at str. The key goes first, then the
+ * value: a value pushed first would have to be moved under its key, and
+ * lua_insert's rotation costs more than the store itself. */
+static void set_string(lua_State* L, int msg, int keys, int key, const char* str, size_t n) {
   lua_rawgeti(L, keys, key);
-  lua_insert(L, -2);
+  lua_pushlstring(L, str, n);
+  lua_rawset(L, msg);
+}
+
+
+/* msg[keys[key]] = keys[value]. */
+static void set_keyed(lua_State* L, int msg, int keys, int key, int value) {
+  lua_rawgeti(L, keys, key);
+  lua_rawgeti(L, keys, value);
   lua_rawset(L, msg);
 }
 
@@ -319,74 +362,74 @@ static void new_message(lua_State* L, lhttp_parser* p, int parser) {
 }
 
 
-/* Parses the whole head (n bytes at s) into the table at msg and pushes
- * what head() returns after the table: n, msg, unusual, body kind,
- * length, keep-alive (6 values), or the protocol error (4 values). */
-static int push_head(lua_State* L, lhttp_parser* p, int parser, int keys,
-                     const char* s, int64_t n, const char* method, int msg) {
-  loom_http_head_t head;
+/* Parses the whole head (n bytes at s) into the table at msg; 0, or the
+ * parser's negative error. */
+static int fill_head(lua_State* L, lhttp_parser* p, int parser, int keys, const char* s,
+                     int64_t n, const char* method, int msg, loom_http_head_t* head) {
   int mt, cache;
-  int err = loom_http_parse_head(p->kind, s, (size_t) n, &p->limits, method, &head,
+  int err = loom_http_parse_head(p->kind, s, (size_t) n, &p->limits, method, head,
                                  p->fields);
   if (err < 0)
-    return protocol_error(L, err);
+    return err;
   if (p->kind == LOOM_HTTP_REQUEST) {
-    lua_pushlstring(L, s + head.method_off, head.method_len);
-    set_key(L, msg, keys, K_METHOD);
-    lua_pushlstring(L, s + head.target_off, head.target_len);
-    set_key(L, msg, keys, K_URL);
+    set_string(L, msg, keys, K_METHOD, s + head->method_off, head->method_len);
+    set_string(L, msg, keys, K_URL, s + head->target_off, head->target_len);
   } else {
-    lua_pushinteger(L, head.status);
-    set_key(L, msg, keys, K_STATUS_CODE);
-    lua_pushlstring(L, s + head.reason_off, head.reason_len);
-    set_key(L, msg, keys, K_STATUS_MESSAGE);
+    lua_rawgeti(L, keys, K_STATUS_CODE);
+    lua_pushinteger(L, head->status);
+    lua_rawset(L, msg);
+    set_string(L, msg, keys, K_STATUS_MESSAGE, s + head->reason_off, head->reason_len);
   }
-  lua_rawgeti(L, keys, head.version_minor == 1 ? K_V11 : K_V10);
-  set_key(L, msg, keys, K_HTTP_VERSION);
+  set_keyed(L, msg, keys, K_HTTP_VERSION, head->version_minor == 1 ? K_V11 : K_V10);
+  lua_rawgeti(L, keys, K_HEADERS);
   lua_rawgeti(L, keys, K_HEADERS_MT);
   mt = lua_gettop(L);
-  cache = field_cache(L, parser, head.nfields);
-  push_fields(L, s, p->fields, head.nfields, mt, cache);
-  set_key(L, msg, keys, K_HEADERS);
-  lua_pop(L, 2);                                        /* the mt, the cache */
+  cache = field_cache(L, parser, head->nfields);
+  push_fields(L, s, p->fields, head->nfields, mt, cache);  /* headers mt cache t */
+  lua_replace(L, mt);
+  lua_settop(L, mt);                                    /* headers t */
+  lua_rawset(L, msg);
   if (p->raw_headers) {
-    push_raw_fields(L, s, p->fields, head.nfields);
+    push_raw_fields(L, s, p->fields, head->nfields);
     lua_setfield(L, msg, "rawHeaders");
   }
   if (!p->lean) {
-    lua_rawgeti(L, keys, K_BODY_NAMES + (int) head.body);
+    lua_rawgeti(L, keys, K_BODY_NAMES + (int) head->body);
     lua_setfield(L, msg, "_body");
-    if (head.body == LOOM_HTTP_BODY_LENGTH) {
-      lua_pushinteger(L, (lua_Integer) head.content_length);
+    if (head->body == LOOM_HTTP_BODY_LENGTH) {
+      lua_pushinteger(L, (lua_Integer) head->content_length);
       lua_setfield(L, msg, "_length");
     }
-    lua_pushboolean(L, head.keep_alive);
+    lua_pushboolean(L, head->keep_alive);
     lua_setfield(L, msg, "_keepAlive");
   }
-  if (head.upgrade) {
+  if (head->upgrade) {
     lua_pushboolean(L, 1);
     lua_setfield(L, msg, "upgrade");
   }
-  if (head.connect) {
+  if (head->connect) {
     lua_pushboolean(L, 1);
     lua_setfield(L, msg, "_connect");
   }
-  if (head.expect_continue) {
+  if (head->expect_continue) {
     lua_pushboolean(L, 1);
     lua_setfield(L, msg, "_expectContinue");
   }
-  if (head.body == LOOM_HTTP_BODY_CHUNKED)
+  if (head->body == LOOM_HTTP_BODY_CHUNKED)
     loom_http_chunked_init(&p->chunked);
-  lua_pushinteger(L, n);
-  lua_pushvalue(L, msg);
-  /* The caller's common case needs no look at the fields above. */
-  lua_pushboolean(L, head.upgrade || head.connect || head.expect_continue);
-  /* The framing again, as results: a caller that keeps it elsewhere
-   * (lean) spares the message three fields. */
-  lua_rawgeti(L, keys, K_BODY_NAMES + (int) head.body);
-  lua_pushinteger(L, head.body == LOOM_HTTP_BODY_LENGTH ? (lua_Integer) head.content_length : 0);
-  lua_pushboolean(L, head.keep_alive);
-  return 6;
+  return 0;
+}
+
+
+/* The framing as results (4 values): true when the message asks for more
+ * than a plain exchange (upgrade, CONNECT, Expect: 100-continue), the
+ * body's kind, its length, keep-alive. A caller that keeps them elsewhere
+ * (lean) spares the message three fields. */
+static void push_framing(lua_State* L, int keys, const loom_http_head_t* head) {
+  lua_pushboolean(L, head->upgrade || head->connect || head->expect_continue);
+  lua_rawgeti(L, keys, K_BODY_NAMES + (int) head->body);
+  lua_pushinteger(L, head->body == LOOM_HTTP_BODY_LENGTH ? (lua_Integer) head->content_length : 0);
+  lua_pushboolean(L, head->keep_alive);
 }
 
 
@@ -402,7 +445,9 @@ static int parser_head(lua_State* L) {
   size_t len;
   const char* s = input_at(L, 2, &len);
   const char* method = luaL_optstring(L, 5, NULL);
+  loom_http_head_t head;
   int64_t n;
+  int err;
 
   if (lua_isnoneornil(L, 4)) {
     lua_settop(L, 5);
@@ -422,7 +467,13 @@ static int parser_head(lua_State* L) {
   p->scanned = 0;
   if (n < 0)
     return protocol_error(L, (int) n);
-  return push_head(L, p, 1, keys, s, n, method, 4);
+  err = fill_head(L, p, 1, keys, s, n, method, 4, &head);
+  if (err < 0)
+    return protocol_error(L, err);
+  lua_pushinteger(L, n);
+  lua_pushvalue(L, 4);
+  push_framing(L, keys, &head);
+  return 6;
 }
 
 
@@ -438,40 +489,38 @@ static void on_read_http(loom_stream_t* s, ssize_t nread, const loom_buf_t* buf)
   lctx* ctx = loom_loop_get_data(s->loop);
   lua_State* L = ctx->L;
   lhttp_parser* p;
-  int parser, keys;
+  int parser;
 
   lh_push_callback(L, (loom_handle_t*) s);              /* parser */
   parser = lua_gettop(L);
   p = lua_touserdata(L, parser);
-  lua_getiuservalue(L, parser, 3);                      /* parser cb */
   if (nread > 0 && p->armed && p->scanned == 0) {
     size_t scanned = 0;
     int64_t n = loom_http_head_end(buf->base, (size_t) nread, &scanned, &p->limits);
     if (n == nread) {
-      int results;
-      lua_rawgetp(L, LUA_REGISTRYINDEX, &keys_key);     /* parser cb keys */
-      keys = lua_gettop(L);
+      loom_http_head_t head;
+      int keys, msg;
+      lua_rawgetp(L, LUA_REGISTRYINDEX, &keys_key);     /* parser keys */
+      keys = parser + 1;
+      lua_getiuservalue(L, parser, 3);                  /* parser keys cb */
       lua_pushnil(L);
       lua_pushboolean(L, 0);
-      new_message(L, p, parser);                        /* ... nil false msg */
-      results = push_head(L, p, parser, keys, buf->base, n, NULL, keys + 3);
-      if (results == 6) {
-        /* n, msg, unusual, kind, length, keep: the callback gets the last
-         * four after nil, false, msg. */
-        lua_remove(L, -6);
-        lua_remove(L, -5);                              /* the second msg */
-        lua_remove(L, keys);
+      new_message(L, p, parser);                        /* ... cb nil false msg */
+      msg = lua_gettop(L);
+      if (fill_head(L, p, parser, keys, buf->base, n, NULL, msg, &head) == 0) {
+        push_framing(L, keys, &head);                   /* ... msg 4 values */
         p->armed = 0;
         p->armed = lctx_call_bool(ctx, 7);
-        lua_pop(L, 1);                                  /* parser */
+        lua_settop(L, parser - 1);
         return;
       }
       /* A head the parser refuses: the Lua side parses it again and
        * answers the error. */
-      lua_settop(L, parser + 1);
+      lua_settop(L, parser);
     }
   }
   p->armed = 0;
+  lua_getiuservalue(L, parser, 3);                      /* parser cb */
   lstream_push_read(L, nread, buf);
   lctx_call(ctx, 2);
   lua_pop(L, 1);                                        /* parser */

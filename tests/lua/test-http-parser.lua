@@ -21,6 +21,11 @@ test("head: a request into the table given, headers case-insensitive", function(
   assert(req._body == "length" and req._length == 5 and req._keepAlive == true)
   assert(#req.rawHeaders == 12 and req.rawHeaders[1] == "Host" and req.rawHeaders[4] == "1")
   assert(req.upgrade == nil and req._expectContinue == nil)
+  -- Names of one length that differ are not repeats; a third repeat
+  -- joins the two before it, whatever the case.
+  local _, r2 = p:head("GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nX-B: 2\r\nx-A: 3\r\nXA: 4\r\nX-a: 5\r\n\r\n")
+  assert(r2.headers["x-a"] == "1, 3, 5" and r2.headers["x-b"] == "2" and r2.headers.xa == "4",
+         r2.headers["x-a"])
   -- The third value says that the head asks for more than a plain
   -- exchange: an upgrade, CONNECT, or Expect: 100-continue.
   for _, head in ipairs{"GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: ws\r\n\r\n",
@@ -261,6 +266,47 @@ test("http_date: the IMF-fixdate of now; http_respond writes it for a date of tr
   local rest = text:sub(#"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nDate: \r\n\r\na" + #date + 1)
   assert(rest == "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb" ..
                  "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nX: y\r\n\r\nc", ("%q"):format(rest))
+end)
+
+test("http_respond: fields (arrays, numbers) and a text larger than its stack buffer", function()
+  local server = uv.new_tcp()
+  assert(server:bind("127.0.0.1", 0))
+  local port = server:getsockname().port
+  local body = ("0123456789abcdef"):rep(600)           -- 9600 bytes
+  local fields = {"x-n", "X-N", 42, "set-cookie", "Set-Cookie", {"a=1", "b=2"},
+                  "x-long", "X-Long", ("v"):rep(3000)}
+  local got = {}
+  assert(server:listen(1, function()
+    local conn = uv.new_tcp()
+    server:accept(conn)
+    -- Around the buffer's edge too: texts of 4095, 4096 and 4097 bytes.
+    local head = "HTTP/1.1 200 OK\r\nContent-Length: 4058\r\n\r\n"
+    for extra = -1, 1 do
+      local n = 4096 - #head + extra
+      uv.http_respond(conn, "HTTP/1.1 200 OK\r\n", false, 200, n, ("z"):rep(n), "", "")
+    end
+    uv.http_respond(conn, "HTTP/1.1 200 OK\r\n", fields, 200, #body, body, "", "")
+    conn:shutdown(function() conn:close() end)
+  end))
+  local client = uv.new_tcp()
+  client:connect("127.0.0.1", port, function(err)
+    assert(not err, err)
+    client:read_start(function(rerr, data)
+      assert(not rerr, rerr)
+      if data then got[#got + 1] = data else client:close() server:close() end
+    end)
+  end)
+  uv.run()
+  local want = {}
+  for extra = -1, 1 do
+    local n = 4096 - #"HTTP/1.1 200 OK\r\nContent-Length: 4058\r\n\r\n" + extra
+    want[#want + 1] = ("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n"):format(n) .. ("z"):rep(n)
+    assert(#want[#want] == 4096 + extra)
+  end
+  want[#want + 1] = "HTTP/1.1 200 OK\r\nX-N: 42\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n" ..
+                    "X-Long: " .. ("v"):rep(3000) .. "\r\nContent-Length: 9600\r\n\r\n" .. body
+  local text, expected = table.concat(got), table.concat(want)
+  assert(text == expected, #text .. " bytes, expected " .. #expected)
 end)
 
 test("bad arguments raise naming the argument", function()
