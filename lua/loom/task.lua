@@ -356,13 +356,20 @@ local function new_task(fn, level, ...)
   -- (a handler's socket) is kept as it is, more in a table.
   local co = co_create(fn)
   local argc = select("#", ...)
+  -- The fields every wake and park reads are in the table from the
+  -- start (a field left to the class costs a second lookup each time);
+  -- parked and carg come with the first park. Seven fields at most: the
+  -- table stays at eight slots.
   local t
   if argc == 0 then
-    t = setmetatable({co = co, fresh = true}, Task)
+    t = setmetatable({co = co, fresh = true, tmode = false, cancelled = false,
+                      expired = 0}, Task)
   elseif argc == 1 then
-    t = setmetatable({co = co, fresh = true, argc = 1, args = ...}, Task)
+    t = setmetatable({co = co, fresh = true, tmode = false, cancelled = false,
+                      expired = 0, argc = 1, args = ...}, Task)
   else
-    t = setmetatable({co = co, fresh = true, args = pack(...)}, Task)
+    t = setmetatable({co = co, fresh = true, tmode = false, cancelled = false,
+                      expired = 0, args = pack(...)}, Task)
   end
   live = live + 1
   return t
