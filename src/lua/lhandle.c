@@ -96,14 +96,19 @@ void lh_anchor(loom_handle_t* h, int pin, int cb_pin) {
 }
 
 
+/* Every handle metatable holds this address at [1]: an integer key in
+ * the metatable's array part is found without hashing a name, and this
+ * check runs on every method call of every stream. */
+static const char handle_marker = 0;
+
 loom_handle_t* lh_test(lua_State* L, int idx) {
   void* p = lua_touserdata(L, idx);
   int is_handle;
 
   if (p == NULL || !lua_getmetatable(L, idx))
     return NULL;
-  lua_getfield(L, -1, "__loom_handle");                 /* mt type */
-  is_handle = lua_isinteger(L, -1);
+  is_handle = lua_rawgeti(L, -1, 1) == LUA_TLIGHTUSERDATA &&
+              lua_touserdata(L, -1) == &handle_marker;  /* mt marker */
   lua_pop(L, 2);
   return is_handle ? p : NULL;
 }
@@ -437,8 +442,8 @@ static const luaL_Reg handle_meta[] = {
 };
 
 
-/* Builds the metatable "uv_<type>": __name, __tostring, __close, a type
- * tag for argument checks, and __index with the shared handle methods
+/* Builds the metatable "uv_<type>": __name, __tostring, __close, the
+ * handle marker for argument checks (at [1]), and __index with the shared handle methods
  * plus the type's own. Expects the context on top of the stack. */
 void lh_register_type(lua_State* L, const lh_type* type) {
   int ctx_idx = lua_gettop(L);
@@ -448,8 +453,8 @@ void lh_register_type(lua_State* L, const lh_type* type) {
   ctx->metatables[type->type] = lua_topointer(L, -1);
   lua_pushvalue(L, -1);
   lua_setiuservalue(L, ctx_idx, (int) type->type);
-  lua_pushinteger(L, type->type);
-  lua_setfield(L, -2, "__loom_handle");
+  lua_pushlightuserdata(L, (void*) &handle_marker);
+  lua_rawseti(L, -2, 1);
   lua_pushvalue(L, ctx_idx);
   luaL_setfuncs(L, handle_meta, 1);
   lua_newtable(L);                                      /* ctx mt methods */
