@@ -194,20 +194,17 @@ test("read_start: while armed, a read that is one whole head arrives parsed; the
   T.raises("bad argument #1 to '.-' %(loom_http_parser expected", p.arm, {})
 end)
 
-test("http_respond: the Content-Length line for every width of length; none for 204/304", function()
+-- Runs write(conn) on the server side of a fresh loopback connection,
+-- then ends it; returns all the client read.
+local function written_by(write)
   local server = uv.new_tcp()
   assert(server:bind("127.0.0.1", 0))
   local port = server:getsockname().port
-  local lengths = {0, 7, 10, 99, 12345, 4294967296, math.maxinteger}
   local got = {}
   assert(server:listen(1, function()
     local conn = uv.new_tcp()
     server:accept(conn)
-    for _, n in ipairs(lengths) do
-      uv.http_respond(conn, "HTTP/1.1 200 OK\r\n", false, 200, n, nil, "", "")
-    end
-    uv.http_respond(conn, "HTTP/1.1 204 No Content\r\n", false, 204, 0, nil, "", "")
-    uv.http_respond(conn, "HTTP/1.1 304 Not Modified\r\n", false, 304, 5, nil, "", "")
+    write(conn)
     conn:shutdown(function() conn:close() end)
   end))
   local client = uv.new_tcp()
@@ -219,16 +216,30 @@ test("http_respond: the Content-Length line for every width of length; none for 
     end)
   end)
   uv.run()
+  return table.concat(got)
+end
+
+test("http_respond: the Content-Length line for every width of length; none for 204/304", function()
+  local lengths = {0, 7, 10, 99, 12345, 4294967296, math.maxinteger}
+  local text = written_by(function(conn)
+    for _, n in ipairs(lengths) do
+      uv.http_respond(conn, "HTTP/1.1 200 OK\r\n", false, 200, n, nil, "", "")
+    end
+    uv.http_respond(conn, "HTTP/1.1 204 No Content\r\n", false, 204, 0, nil, "", "")
+    uv.http_respond(conn, "HTTP/1.1 304 Not Modified\r\n", false, 304, 5, nil, "", "")
+  end)
   local want = {}
   for _, n in ipairs(lengths) do
     want[#want + 1] = ("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n"):format(n)
   end
   want[#want + 1] = "HTTP/1.1 204 No Content\r\n\r\n"
   want[#want + 1] = "HTTP/1.1 304 Not Modified\r\n\r\n"
-  local text, expected = table.concat(got), table.concat(want)
+  local expected = table.concat(want)
   assert(text == expected, ("%q"):format(text))
+  local client = uv.new_tcp()
   T.raises("length must not be negative", uv.http_respond, client, "HTTP/1.1 200 OK\r\n",
            false, 200, -1, nil, "", "")
+  client:close()
 end)
 
 test("http_date: the IMF-fixdate of now; http_respond writes it for a date of true", function()
@@ -239,28 +250,11 @@ test("http_date: the IMF-fixdate of now; http_respond writes it for a date of tr
   assert(value:match(IMF), value)
   -- The names are English whatever the locale; the second is the clock's.
   assert(value == before or value == after, value .. " not " .. before)
-  local server = uv.new_tcp()
-  assert(server:bind("127.0.0.1", 0))
-  local port = server:getsockname().port
-  local got = {}
-  assert(server:listen(1, function()
-    local conn = uv.new_tcp()
-    server:accept(conn)
+  local text = written_by(function(conn)
     uv.http_respond(conn, "HTTP/1.1 200 OK\r\n", false, 200, 1, "a", true, "")
     uv.http_respond(conn, "HTTP/1.1 200 OK\r\n", false, 200, 1, "b", false, "")
     uv.http_respond(conn, "HTTP/1.1 200 OK\r\n", false, 200, 1, "c", nil, "X: y\r\n")
-    conn:shutdown(function() conn:close() end)
-  end))
-  local client = uv.new_tcp()
-  client:connect("127.0.0.1", port, function(err)
-    assert(not err, err)
-    client:read_start(function(rerr, data)
-      assert(not rerr, rerr)
-      if data then got[#got + 1] = data else client:close() server:close() end
-    end)
   end)
-  uv.run()
-  local text = table.concat(got)
   local date = text:match("^HTTP/1%.1 200 OK\r\nContent%-Length: 1\r\nDate: ([^\r]+)\r\n\r\na")
   assert(date and date:match(IMF), ("%q"):format(text))
   local rest = text:sub(#"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nDate: \r\n\r\na" + #date + 1)
@@ -269,16 +263,10 @@ test("http_date: the IMF-fixdate of now; http_respond writes it for a date of tr
 end)
 
 test("http_respond: fields (arrays, numbers) and a text larger than its stack buffer", function()
-  local server = uv.new_tcp()
-  assert(server:bind("127.0.0.1", 0))
-  local port = server:getsockname().port
   local body = ("0123456789abcdef"):rep(600)           -- 9600 bytes
   local fields = {"x-n", "X-N", 42, "set-cookie", "Set-Cookie", {"a=1", "b=2"},
                   "x-long", "X-Long", ("v"):rep(3000)}
-  local got = {}
-  assert(server:listen(1, function()
-    local conn = uv.new_tcp()
-    server:accept(conn)
+  local text = written_by(function(conn)
     -- Around the buffer's edge too: texts of 4095, 4096 and 4097 bytes.
     local head = "HTTP/1.1 200 OK\r\nContent-Length: 4058\r\n\r\n"
     for extra = -1, 1 do
@@ -286,17 +274,7 @@ test("http_respond: fields (arrays, numbers) and a text larger than its stack bu
       uv.http_respond(conn, "HTTP/1.1 200 OK\r\n", false, 200, n, ("z"):rep(n), "", "")
     end
     uv.http_respond(conn, "HTTP/1.1 200 OK\r\n", fields, 200, #body, body, "", "")
-    conn:shutdown(function() conn:close() end)
-  end))
-  local client = uv.new_tcp()
-  client:connect("127.0.0.1", port, function(err)
-    assert(not err, err)
-    client:read_start(function(rerr, data)
-      assert(not rerr, rerr)
-      if data then got[#got + 1] = data else client:close() server:close() end
-    end)
   end)
-  uv.run()
   local want = {}
   for extra = -1, 1 do
     local n = 4096 - #"HTTP/1.1 200 OK\r\nContent-Length: 4058\r\n\r\n" + extra
@@ -305,7 +283,7 @@ test("http_respond: fields (arrays, numbers) and a text larger than its stack bu
   end
   want[#want + 1] = "HTTP/1.1 200 OK\r\nX-N: 42\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n" ..
                     "X-Long: " .. ("v"):rep(3000) .. "\r\nContent-Length: 9600\r\n\r\n" .. body
-  local text, expected = table.concat(got), table.concat(want)
+  local expected = table.concat(want)
   assert(text == expected, #text .. " bytes, expected " .. #expected)
 end)
 
