@@ -486,11 +486,14 @@ function ServerResponse:finish(data, cb)
     if cb == nil and task.current() then return true end
     return self
   end
+  -- Fields the class holds by default are read once each (a field not
+  -- in the response table is a second lookup, in the class).
+  local special = self._special
   if not self.headersSent and not self._wending and (not kind or kind == "string") and
-     not (self._special and find_header(self._h, "transfer-encoding")) then
+     not (special and find_header(self._h, "transfer-encoding")) then
     local c = self._conn
     local len = data and #data or 0
-    if not self._special and not self.statusMessage and len <= SMALL_BODY then
+    if not special and not self.statusMessage and len <= SMALL_BODY then
       -- The common answer: the binding makes the text and writes it in
       -- one call (no Lua string of it unless the kernel leaves a rest).
       -- headersSent, set before the write, keeps a re-entered finish or
@@ -500,7 +503,8 @@ function ServerResponse:finish(data, cb)
       local connection = connection_line(self, c, false)
       self.headersSent = true
       if not c.closed then
-        local _, rest = respond(c.h, status_lines[self.statusCode], self._h, self.statusCode, len,
+        local code = self.statusCode
+        local _, rest = respond(c.h, status_lines[code], self._h, code, len,
                                 not self._noBody and data or nil,
                                 self.sendDate and true, connection)
         if rest then queue_write(c, rest) end
