@@ -178,6 +178,32 @@ static int same_lower(const char* lower, const char* s, size_t n) {
 }
 
 
+/* The cache slots after the fields': the request's method and target, or
+ * the response's reason phrase (they repeat from one head to the next as
+ * fields do: GET, the same few paths, OK). */
+#define CACHE_SLOT_FIRST (2 * CACHED_FIELDS + 1)
+#define CACHE_SLOT_SECOND (2 * CACHED_FIELDS + 2)
+
+/* Pushes the n bytes at s, from the cache's slot when it holds the same
+ * bytes (no hashing and interning), else made and kept there. */
+static void push_cached_bytes(lua_State* L, int cache_idx, int slot, const char* s, size_t n) {
+  if (n <= CACHED_VALUE_MAX) {
+    if (lua_rawgeti(L, cache_idx, slot) == LUA_TSTRING) {
+      size_t cn;
+      const char* c = lua_tolstring(L, -1, &cn);
+      if (cn == n && memcmp(c, s, n) == 0)
+        return;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushlstring(L, s, n);
+  if (n <= CACHED_VALUE_MAX) {
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, cache_idx, slot);
+  }
+}
+
+
 /* Pushes field i's lower-case name (what == 0) or value (what == 1),
  * from the cache at cache_idx (0: none) when it holds the same bytes. */
 static void push_field_part(lua_State* L, int cache_idx, const char* base,
@@ -305,17 +331,9 @@ enum {
 
 static char keys_key;
 
-/* msg[keys[key]] = the n bytes at str. The key goes first, then the
- * value: a value pushed first would have to be moved under its key, and
+/* msg[keys[key]] = keys[value]. The key goes first, then the value: a
+ * value pushed first would have to be moved under its key, and
  * lua_insert's rotation costs more than the store itself. */
-static void set_string(lua_State* L, int msg, int keys, int key, const char* str, size_t n) {
-  lua_rawgeti(L, keys, key);
-  lua_pushlstring(L, str, n);
-  lua_rawset(L, msg);
-}
-
-
-/* msg[keys[key]] = keys[value]. */
 static void set_keyed(lua_State* L, int msg, int keys, int key, int value) {
   lua_rawgeti(L, keys, key);
   lua_rawgeti(L, keys, value);
@@ -371,24 +389,30 @@ static int fill_head(lua_State* L, lhttp_parser* p, int parser, int keys, const 
                                  p->fields);
   if (err < 0)
     return err;
+  cache = field_cache(L, parser, head->nfields);        /* cache */
   if (p->kind == LOOM_HTTP_REQUEST) {
-    set_string(L, msg, keys, K_METHOD, s + head->method_off, head->method_len);
-    set_string(L, msg, keys, K_URL, s + head->target_off, head->target_len);
+    lua_rawgeti(L, keys, K_METHOD);
+    push_cached_bytes(L, cache, CACHE_SLOT_FIRST, s + head->method_off, head->method_len);
+    lua_rawset(L, msg);
+    lua_rawgeti(L, keys, K_URL);
+    push_cached_bytes(L, cache, CACHE_SLOT_SECOND, s + head->target_off, head->target_len);
+    lua_rawset(L, msg);
   } else {
     lua_rawgeti(L, keys, K_STATUS_CODE);
     lua_pushinteger(L, head->status);
     lua_rawset(L, msg);
-    set_string(L, msg, keys, K_STATUS_MESSAGE, s + head->reason_off, head->reason_len);
+    lua_rawgeti(L, keys, K_STATUS_MESSAGE);
+    push_cached_bytes(L, cache, CACHE_SLOT_FIRST, s + head->reason_off, head->reason_len);
+    lua_rawset(L, msg);
   }
   set_keyed(L, msg, keys, K_HTTP_VERSION, head->version_minor == 1 ? K_V11 : K_V10);
   lua_rawgeti(L, keys, K_HEADERS);
   lua_rawgeti(L, keys, K_HEADERS_MT);
-  mt = lua_gettop(L);
-  cache = field_cache(L, parser, head->nfields);
-  push_fields(L, s, p->fields, head->nfields, mt, cache);  /* headers mt cache t */
-  lua_replace(L, mt);
-  lua_settop(L, mt);                                    /* headers t */
+  mt = lua_gettop(L);                                   /* cache headers mt */
+  push_fields(L, s, p->fields, head->nfields, mt, cache);  /* cache headers mt t */
+  lua_replace(L, mt);                                   /* cache headers t */
   lua_rawset(L, msg);
+  lua_settop(L, cache - 1);
   if (p->raw_headers) {
     push_raw_fields(L, s, p->fields, head->nfields);
     lua_setfield(L, msg, "rawHeaders");

@@ -194,6 +194,23 @@ test("read_start: while armed, a read that is one whole head arrives parsed; the
   T.raises("bad argument #1 to '.-' %(loom_http_parser expected", p.arm, {})
 end)
 
+test("heads in a row: method, target and reason kept or made again as the bytes say", function()
+  local p = uv.new_http_parser("request")
+  local want = {{"GET", "/a"}, {"GET", "/a"}, {"POST", "/b"}, {"GET", "/a"}, {"GET", "/a?x"},
+                {"DELETE", ("/" .. ("p"):rep(600))}, {"DELETE", ("/" .. ("p"):rep(600))}}
+  for _, w in ipairs(want) do
+    local head = w[1] .. " " .. w[2] .. " HTTP/1.1\r\nHost: h\r\n\r\n"
+    local n, req = p:head(head)
+    assert(n == #head and req.method == w[1] and req.url == w[2], w[1] .. " " .. w[2])
+  end
+  local r = uv.new_http_parser("response")
+  for _, w in ipairs{{200, "OK"}, {200, "OK"}, {404, "Not Found"}, {200, "OK"}, {204, ""}} do
+    local head = "HTTP/1.1 " .. w[1] .. " " .. w[2] .. "\r\nContent-Length: 0\r\n\r\n"
+    local n, res = r:head(head, 1, nil, "GET")
+    assert(n == #head and res.statusCode == w[1] and res.statusMessage == w[2], head)
+  end
+end)
+
 -- Runs write(conn) on the server side of a fresh loopback connection,
 -- then ends it; returns all the client read.
 local function written_by(write)
