@@ -48,9 +48,26 @@ cpu_share() {
     'BEGIN { printf "%.1f", 100 * (b - a) / hz / (t1 - t0) }'
 }
 
+# per_round NAME: NAME's requests per server CPU-second in each round,
+# one per line, from the caller's rps and cpu arrays.
+per_round() {
+  paste -d' ' <(tr ' ' '\n' <<<"${rps[$1]:-0}" | grep .) <(tr ' ' '\n' <<<"${cpu[$1]:-0}" | grep .) |
+    awk '{ printf "%.0f\n", ($2 > 0) ? $1 / ($2 / 100) : 0 }'
+}
+
+# round_ratio A B: the median over the rounds of A's requests per server
+# CPU-second divided by B's in the same round. This machine's speed
+# drifts between rounds minutes apart; rows run seconds apart in one
+# round share its state, so their ratio is what holds still.
+round_ratio() {
+  paste -d' ' <(per_round "$1") <(per_round "$2") |
+    awk '{ printf "%.4f\n", ($2 > 0) ? $1 / $2 : 0 }' | median
+}
+
 # print_rows SERVER...: one row per server with the medians of the
 # caller's rps, cpu, p50 and p99 arrays (space-separated samples), and
-# requests per server CPU-second, which it also stores in per_cpu.
+# the median of its per-round requests per server CPU-second, which it
+# also stores in per_cpu.
 print_rows() {
   local s r c l50 l99
   printf '%-9s %10s %8s %14s %9s %9s\n' server "req/s" "cpu %" "req/cpu-s" "p50 us" "p99 us"
@@ -59,7 +76,7 @@ print_rows() {
     c=$(tr ' ' '\n' <<<"${cpu[$s]:-0}" | grep . | median)
     l50=$(tr ' ' '\n' <<<"${p50[$s]:-0}" | grep . | median)
     l99=$(tr ' ' '\n' <<<"${p99[$s]:-0}" | grep . | median)
-    per_cpu[$s]=$(awk -v r="$r" -v c="$c" 'BEGIN { printf "%.0f", (c > 0) ? r / (c / 100) : 0 }')
+    per_cpu[$s]=$(per_round "$s" | median)
     printf '%-9s %10s %8s %14s %9s %9s\n' "$s" "$r" "$c" "${per_cpu[$s]}" "$l50" "$l99"
   done
 }

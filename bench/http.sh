@@ -58,12 +58,12 @@ echo "HTTP hello world, wrk -t1 -c100: ${SECS}s per run, median of $ROUNDS round
 declare -A per_cpu
 # shellcheck disable=SC2086
 print_rows $SERVERS
-awk -v raw="${per_cpu[raw]}" -v cb="${per_cpu[loom-cb]}" -v co="${per_cpu[loom-co]}" \
-    -v node="${per_cpu[node]}" -v min="${per_cpu[loom-min]}" 'BEGIN {
-  printf "per server CPU-second: loom-cb/raw %.2f  loom-cb/node %.2f  loom-co/node %.2f  loom-co/loom-cb %.2f\n",
-    cb / raw, cb / node, co / node, co / cb
-  printf "reference: binding-only responder (http_min.lua) / raw %.2f; loom-cb / binding-only %.2f\n",
-    min / raw, cb / min }'
+# Each ratio is the median of the ratios within the rounds.
+printf "per server CPU-second: loom-cb/raw %.2f  loom-cb/node %.2f  loom-co/node %.2f  loom-co/loom-cb %.2f\n" \
+  "$(round_ratio loom-cb raw)" "$(round_ratio loom-cb node)" "$(round_ratio loom-co node)" \
+  "$(round_ratio loom-co loom-cb)"
+printf "reference: binding-only responder (http_min.lua) / raw %.2f; loom-cb / binding-only %.2f\n" \
+  "$(round_ratio loom-min raw)" "$(round_ratio loom-cb loom-min)"
 
 # A 1 MiB file at every URL, wrk -t1 -c10: loom's sendFile (the kernel
 # sends from the page cache), loom streaming the file through Lua, and
@@ -84,9 +84,9 @@ if [ "${STATIC:-yes}" = yes ]; then
   echo "A 1 MiB file, wrk -t1 -c10: ${SECS}s per run, median of $ROUNDS rounds (1 request = 1 MiB)"
   # shellcheck disable=SC2086
   print_rows $STATIC_SERVERS
-  awk -v sf="${per_cpu[loom-sendfile]}" -v st="${per_cpu[loom-stream]}" -v node="${per_cpu[node-stream]}" 'BEGIN {
-    printf "per server CPU-second: loom sendFile / Node %.2f  loom stream / Node %.2f  sendFile / stream %.2f\n",
-      sf / node, st / node, sf / st }'
+  printf "per server CPU-second: loom sendFile / Node %.2f  loom stream / Node %.2f  sendFile / stream %.2f\n" \
+    "$(round_ratio loom-sendfile node-stream)" "$(round_ratio loom-stream node-stream)" \
+    "$(round_ratio loom-sendfile loom-stream)"
 fi
 
 [ "$CLIENT" = yes ] || exit 0

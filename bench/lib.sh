@@ -49,10 +49,10 @@ echo "TCP echo, 64 B, 100 connections, 1 in flight each: ${SECS}s per run, media
 declare -A per_cpu
 # shellcheck disable=SC2086
 print_rows $SERVERS
-awk -v b="${per_cpu[binding]}" -v cb="${per_cpu[net-cb]}" -v co="${per_cpu[net-co]}" \
-    -v luv="${per_cpu[luv]}" -v node="${per_cpu[node]}" 'BEGIN {
-  printf "per server CPU-second: net-cb/binding %.2f  net-co/binding %.2f  net-cb/luv %.2f  net-co/node %.2f\n",
-    cb / b, co / b, cb / luv, co / node }'
+# Each ratio is the median of the ratios within the rounds.
+printf "per server CPU-second: net-cb/binding %.2f  net-co/binding %.2f  net-cb/luv %.2f  net-co/node %.2f\n" \
+  "$(round_ratio net-cb binding)" "$(round_ratio net-co binding)" "$(round_ratio net-cb luv)" \
+  "$(round_ratio net-co node)"
 
 echo
 echo "10,000 idle connections: server RSS growth per connection"

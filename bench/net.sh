@@ -57,6 +57,12 @@ row() { # label mode inflight-args mmsgs
         'BEGIN { printf "%.1f", 100 * (b - a) / hz / (t1 - t0) }') "
     done
   done
+  # loom's requests per server CPU-second over raw C's, round by round
+  # (rows seconds apart share the machine's state), then the median.
+  result[$label,percpu]=$(paste -d' ' <(tr ' ' '\n' <<<"${runs[loom]:-0}" | grep .) \
+      <(tr ' ' '\n' <<<"${cpus[loom]:-0}" | grep .) <(tr ' ' '\n' <<<"${runs[raw]:-0}" | grep .) \
+      <(tr ' ' '\n' <<<"${cpus[raw]:-0}" | grep .) |
+    awk '{ printf "%.4f\n", ($2 > 0 && $3 > 0) ? ($1 / $2) / ($3 / $4) : 0 }' | median)
   for s in $SERVERS; do
     local rps cpu
     rps=$(tr ' ' '\n' <<<"${runs[$s]:-0}" | grep . | median)
@@ -82,10 +88,9 @@ for label in "tcp 64B, 100 conns" "tcp 64B, 1 conn" "tcp 64B, 50 conns x 32" \
              "udp 64B, 50 socks x 8" "udp 64B mmsgs=32, 50 x 8"; do
   awk -v l="$label" -v a="${result[$label,loom]:-0}" -v raw="${result[$label,raw]:-0}" \
       -v luv="${result[$label,luv]:-0}" -v node="${result[$label,node]:-0}" \
-      -v ac="${result[$label,loom,cpu]:-0}" -v rawc="${result[$label,raw,cpu]:-0}" \
+      -v percpu="${result[$label,percpu]:-0}" \
     'BEGIN { printf "%-28s vs luv %.2fx  vs node %.2fx  of raw C %.2f  of raw C per server CPU-second %.2f\n", l,
-             luv ? a / luv : 0, node ? a / node : 0, raw ? a / raw : 0,
-             (raw && ac > 0) ? (a / ac) / (raw / rawc) : 0 }'
+             luv ? a / luv : 0, node ? a / node : 0, raw ? a / raw : 0, percpu }'
 done
 
 echo
