@@ -237,6 +237,10 @@ static int http_respond(lua_State* L) {
     w.pos = 0;
     w.out = lua_newuserdatauv(L, w.cap, 0);
     put_response(L, &w, &r);
+    /* A finalizer run by that allocation could have changed the fields:
+     * never send past the block. */
+    if (w.pos != w.cap)
+      return luaL_error(L, "http_respond: the fields changed while the answer was made");
   }
   out.base = w.out;
   out.len = w.pos;

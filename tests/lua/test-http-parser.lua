@@ -304,6 +304,40 @@ test("http_respond: fields (arrays, numbers) and a text larger than its stack bu
   assert(text == expected, #text .. " bytes, expected " .. #expected)
 end)
 
+test("http_respond: fields changed by a finalizer while a large answer is made raise, never overrun", function()
+  local failures, last = 0, nil
+  local text = written_by(function(conn)
+    -- Every allocation steps the collector, and the finalizers grow the
+    -- fields: the allocation between http_respond's two passes runs some.
+    collectgarbage("incremental", 0, 1000)
+    for _ = 1, 200 do
+      local fields = {"x", "X", "1"}
+      for _ = 1, 20 do
+        setmetatable({}, {__gc = function()
+          fields[#fields + 1], fields[#fields + 2], fields[#fields + 3] = "y", "Y", ("v"):rep(300)
+        end})
+      end
+      local ok, err = pcall(uv.http_respond, conn, "HTTP/1.1 200 OK\r\n", fields, 200, 5000,
+                            ("b"):rep(5000), "", "")
+      if not ok then failures, last = failures + 1, err end
+    end
+    collectgarbage("generational")
+  end)
+  assert(last == nil or last:match("the fields changed while the answer was made"), last)
+  -- What was sent is whole answers, one after another: nothing from past
+  -- a block.
+  local p, pos, answers = uv.new_http_parser("response"), 1, 0
+  while pos <= #text do
+    local n, res = p:head(text, pos, nil, "GET")
+    assert(n and res.statusCode == 200 and res.headers["content-length"] == "5000", pos)
+    pos = pos + n
+    assert(text:sub(pos, pos + 4999) == ("b"):rep(5000), pos)
+    pos = pos + 5000
+    answers = answers + 1
+  end
+  assert(answers + failures == 200, answers .. " + " .. failures)
+end)
+
 test("bad arguments raise naming the argument", function()
   T.raises("bad argument #1 to 'loom.new_http_parser'", uv.new_http_parser, "both")
   T.raises("max_head must be an integer", uv.new_http_parser, "request", {max_head = 0})
