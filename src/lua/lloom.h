@@ -236,6 +236,12 @@ lreq_t* lreq_new_extra(lua_State* L, loom_req_type type, unsigned int nbufs,
 #define lreq_new(L, type, nbufs) lreq_new_extra((L), (type), (nbufs), 0)
 void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx);
 void lreq_unanchor(lua_State* L, lreq_t* r);
+/* Points the n buffers of the request at idx into the data it anchored
+ * (lreq_anchor's private copy), not into the caller's value: a finalizer
+ * run by an allocation in between may change the caller's table, but
+ * never the copy, so every buffer points into a string the request
+ * holds. */
+void lreq_fill_anchored(lua_State* L, lreq_t* r, int idx, unsigned int n);
 /* Pushes the shared, already finished request of the type; only from a
  * binding function (the context is its first upvalue). */
 void lreq_push_done(lua_State* L, loom_req_type type);

@@ -68,6 +68,13 @@ void lreq_push_done(lua_State* L, loom_req_type type) {
 }
 
 
+void lreq_fill_anchored(lua_State* L, lreq_t* r, int idx, unsigned int n) {
+  lua_getiuservalue(L, idx, 2);                         /* the copy */
+  lbuf_fill(L, lua_gettop(L), r->bufs, n);
+  lua_pop(L, 1);
+}
+
+
 /* Anchors the request at idx until lreq_take, with its callback (at
  * cb_idx, may be none or nil) and the value whose bytes it refers to (at
  * data_idx, or 0). Called before the core starts the request: this may
@@ -84,7 +91,9 @@ void lreq_anchor(lua_State* L, lreq_t* r, int idx, int cb_idx, int data_idx) {
     if (lua_type(L, data_idx) == LUA_TTABLE) {
       /* A private copy of the array: the caller may change theirs. */
       lua_Integer i;
-      lua_Integer n = (lua_Integer) luaL_len(L, data_idx);
+      /* rawlen, as lbuf_count counted: no Lua code (a __len) runs
+       * while the request is half made. */
+      lua_Integer n = (lua_Integer) lua_rawlen(L, data_idx);
       lua_createtable(L, (int) n, 0);
       for (i = 1; i <= n; i++) {
         lua_rawgeti(L, data_idx, i);

@@ -146,9 +146,9 @@ static int do_write(lua_State* L, loom_stream_t* send_handle, int cb_idx) {
     }
   }
   r = lreq_new(L, LOOM_WRITE, n);
-  lbuf_fill(L, 2, r->bufs, n);
-  skip_written(r->bufs, n, written);
   lreq_anchor(L, r, -1, has_cb ? cb_idx : 0, 2);
+  lreq_fill_anchored(L, r, -1, n);
+  skip_written(r->bufs, n, written);
   ret = loom_write2(&r->u.write, s, r->bufs, n, send_handle,
                     has_cb ? on_write : NULL);
   if (ret != 0) {

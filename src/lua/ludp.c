@@ -175,8 +175,8 @@ static int udp_send(lua_State* L) {
   if (cb_idx == 0)
     return udp_send_forget(L, u, n, dest);
   r = lreq_new(L, LOOM_UDP_SEND, n);
-  lbuf_fill(L, 2, r->bufs, n);
   lreq_anchor(L, r, -1, cb_idx, 2);
+  lreq_fill_anchored(L, r, -1, n);
   ret = loom_udp_send(&r->u.send, u, r->bufs, n, dest, on_send);
   if (ret < 0) {
     lreq_unanchor(L, r);

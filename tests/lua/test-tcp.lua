@@ -70,6 +70,75 @@ local function echo_roundtrip(expect, host, family)
   end)
 end
 
+test("a queued write of a table holds its own strings, whatever finalizers do to the caller's", function()
+  local server = uv.new_tcp()
+  assert(server:bind("127.0.0.1", 0))
+  local port = server:getsockname().port
+  local filler, rounds, part, len_calls = 0, 50, 1000, 0
+  assert(server:listen(1, function()
+    local conn = uv.new_tcp()
+    server:accept(conn)
+    -- Fill the kernel's buffers so that the writes below queue.
+    local big = ("q"):rep(1 << 20)
+    while true do
+      local n = conn:try_write(big)
+      if not n then break end
+      filler = filler + n
+    end
+    -- Every allocation steps the collector; the finalizers swap the
+    -- caller's strings for new ones while write makes its request.
+    collectgarbage("incremental", 0, 1000)
+    for _ = 1, rounds do
+      -- A __len that swaps the strings too: write takes the array's raw
+      -- length and runs no Lua code while it makes its request.
+      local parts = setmetatable({}, {__len = function(t)
+        len_calls = len_calls + 1
+        for i = 1, 4 do t[i] = ("B"):rep(part - 1) .. i end
+        return 4
+      end})
+      for i = 1, 4 do parts[i] = ("A"):rep(part - 1) .. i end
+      for _ = 1, 5 do
+        setmetatable({}, {__gc = function()
+          for i = 1, 4 do parts[i] = ("B"):rep(part - 1) .. i end
+        end})
+      end
+      assert(conn:write(parts))
+    end
+    collectgarbage("generational")
+    collectgarbage()
+    collectgarbage()
+    -- Memory a freed string left is reused by these.
+    local junk = {}
+    for i = 1, 4000 do junk[i] = ("J"):rep(part - 1) .. (i % 10) end
+    conn:shutdown(function() conn:close() end)
+  end))
+  local client = uv.new_tcp()
+  local got = {}
+  client:connect("127.0.0.1", port, function(err)
+    assert(not err, err)
+    local t = uv.new_timer()
+    t:start(50, 0, function()
+      t:close()
+      client:read_start(function(rerr, data)
+        assert(not rerr, rerr)
+        if data then got[#got + 1] = data else client:close() server:close() end
+      end)
+    end)
+  end)
+  uv.run()
+  local text = table.concat(got)
+  assert(len_calls == 0, len_calls .. " calls of __len")
+  assert(#text == filler + rounds * 4 * part, #text .. " bytes")
+  local tail = text:sub(filler + 1)
+  -- Each part is wholly the old string or wholly the new one.
+  for k = 0, rounds * 4 - 1 do
+    local piece = tail:sub(k * part + 1, (k + 1) * part)
+    local i = tostring(k % 4 + 1)
+    assert(piece == ("A"):rep(part - 1) .. i or piece == ("B"):rep(part - 1) .. i,
+           "part " .. k .. ": " .. piece:sub(1, 20))
+  end
+end)
+
 test("echo over IPv4", function(expect)
   echo_roundtrip(expect, "127.0.0.1", "inet")
 end)
