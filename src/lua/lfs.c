@@ -58,14 +58,15 @@ static lfs_req* begin_async(lfs_call* c, int cb_idx, int data_idx,
       lua_pushvalue(L, data_idx);
       lua_rawseti(L, -2, 2);
     }
-    slot = lanchor_put(c->ctx, L, -1);
-    lua_pop(L, 1);                                      /* ... handle */
+    slot = lanchor_put(c->ctx, L, -1);                  /* ... handle pair */
   } else {
     slot = lanchor_put(c->ctx, L, cb_idx);
   }
   r = lblock_alloc(L, &mem,
                    head + (size_t) nbufs * sizeof(loom_buf_t) + extra);
   if (r == NULL) {
+    if (data_idx != 0)
+      lua_pop(L, 1);                                    /* ... handle */
     lanchor_take(c->ctx, L, slot);
     lua_pop(L, 1);
     luaL_error(L, "not enough memory");
@@ -74,6 +75,21 @@ static lfs_req* begin_async(lfs_call* c, int cb_idx, int data_idx,
   r->slot = slot;
   r->with_data = data_idx != 0;
   r->bufs = (loom_buf_t*) ((char*) r + head);
+  if (data_idx != 0) {
+    /* Strings are taken from the private copy, not from the caller's
+     * value: a finalizer run by an allocation above may have changed
+     * the caller's table, never the copy. (Other data, an lbuffer,
+     * gives its bytes itself.) */
+    unsigned int i;
+    for (i = 0; i < nbufs; i++) {
+      size_t len = 0;
+      lua_rawgeti(L, -1, (lua_Integer) i + 2);
+      r->bufs[i].base = (void*) lua_tolstring(L, -1, &len);
+      r->bufs[i].len = len;
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);                                      /* ... handle */
+  }
   r->fs.data = r;
   lanchor_own(c->ctx, slot, r);
   h->slot = slot;

@@ -345,10 +345,10 @@ static int fs_write(lua_State* L) {
     req = lfs_begin(L, &c, 0, n, 0);
     bufs = lbuf_scratch(L, 2, n, small);
   } else {
-    /* The request refers to the caller's strings, anchored with it. */
+    /* The request's buffers point into its private copy of the
+     * strings, anchored with it (lfs_begin_with fills them). */
     req = lfs_begin_with(L, &c, cb, 2, n, 0);
     bufs = c.r->bufs;
-    lbuf_fill(L, 2, bufs, n);
   }
   ret = loom_fs_write(c.loop, req, fd, bufs, n, off, lfs_cb(&c));
   return lfs_end(&c, ret);

@@ -90,6 +90,32 @@ test("open, write, read, close: sync and async, positional and current offset",
   end))
 end)
 
+-- An async write points into its own copy of the strings: the caller's
+-- table may change (and its strings go) right after the call.
+test("async fs_write of a table, a string and nothing: the caller's table may change at once", function(expect)
+  local path = tmpdir() .. "/copy"
+  local fd = assert(uv.fs_open(path, "w+", 420))
+  local parts = {("x"):rep(3000), ("y"):rep(3000), 42}
+  uv.fs_write(fd, parts, 0, expect(function(err, n)
+    assert(not err and n == 6002, err)
+    uv.fs_write(fd, "tail", 6002, expect(function(e2, n2)
+      assert(not e2 and n2 == 4, e2)
+      uv.fs_write(fd, {}, 6006, expect(function(e3, n3)
+        assert(not e3 and n3 == 0, e3)
+        local data = uv.fs_read(fd, 10000, 0)
+        assert(data == ("x"):rep(3000) .. ("y"):rep(3000) .. "42tail", #data)
+        assert(uv.fs_close(fd))
+      end))
+    end))
+  end))
+  for i = 1, 3 do parts[i] = nil end
+  parts[1] = "changed"
+  collectgarbage()
+  collectgarbage()
+  local junk = {}
+  for i = 1, 1000 do junk[i] = ("j"):rep(3000) .. i end
+end)
+
 -- Reads of cached data are done on the loop thread (RWF_NOWAIT), partial
 -- ones by the pool: either way the bytes are exact and the callback comes
 -- later.
