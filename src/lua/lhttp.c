@@ -331,16 +331,6 @@ enum {
 
 static char keys_key;
 
-/* msg[keys[key]] = keys[value]. The key goes first, then the value: a
- * value pushed first would have to be moved under its key, and
- * lua_insert's rotation costs more than the store itself. */
-static void set_keyed(lua_State* L, int msg, int keys, int key, int value) {
-  lua_rawgeti(L, keys, key);
-  lua_rawgeti(L, keys, value);
-  lua_rawset(L, msg);
-}
-
-
 /* The parser at idx, checked against the metatable in keys. */
 static lhttp_parser* keyed_parser(lua_State* L, int idx, int keys) {
   lhttp_parser* p = lua_touserdata(L, idx);
@@ -390,6 +380,9 @@ static int fill_head(lua_State* L, lhttp_parser* p, int parser, int keys, const 
   if (err < 0)
     return err;
   cache = field_cache(L, parser, head->nfields);        /* cache */
+  /* Each key is pushed before its value: a value pushed first would have
+   * to be moved under its key, and lua_insert's rotation costs more than
+   * the store itself. */
   if (p->kind == LOOM_HTTP_REQUEST) {
     lua_rawgeti(L, keys, K_METHOD);
     push_cached_bytes(L, cache, CACHE_SLOT_FIRST, s + head->method_off, head->method_len);
@@ -405,7 +398,9 @@ static int fill_head(lua_State* L, lhttp_parser* p, int parser, int keys, const 
     push_cached_bytes(L, cache, CACHE_SLOT_FIRST, s + head->reason_off, head->reason_len);
     lua_rawset(L, msg);
   }
-  set_keyed(L, msg, keys, K_HTTP_VERSION, head->version_minor == 1 ? K_V11 : K_V10);
+  lua_rawgeti(L, keys, K_HTTP_VERSION);
+  lua_rawgeti(L, keys, head->version_minor == 1 ? K_V11 : K_V10);
+  lua_rawset(L, msg);
   lua_rawgeti(L, keys, K_HEADERS);
   lua_rawgeti(L, keys, K_HEADERS_MT);
   mt = lua_gettop(L);                                   /* cache headers mt */

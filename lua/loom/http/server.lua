@@ -75,7 +75,7 @@ function Conn:_resumeFor(req)
   if self.req == req and self.paused then resume_body(self) end
 end
 
-local process, queue_write -- forward
+local process, queue_write, fail_request -- forward
 
 local function release(c)
   local srv = c.server
@@ -110,25 +110,17 @@ function Conn:destroy()
   end
 end
 
--- A handler raised with its response unfinished: a 500 if the head has
--- not gone, else the connection is cut; either way it closes.
-local function answer_failure(c)
-  local res = c.active
-  if not res or res.finished then return end
-  if res.headersSent then return c:destroy() end
-  res.statusCode = 500
-  res._h, res._special = false, false
-  c.closing = true
-  res:finish("Internal Server Error\n")
-end
-
 -- The connection's task has ended (t.ondone): the connection ends too,
 -- after what it has queued. A task that failed (its handler raised) has
 -- its error reported by the task scheduler after this.
 function Conn:close()
   local t = self.task
   self.task = nil
-  if t and t.failed and not self.closed then answer_failure(self) end
+  -- A handler raised with its response unfinished: a 500 if the head
+  -- has not gone, else the connection is cut (fail_request does both).
+  if t and t.failed and not self.closed and self.active and not self.active.finished then
+    fail_request(self, 500, "Internal Server Error")
+  end
   if not self.closed and self.state ~= "dead" then
     self.h:read_stop()
     self.state = "dead"
@@ -207,7 +199,7 @@ local function close_after_writes(c)
 end
 
 -- Sends the answer to a request that cannot be read, then closes.
-local function fail_request(c, status, why)
+function fail_request(c, status, why)
   if c.closed or c.state == "dead" then return end
   local res = c.active
   if res then
