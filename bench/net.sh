@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/net.sh [seconds] [rounds]: the network benchmarks, side by side in one run:
 # a raw C epoll server (the ceiling), loom, luv (Debian lua-luv on lua5.4)
-# and Node, each serving echo while bench/loadgen.c drives it.
+# and Node, each serving echo while bench/loadgen.c drives it; then, for
+# the 1-connection row, the bounds between raw C and loom (echo_floor.c).
 #
 # The server runs pinned to CPU 0 and the load generator to CPU 1
 # (taskset), so they do not compete; the server's CPU use during each row
@@ -18,12 +19,16 @@ PORT=39123
 
 . bench/common.sh
 cc -O2 -o build-release/bench/echo_raw bench/echo_raw.c
+cc -O2 -Iinclude $(pkg-config --cflags lua5.4) -o build-release/bench/echo_floor \
+  bench/echo_floor.c build-release/src/core/libloomcore.a $(pkg-config --libs lua5.4) -lcares -lpthread
 
 declare -A server_cmd=(
   [raw]="build-release/bench/echo_raw MODE $PORT"
   [loom]="build-release/loom bench/echo.lua loom MODE $PORT MMSGS"
   [luv]="lua5.4 bench/echo.lua luv MODE $PORT MMSGS"
   [node]="node bench/echo.js MODE $PORT"
+  [core]="build-release/bench/echo_floor core $PORT"
+  [floor]="build-release/bench/echo_floor lua $PORT"
 )
 SERVERS="raw loom luv node"
 
@@ -57,12 +62,15 @@ row() { # label mode inflight-args mmsgs
         'BEGIN { printf "%.1f", 100 * (b - a) / hz / (t1 - t0) }') "
     done
   done
-  # loom's requests per server CPU-second over raw C's, round by round
-  # (rows seconds apart share the machine's state), then the median.
-  result[$label,percpu]=$(paste -d' ' <(tr ' ' '\n' <<<"${runs[loom]:-0}" | grep .) \
-      <(tr ' ' '\n' <<<"${cpus[loom]:-0}" | grep .) <(tr ' ' '\n' <<<"${runs[raw]:-0}" | grep .) \
-      <(tr ' ' '\n' <<<"${cpus[raw]:-0}" | grep .) |
-    awk '{ printf "%.4f\n", ($2 > 0 && $3 > 0) ? ($1 / $2) / ($3 / $4) : 0 }' | median)
+  # Each server's requests per server CPU-second over raw C's, round by
+  # round (rows seconds apart share the machine's state), then the median.
+  for s in $SERVERS; do
+    result[$label,$s,percpu]=$(paste -d' ' <(tr ' ' '\n' <<<"${runs[$s]:-0}" | grep .) \
+        <(tr ' ' '\n' <<<"${cpus[$s]:-0}" | grep .) <(tr ' ' '\n' <<<"${runs[raw]:-0}" | grep .) \
+        <(tr ' ' '\n' <<<"${cpus[raw]:-0}" | grep .) |
+      awk '{ printf "%.4f\n", ($2 > 0 && $3 > 0) ? ($1 / $2) / ($3 / $4) : 0 }' | median)
+  done
+  result[$label,percpu]=${result[$label,loom,percpu]:-0}
   for s in $SERVERS; do
     local rps cpu
     rps=$(tr ' ' '\n' <<<"${runs[$s]:-0}" | grep . | median)
@@ -91,6 +99,15 @@ for label in "tcp 64B, 100 conns" "tcp 64B, 1 conn" "tcp 64B, 50 conns x 32" \
       -v percpu="${result[$label,percpu]:-0}" \
     'BEGIN { printf "%-28s vs luv %.2fx  vs node %.2fx  of raw C %.2f  of raw C per server CPU-second %.2f\n", l,
              luv ? a / luv : 0, node ? a / node : 0, raw ? a / raw : 0, percpu }'
+done
+
+echo
+echo "what bounds the 1-connection row (bench/echo_floor.c): loom's core alone in C,"
+echo "and the core plus one Lua call per read with no binding (the least any Lua callback costs)"
+printf '%-28s'; for s in raw core floor loom; do printf '%22s' "$s"; done; printf '\n'
+SERVERS="raw core floor loom" row "tcp 64B, 1 conn, bounds" tcp "1 1" 1
+for s in core floor loom; do
+  printf '%-6s %.3f of raw C per server CPU-second\n' "$s" "${result[tcp 64B, 1 conn, bounds,$s,percpu]:-0}"
 done
 
 echo
