@@ -8,6 +8,11 @@
   X(http_response_framing)                                                    \
   X(http_limits)                                                              \
   X(http_every_split_point)                                                   \
+  X(alloc_resize_across_kinds)                                                \
+  X(alloc_medium_blocks_reused)                                               \
+  X(alloc_medium_kept_at_most_1_mib)                                          \
+  X(alloc_failed_move_keeps_block)                                            \
+  X(alloc_shrink_never_fails)                                                 \
   X(heap_order)                                                               \
   X(heap_key_increased)                                                       \
   X(loop_empty_run)                                                           \
