@@ -114,6 +114,18 @@ TEST(alloc_medium_kept_at_most_1_mib) {
 }
 
 
+/* Resizes with every malloc failing. */
+static void* resize_failing(loom_lua_allocator_t* a, void* p, size_t from,
+                            size_t to) {
+  void* q;
+
+  failalloc_arm(1, 1, 0);
+  q = loom_lua_alloc(a, p, from, to);
+  failalloc_disarm(NULL, NULL);
+  return q;
+}
+
+
 /* Growing a small block into a medium one, and a medium one into a
  * malloc'd one, when malloc fails: NULL, and the old block is intact. */
 TEST(alloc_failed_move_keeps_block) {
@@ -125,17 +137,13 @@ TEST(alloc_failed_move_keeps_block) {
   p = loom_lua_alloc(a, NULL, 0, 300);
   ASSERT(p != NULL);
   fill(p, 300, 5);
-  failalloc_arm(1, 1, 0);
-  q = loom_lua_alloc(a, p, 300, 3000);
-  failalloc_disarm(NULL, NULL);
+  q = resize_failing(a, p, 300, 3000);
   ASSERT(q == NULL);
   ASSERT(holds(p, 300, 5));
   q = loom_lua_alloc(a, p, 300, 3000);
   ASSERT(q != NULL && holds(q, 300, 5));
   fill(q, 3000, 6);
-  failalloc_arm(1, 1, 0);
-  p = loom_lua_alloc(a, q, 3000, 50000);
-  failalloc_disarm(NULL, NULL);
+  p = resize_failing(a, q, 3000, 50000);
   ASSERT(p == NULL);
   ASSERT(holds(q, 3000, 6));
   loom_lua_alloc(a, q, 3000, 0);
@@ -162,9 +170,7 @@ TEST(alloc_shrink_never_fails) {
     p = loom_lua_alloc(a, NULL, 0, from);
     ASSERT(p != NULL);
     fill(p, from, 9);
-    failalloc_arm(1, 1, 0);
-    q = loom_lua_alloc(a, p, from, to);
-    failalloc_disarm(NULL, NULL);
+    q = resize_failing(a, p, from, to);
     ASSERT(q != NULL);
     ASSERT(holds(q, to, 9));
     loom_lua_alloc(a, q, to, 0);
