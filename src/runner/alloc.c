@@ -80,7 +80,6 @@ loom_lua_allocator_t* loom_lua_allocator_new(void) {
 
 void loom_lua_allocator_free(loom_lua_allocator_t* a) {
   chunk* c;
-
   size_t cls;
 
   if (a == NULL)
