@@ -28,11 +28,16 @@
  * programs keep small chunks and a small footprint.
  */
 #include "alloc.h"
+#include "asan.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#ifdef LOOM_ASAN
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #define GRANULE 8
 #define MAX_SMALL 512
@@ -93,10 +98,14 @@ void loom_lua_allocator_free(loom_lua_allocator_t* a) {
   }
   while ((c = a->chunks) != NULL) {
     a->chunks = c->next;
-    if (c->mapped != 0)
+    if (c->mapped != 0) {
+#ifdef LOOM_ASAN
+      __lsan_unregister_root_region(c, c->mapped);
+#endif
       munmap(c, c->mapped);
-    else
+    } else {
       free(c);
+    }
   }
   free(a);
 }
@@ -121,6 +130,12 @@ static chunk* huge_chunk(void) {
     munmap(aligned + HUGE_CHUNK_SIZE,
            (size_t) (p + span - (aligned + HUGE_CHUNK_SIZE)));
   madvise(aligned, HUGE_CHUNK_SIZE, MADV_HUGEPAGE);
+#ifdef LOOM_ASAN
+  /* The leak checker scans what malloc gave, not mmap: Lua objects in
+   * this chunk hold the only pointers to their malloc'd parts (a big
+   * table's array), which would be reported as leaked at exit. */
+  __lsan_register_root_region(aligned, HUGE_CHUNK_SIZE);
+#endif
   c = (chunk*) aligned;
   c->mapped = HUGE_CHUNK_SIZE;
   return c;

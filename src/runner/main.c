@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "asan.h"
 #include "loom.h"
 
 #ifdef LOOM_FAILALLOC
@@ -380,14 +381,6 @@ static int panic(lua_State* L) {
   return 0;
 }
 
-
-#if defined(__SANITIZE_ADDRESS__)
-#define LOOM_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LOOM_ASAN 1
-#endif
-#endif
 
 
 static int system_malloc_wanted(void) {
