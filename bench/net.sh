@@ -47,7 +47,7 @@ declare -A result
 
 row() { # label mode inflight-args mmsgs
   local label=$1 mode=$2 args=$3 mmsgs=$4
-  declare -A runs cpus
+  declare -A rps cpu  # per server: a sample per round (read by round_ratio)
   printf '%-28s' "$label"
   for _ in $(seq "$ROUNDS"); do
     for s in $SERVERS; do
@@ -57,27 +57,23 @@ row() { # label mode inflight-args mmsgs
       out=$(taskset -c 1 $LOADGEN "$mode" $PORT $args "$SECS")
       c1=$(cpu_ticks "$SERVER_PID"); t1=$(date +%s.%N)
       stop_server
-      runs[$s]+="${out#rps } "
-      cpus[$s]+="$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
-        'BEGIN { printf "%.1f", 100 * (b - a) / hz / (t1 - t0) }') "
+      rps[$s]+="${out#rps } "
+      cpu[$s]+="$(cpu_share "$c0" "$c1" "$t0" "$t1") "
     done
   done
   # Each server's requests per server CPU-second over raw C's, round by
   # round (rows seconds apart share the machine's state), then the median.
   for s in $SERVERS; do
-    result[$label,$s,percpu]=$(paste -d' ' <(tr ' ' '\n' <<<"${runs[$s]:-0}" | grep .) \
-        <(tr ' ' '\n' <<<"${cpus[$s]:-0}" | grep .) <(tr ' ' '\n' <<<"${runs[raw]:-0}" | grep .) \
-        <(tr ' ' '\n' <<<"${cpus[raw]:-0}" | grep .) |
-      awk '{ printf "%.4f\n", ($2 > 0 && $3 > 0) ? ($1 / $2) / ($3 / $4) : 0 }' | median)
+    result[$label,$s,percpu]=$(round_ratio "$s" raw)
   done
   result[$label,percpu]=${result[$label,loom,percpu]:-0}
   for s in $SERVERS; do
-    local rps cpu
-    rps=$(tr ' ' '\n' <<<"${runs[$s]:-0}" | grep . | median)
-    cpu=$(tr ' ' '\n' <<<"${cpus[$s]:-0}" | grep . | median)
-    result[$label,$s]=$rps
-    result[$label,$s,cpu]=$cpu
-    printf '%14s (%5s%%)' "$rps" "$cpu"
+    local med_rps med_cpu
+    med_rps=$(tr ' ' '\n' <<<"${rps[$s]:-0}" | grep . | median)
+    med_cpu=$(tr ' ' '\n' <<<"${cpu[$s]:-0}" | grep . | median)
+    result[$label,$s]=$med_rps
+    result[$label,$s,cpu]=$med_cpu
+    printf '%14s (%5s%%)' "$med_rps" "$med_cpu"
   done
   printf '\n'
 }

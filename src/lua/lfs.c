@@ -80,14 +80,7 @@ static lfs_req* begin_async(lfs_call* c, int cb_idx, int data_idx,
      * value: a finalizer run by an allocation above may have changed
      * the caller's table, never the copy. (Other data, an lbuffer,
      * gives its bytes itself.) */
-    unsigned int i;
-    for (i = 0; i < nbufs; i++) {
-      size_t len = 0;
-      lua_rawgeti(L, -1, (lua_Integer) i + 2);
-      r->bufs[i].base = (void*) lua_tolstring(L, -1, &len);
-      r->bufs[i].len = len;
-      lua_pop(L, 1);
-    }
+    lbuf_fill_from(L, lua_gettop(L), 2, r->bufs, nbufs);
     lua_pop(L, 1);                                      /* ... handle */
   }
   r->fs.data = r;

@@ -443,8 +443,9 @@ static const luaL_Reg handle_meta[] = {
 
 
 /* Builds the metatable "uv_<type>": __name, __tostring, __close, the
- * handle marker for argument checks (at [1]), and __index with the shared handle methods
- * plus the type's own. Expects the context on top of the stack. */
+ * handle marker for argument checks (at [1]), and __index with the
+ * shared handle methods plus the type's own. Expects the context on top
+ * of the stack. */
 void lh_register_type(lua_State* L, const lh_type* type) {
   int ctx_idx = lua_gettop(L);
   lctx* ctx = lua_touserdata(L, ctx_idx);

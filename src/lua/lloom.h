@@ -288,6 +288,10 @@ struct sockaddr;
 struct sockaddr_storage;
 unsigned int lbuf_count(lua_State* L, int idx);
 void lbuf_fill(lua_State* L, int idx, loom_buf_t* bufs, unsigned int n);
+/* The n buffers from the strings at [first], [first + 1]... of the table
+ * at idx (which keeps them alive). */
+void lbuf_fill_from(lua_State* L, int idx, lua_Integer first, loom_buf_t* bufs,
+                    unsigned int n);
 #define LBUF_SMALL 8
 loom_buf_t* lbuf_scratch(lua_State* L, int idx, unsigned int n,
                          loom_buf_t* small);

@@ -60,7 +60,6 @@ unsigned int lbuf_count(lua_State* L, int idx) {
 
 /* The bufs point into the Lua strings: the caller keeps them alive. */
 void lbuf_fill(lua_State* L, int idx, loom_buf_t* bufs, unsigned int n) {
-  unsigned int i;
   size_t len;
 
   if (lua_type(L, idx) == LUA_TSTRING) {
@@ -68,8 +67,17 @@ void lbuf_fill(lua_State* L, int idx, loom_buf_t* bufs, unsigned int n) {
     bufs[0].len = len;
     return;
   }
+  lbuf_fill_from(L, idx, 1, bufs, n);
+}
+
+
+void lbuf_fill_from(lua_State* L, int idx, lua_Integer first, loom_buf_t* bufs,
+                    unsigned int n) {
+  unsigned int i;
+  size_t len;
+
   for (i = 0; i < n; i++) {
-    lua_rawgeti(L, idx, (lua_Integer) i + 1);
+    lua_rawgeti(L, idx, first + (lua_Integer) i);
     bufs[i].base = (void*) lua_tolstring(L, -1, &len);
     bufs[i].len = len;
     lua_pop(L, 1); /* the table still holds the string */
